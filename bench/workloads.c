@@ -1,0 +1,147 @@
+/* workloads.c — the rows of the bench: each workload's eBPF code, native twin and input. */
+#include <string.h>
+
+#include "bench.h"
+
+/* The eBPF code: .text of build/.../workloads/NAME.bpf.o, as bytes (see extract.sh). */
+#define BPF_CODE(name) static const uint8_t name##_bpf[] __attribute__((aligned(8)))
+
+BPF_CODE(simple) = {
+#include "workloads/simple.bpf.inc"
+};
+BPF_CODE(add) = {
+#include "workloads/add.bpf.inc"
+};
+BPF_CODE(prime) = {
+#include "workloads/prime.bpf.inc"
+};
+BPF_CODE(log2) = {
+#include "workloads/log2.bpf.inc"
+};
+BPF_CODE(memcpy) = {
+#include "workloads/memcpy.bpf.inc"
+};
+BPF_CODE(strcmp) = {
+#include "workloads/strcmp.bpf.inc"
+};
+BPF_CODE(switch) = {
+#include "workloads/switch.bpf.inc"
+};
+
+/* The same sources compiled for the host. */
+#define NATIVE(name) uint64_t wl_##name(uint8_t *mem, uint64_t len)
+NATIVE(simple); NATIVE(add); NATIVE(prime); NATIVE(log2);
+NATIVE(memcpy); NATIVE(strcmp); NATIVE(switch);
+
+/* ---- Inputs ------------------------------------------------------------ */
+
+#define COPY_BYTES	(64u << 10)
+#define STR_BYTES	(64u << 10)
+#define STR_B_OFF	(8 + ((STR_BYTES + 1 + 7) & ~7u))
+
+/* A fixed pseudo-random sequence (xorshift64), so every run sees the same input. */
+static uint64_t rnd_state;
+
+static void rnd_seed(void)
+{
+	rnd_state = 0x2545f4914f6cdd1dull;
+}
+
+static uint64_t rnd(void)
+{
+	rnd_state ^= rnd_state << 13;
+	rnd_state ^= rnd_state >> 7;
+	rnd_state ^= rnd_state << 17;
+	return rnd_state;
+}
+
+static void put64(uint8_t *p, uint64_t v)
+{
+	memcpy(p, &v, sizeof(v));
+}
+
+static void fill_zero(uint8_t *mem, size_t len)
+{
+	memset(mem, 0, len);
+}
+
+static void fill_add(uint8_t *mem, size_t len)
+{
+	(void)len;
+	put64(mem, 0x1234567890abcdefull);
+	put64(mem + 8, 0x1111111111111111ull);
+}
+
+static void fill_prime(uint8_t *mem, size_t len)
+{
+	(void)len;
+	put64(mem, 10000);
+}
+
+/* Values of every magnitude, so each step of the log2 goes both ways. */
+static void fill_log2(uint8_t *mem, size_t len)
+{
+	rnd_seed();
+	for (size_t i = 0; i + 8 <= len; i += 8)
+		put64(mem + i, rnd() >> (rnd() & 63));
+}
+
+static void fill_memcpy(uint8_t *mem, size_t len)
+{
+	rnd_seed();
+	memset(mem, 0, len);
+	put64(mem, COPY_BYTES);
+	for (size_t i = 0; i < COPY_BYTES; i++)
+		mem[8 + i] = (uint8_t)rnd();
+}
+
+static bool check_memcpy(const uint8_t *mem, size_t len)
+{
+	(void)len;
+	return memcmp(mem + 8, mem + 8 + COPY_BYTES, COPY_BYTES) == 0;
+}
+
+/* Two equal strings of non-zero bytes. */
+static void fill_strcmp(uint8_t *mem, size_t len)
+{
+	rnd_seed();
+	memset(mem, 0, len);
+	put64(mem, STR_B_OFF);
+	for (size_t i = 0; i < STR_BYTES; i++)
+		mem[8 + i] = mem[STR_B_OFF + i] = (uint8_t)(1 + rnd() % 255);
+}
+
+/* Mostly 0..63, a few outside (the default case), some negative. */
+static void fill_switch(uint8_t *mem, size_t len)
+{
+	rnd_seed();
+	for (size_t i = 0; i + 4 <= len; i += 4) {
+		int32_t v = (int32_t)(rnd() % 72) - 4;
+
+		memcpy(mem + i, &v, sizeof(v));
+	}
+}
+
+/* ---- The table --------------------------------------------------------- */
+
+#define WL(n, loop, bytes, fill_fn, check_fn, text) { \
+		.name = #n, .what = text, .loop_heavy = loop, \
+		.bpf = n##_bpf, .bpf_bytes = sizeof(n##_bpf), \
+		.native = wl_##n, .len = bytes, .fill = fill_fn, \
+		.check = check_fn }
+
+const struct workload bench_workloads[] = {
+	WL(prime, true, 8, fill_prime, NULL,
+	   "count primes below 10,000 by trial division"),
+	WL(log2, true, 1024 * 8, fill_log2, NULL,
+	   "XOR of a branchy integer log2 over 1024 u64"),
+	WL(memcpy, true, 8 + 2 * COPY_BYTES, fill_memcpy, check_memcpy,
+	   "byte-by-byte copy of 64 KiB"),
+	WL(strcmp, true, STR_B_OFF + STR_BYTES + 1, fill_strcmp, NULL,
+	   "byte compare of two equal 64 KiB strings"),
+	WL(switch, true, 4096 * 4, fill_switch, NULL,
+	   "64-case switch (a compare tree) over 4096 int32, XORed"),
+	WL(add, false, 16, fill_add, NULL, "a + b, from memory"),
+	WL(simple, false, 8, fill_zero, NULL, "return a constant"),
+};
+const size_t bench_nworkloads = sizeof(bench_workloads) / sizeof(bench_workloads[0]);

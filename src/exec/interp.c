@@ -1,0 +1,278 @@
+/* interp.c — the threaded interpreter: pre-decoding and the two safety modes.
+ *
+ * A program is decoded once into an array of `struct xinsn`, one per slot,
+ * each carrying the address of its handler, its operands in ready-to-use
+ * form and, for jumps, a pointer to the target. The handlers live in one
+ * function per safety mode (interp_body.h, included twice below), and each
+ * ends by jumping straight to the next instruction's handler: there is no
+ * central dispatch switch.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "isa/isa.h"
+#include "isa/semantics.h"
+#include "prog.h"
+#include "util/error.h"
+
+struct xinsn {
+	const void *op;			/* handler label */
+	const struct xinsn *target;	/* jumps and local calls */
+	uint64_t k;			/* immediate as used, or helper */
+	uint8_t dst, src;
+	int16_t off;
+	int32_t imm;
+};
+
+struct interp_code {
+	bool checked;
+	size_t n;
+	struct xinsn x[];
+};
+
+/* Handler addresses, filled by each body on a first call with code == NULL. */
+enum { L_TRAP = ISA_NFORMS, L_COUNT };
+typedef const void *label_table[L_COUNT];
+
+static int interp_exec_fast(const struct xinsn *code, struct bpfrt_run *run,
+			    const void *const **labels, struct bpfrt_error *err);
+static int interp_exec_checked(const struct xinsn *code, struct bpfrt_run *run,
+			       const void *const **labels, struct bpfrt_error *err);
+
+/* ---- Faults ------------------------------------------------------------ */
+
+static const char *region_name(const struct bpfrt_run *run, uintptr_t addr)
+{
+	if (addr >= run->stack_lo && addr < run->stack_lo + RUN_STACK_SIZE)
+		return "the stack";
+	if (run->opts->ctx && addr >= (uintptr_t)run->opts->ctx &&
+	    addr < (uintptr_t)run->opts->ctx + run->opts->ctx_len)
+		return "ctx";
+	for (size_t i = 0; i < run->opts->nregions; i++) {
+		const struct bpfrt_region *r = &run->opts->regions[i];
+
+		if (addr >= (uintptr_t)r->base && addr < (uintptr_t)r->base + r->len)
+			return r->writable ? "a region" : "a read-only region";
+	}
+	return NULL;
+}
+
+static __attribute__((noinline, cold)) int
+mem_fault(const struct bpfrt_run *run, size_t idx, uintptr_t addr, unsigned size,
+	  bool write, struct bpfrt_error *err)
+{
+	const char *in = region_name(run, addr);
+
+	if (in && write && strcmp(in, "a read-only region") == 0)
+		return err_set(err, -EACCES, (int)idx,
+			       "insn %zu: write of %u bytes to read-only memory at %#lx",
+			       idx, size, (unsigned long)addr);
+	if (in)
+		return err_set(err, -EFAULT, (int)idx,
+			       "insn %zu: %s of %u bytes at %#lx runs past the end of %s",
+			       idx, write ? "write" : "read", size,
+			       (unsigned long)addr, in);
+	return err_set(err, -EFAULT, (int)idx,
+		       "insn %zu: %s of %u bytes at %#lx is outside the stack, "
+		       "ctx and every region given to the run", idx,
+		       write ? "write" : "read", size, (unsigned long)addr);
+}
+
+/* ---- Packet loads (LD_ABS / LD_IND), as socket filters use them --------- */
+
+#define SKF_LL_OFF (-0x200000)
+
+/* Read `size` bytes in network order at packet offset off; false if absent. */
+static bool ld_pkt(const struct bpfrt_run *run, int32_t off, unsigned size,
+		   uint64_t *val)
+{
+	const uint8_t *p = run->opts->pkt;
+	size_t len = run->opts->pkt_len;
+	uint64_t v = 0;
+
+	if (off < 0 && off >= SKF_LL_OFF && off < SKF_LL_OFF + 0x100000)
+		off -= SKF_LL_OFF;	/* link-layer offsets: the packet starts there */
+	if (!p || off < 0 || (size_t)off > len || len - (size_t)off < size)
+		return false;
+	for (unsigned i = 0; i < size; i++)
+		v = v << 8 | p[off + i];
+	*val = v;
+	return true;
+}
+
+/* ---- Memory access ----------------------------------------------------- */
+
+/* eBPF allows unaligned plain loads and stores; memcpy of a constant size is one mov. */
+static inline __attribute__((always_inline)) uint64_t mem_load(uintptr_t a, unsigned size)
+{
+	uint8_t b; uint16_t h; uint32_t w; uint64_t d;
+
+	switch (size) {
+	case 1: memcpy(&b, (const void *)a, 1); return b;
+	case 2: memcpy(&h, (const void *)a, 2); return h;
+	case 4: memcpy(&w, (const void *)a, 4); return w;
+	default: memcpy(&d, (const void *)a, 8); return d;
+	}
+}
+
+static inline __attribute__((always_inline)) void
+mem_store(uintptr_t a, unsigned size, uint64_t v)
+{
+	uint8_t b = (uint8_t)v; uint16_t h = (uint16_t)v; uint32_t w = (uint32_t)v;
+
+	switch (size) {
+	case 1: memcpy((void *)a, &b, 1); break;
+	case 2: memcpy((void *)a, &h, 2); break;
+	case 4: memcpy((void *)a, &w, 4); break;
+	default: memcpy((void *)a, &v, 8); break;
+	}
+}
+
+/*
+ * Atomic read-modify-write (sequentially consistent, as the kernel's are).
+ * Fetching forms return the old value in src (32-bit: zero-extended);
+ * cmpxchg compares with r0 and always returns the old value in r0.
+ */
+#define ATOMIC_RMW(T, a, aop, src, r0) do { \
+		T *p_ = (T *)(a), v_ = (T)*(src), old_; \
+		switch ((aop) & ~BPF_FETCH) { \
+		case BPF_ADD: old_ = __atomic_fetch_add(p_, v_, __ATOMIC_SEQ_CST); break; \
+		case BPF_OR:  old_ = __atomic_fetch_or(p_, v_, __ATOMIC_SEQ_CST); break; \
+		case BPF_AND: old_ = __atomic_fetch_and(p_, v_, __ATOMIC_SEQ_CST); break; \
+		case BPF_XOR: old_ = __atomic_fetch_xor(p_, v_, __ATOMIC_SEQ_CST); break; \
+		case BPF_XCHG & ~BPF_FETCH: \
+			old_ = __atomic_exchange_n(p_, v_, __ATOMIC_SEQ_CST); break; \
+		default: /* BPF_CMPXCHG */ \
+			old_ = (T)*(r0); \
+			__atomic_compare_exchange_n(p_, &old_, v_, false, \
+						    __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST); \
+			*(r0) = old_; \
+			return; \
+		} \
+		if ((aop) & BPF_FETCH) \
+			*(src) = old_; \
+	} while (0)
+
+static inline __attribute__((always_inline)) void
+mem_atomic(uintptr_t a, unsigned size, int32_t aop, uint64_t *src, uint64_t *r0)
+{
+	if (size == 4)
+		ATOMIC_RMW(uint32_t, a, aop, src, r0);
+	else
+		ATOMIC_RMW(uint64_t, a, aop, src, r0);
+}
+
+/* ---- The two instantiations -------------------------------------------- */
+
+#define INTERP_FN interp_exec_fast
+#define CHECKED 0
+#include "interp_body.h"
+#undef INTERP_FN
+#undef CHECKED
+
+#define INTERP_FN interp_exec_checked
+#define CHECKED 1
+#include "interp_body.h"
+#undef INTERP_FN
+#undef CHECKED
+
+/* ---- Preparation ------------------------------------------------------- */
+
+static const char *pseudo_name(unsigned src)
+{
+	static const char *const names[] = {
+		[BPF_PSEUDO_MAP_FD] = "map fd",
+		[BPF_PSEUDO_MAP_VALUE] = "map value",
+		[BPF_PSEUDO_BTF_ID] = "BTF id",
+		[BPF_PSEUDO_FUNC] = "function",
+		[BPF_PSEUDO_MAP_IDX] = "map index",
+		[BPF_PSEUDO_MAP_IDX_VALUE] = "map index value",
+	};
+	return src < ARRAY_SIZE(names) && names[src] ? names[src] : "unknown";
+}
+
+int interp_prepare(const struct bpfrt_prog *prog, bool checked,
+		   struct interp_code **out, struct bpfrt_error *err)
+{
+	const void *const *labels;
+	struct interp_code *code;
+	size_t n = prog->n;
+
+	if (checked)
+		interp_exec_checked(NULL, NULL, &labels, NULL);
+	else
+		interp_exec_fast(NULL, NULL, &labels, NULL);
+	code = calloc(1, sizeof(*code) + n * sizeof(struct xinsn));
+	if (!code)
+		return err_set(err, -ENOMEM, -1, "out of memory");
+	code->checked = checked;
+	code->n = n;
+	for (size_t i = 0; i < n; i++) {
+		const struct bpfrt_insn *in = &prog->insns[i];
+		enum isa_form_id id = isa_decode(in);
+		const struct isa_form *f = &isa_forms[id];
+		struct xinsn *x = &code->x[i];
+
+		x->op = labels[id];
+		x->dst = in->dst_reg;
+		x->src = in->src_reg;
+		x->off = in->off;
+		x->imm = in->imm;
+		switch (f->shape) {
+		case SH_ALU_IMM:
+		case SH_JCOND_IMM:
+			x->k = sem_imm(isa_is_alu32(in->code) || isa_is_jmp32(in->code),
+				       in->imm);
+			break;
+		case SH_ST:
+			x->k = (uint64_t)(int64_t)in->imm;
+			break;
+		case SH_LDDW:
+			if (in->src_reg != 0) {
+				free(code);
+				return err_set(err, -EINVAL, (int)i,
+					       "insn %zu: lddw refers to a %s (src %u) "
+					       "that the loader has not resolved", i,
+					       pseudo_name(in->src_reg), in->src_reg);
+			}
+			x->k = isa_imm64(in);
+			code->x[++i].op = labels[L_TRAP];
+			break;
+		case SH_CALL:
+			if (!prog_helper(prog, (uint32_t)in->imm)) {
+				free(code);
+				return err_set(err, -ENOENT, (int)i,
+					       "insn %zu: call to helper %d, which "
+					       "is not available", i, in->imm);
+			}
+			x->k = (uintptr_t)prog_helper(prog, (uint32_t)in->imm);
+			break;
+		default:
+			break;
+		}
+		switch (f->shape) {
+		case SH_JA: case SH_JA32: case SH_JCOND_IMM: case SH_JCOND_REG:
+		case SH_CALL_LOCAL:
+			x->target = &code->x[isa_branch_target(prog->insns, i)];
+			break;
+		default:
+			break;
+		}
+	}
+	*out = code;
+	return 0;
+}
+
+void interp_free(struct interp_code *code)
+{
+	free(code);
+}
+
+int interp_run(const struct interp_code *code, struct bpfrt_run *run,
+	       struct bpfrt_error *err)
+{
+	if (code->checked)
+		return interp_exec_checked(code->x, run, NULL, err);
+	return interp_exec_fast(code->x, run, NULL, err);
+}

@@ -1,0 +1,241 @@
+/* interp_body.h — the interpreter's handlers; interp.c includes it once per safety mode.
+ *
+ * Expects INTERP_FN (the function's name) and CHECKED (0: trust the program,
+ * 1: bounds-check every access and count instructions against a budget).
+ * Every handler is generated from the instruction table in isa.h: the form's
+ * shape picks the handler template, its opcode and discriminating value are
+ * constants the compiler folds into a bare operation.
+ */
+
+static int INTERP_FN(const struct xinsn *code, struct bpfrt_run *run,
+		     const void *const **labels_out, struct bpfrt_error *err)
+{
+#define LABEL_OF(id, ...) [ISA_##id] = &&H_##id,
+	static const void *const labels[L_COUNT] = {
+		ISA_FORMS(LABEL_OF)
+		[L_TRAP] = &&H_TRAP,
+	};
+#undef LABEL_OF
+	if (!code) {
+		*labels_out = labels;
+		return 0;
+	}
+
+	struct bpfrt_run_opts *opts = run->opts;
+	struct {
+		const struct xinsn *ret;
+		uint64_t saved[5];	/* r6..r10 */
+	} frames[BPFRT_MAX_FRAMES];
+	unsigned depth = 0;
+	uint64_t reg[ISA_NREGS] = { 0 };
+	uint8_t stack[RUN_STACK_SIZE] __attribute__((aligned(16)));
+	const struct xinsn *x = code;
+	uintptr_t fault_addr = 0;
+	unsigned fault_size = 0;
+	bool fault_write = false;
+	uint64_t budget = opts->budget ? opts->budget : (uint64_t)1 << 32;
+	const uint64_t limit = budget;
+
+	(void)budget;
+	(void)limit;
+	run->stack_lo = (uintptr_t)stack;
+	reg[R1] = (uintptr_t)opts->ctx;
+	reg[R2] = opts->ctx_len;
+	reg[R10] = (uintptr_t)stack + RUN_STACK_SIZE;
+#if CHECKED
+	/* Unverified code may read stack it never wrote: never show it old data. */
+	memset(stack + RUN_STACK_SIZE - BPFRT_STACK_SIZE, 0, BPFRT_STACK_SIZE);
+#endif
+
+#define DST reg[x->dst]
+#define SRC reg[x->src]
+#if CHECKED
+#define DISPATCH() do { \
+		if (unlikely(budget == 0)) \
+			goto out_of_budget; \
+		budget--; \
+		goto *x->op; \
+	} while (0)
+#define MEM_CHECK(addr, size, write) do { \
+		if (unlikely(!run_mem_ok(run, (addr), (size), (write)))) { \
+			fault_addr = (addr); \
+			fault_size = (size); \
+			fault_write = (write); \
+			goto bad_access; \
+		} \
+	} while (0)
+#define ALIGN_CHECK(addr, size) do { \
+		if (unlikely((addr) & ((size) - 1))) { \
+			fault_addr = (addr); \
+			fault_size = (size); \
+			goto misaligned; \
+		} \
+	} while (0)
+#else
+#define DISPATCH() goto *x->op
+#define MEM_CHECK(addr, size, write) ((void)0)
+#define ALIGN_CHECK(addr, size) ((void)0)
+#endif
+#define NEXT() do { x++; DISPATCH(); } while (0)
+
+	DISPATCH();
+
+/* One template per shape; c is the opcode byte, v the discriminating value. */
+#define DO_SH_ALU_IMM(c, v)	DST = sem_alu_form(c, v, DST, x->k); NEXT();
+#define DO_SH_ALU_REG(c, v)	DST = sem_alu_form(c, v, DST, SRC); NEXT();
+#define DO_SH_NEG(c, v)		DST = sem_alu_form(c, v, DST, 0); NEXT();
+#define DO_SH_END(c, v) \
+	DST = sem_end(BPF_CLASS(c) == BPF_ALU64 || BPF_SRC(c) == BPF_TO_BE, v, DST); \
+	NEXT();
+#define DO_SH_LDDW(c, v)	DST = x->k; x += 2; DISPATCH();
+#define DO_SH_LDX(c, v) { \
+		uintptr_t a_ = (uintptr_t)(SRC + (uint64_t)(int64_t)x->off); \
+		MEM_CHECK(a_, isa_size(c), false); \
+		uint64_t v_ = mem_load(a_, isa_size(c)); \
+		DST = BPF_MODE(c) == BPF_MEMSX ? sem_sext(isa_size(c), v_) : v_; \
+		NEXT(); \
+	}
+#define DO_SH_ST(c, v) { \
+		uintptr_t a_ = (uintptr_t)(DST + (uint64_t)(int64_t)x->off); \
+		MEM_CHECK(a_, isa_size(c), true); \
+		mem_store(a_, isa_size(c), x->k); \
+		NEXT(); \
+	}
+#define DO_SH_STX(c, v) { \
+		uintptr_t a_ = (uintptr_t)(DST + (uint64_t)(int64_t)x->off); \
+		MEM_CHECK(a_, isa_size(c), true); \
+		mem_store(a_, isa_size(c), SRC); \
+		NEXT(); \
+	}
+#define DO_SH_ATOMIC(c, v) { \
+		uintptr_t a_ = (uintptr_t)(DST + (uint64_t)(int64_t)x->off); \
+		MEM_CHECK(a_, isa_size(c), true); \
+		ALIGN_CHECK(a_, isa_size(c)); \
+		mem_atomic(a_, isa_size(c), v, &SRC, &reg[R0]); \
+		NEXT(); \
+	}
+#define DO_SH_LDABS(c, v) { \
+		if (!ld_pkt(run, x->imm, isa_size(c), &reg[R0])) \
+			goto pkt_miss; \
+		NEXT(); \
+	}
+#define DO_SH_LDIND(c, v) { \
+		if (!ld_pkt(run, (int32_t)(uint32_t)(SRC + (uint64_t)(int64_t)x->imm), \
+			    isa_size(c), &reg[R0])) \
+			goto pkt_miss; \
+		NEXT(); \
+	}
+#define DO_SH_JA(c, v)		x = x->target; DISPATCH();
+#define DO_SH_JA32(c, v)	x = x->target; DISPATCH();
+#define DO_SH_JCOND_IMM(c, v) \
+	x = sem_jcond(BPF_OP(c), isa_is_jmp32(c), DST, x->k) ? x->target : x + 1; \
+	DISPATCH();
+#define DO_SH_JCOND_REG(c, v) \
+	x = sem_jcond(BPF_OP(c), isa_is_jmp32(c), DST, SRC) ? x->target : x + 1; \
+	DISPATCH();
+#define DO_SH_CALL(c, v) \
+	reg[R0] = ((bpfrt_helper_fn)(uintptr_t)x->k)(reg[R1], reg[R2], reg[R3], \
+						      reg[R4], reg[R5], run); \
+	if (unlikely(run->fail)) \
+		goto helper_failed; \
+	NEXT();
+#define DO_SH_CALLX(c, v) { \
+		bpfrt_helper_fn fn_ = prog_helper(run->prog, DST); \
+		if (unlikely(!fn_)) \
+			goto no_helper; \
+		reg[R0] = fn_(reg[R1], reg[R2], reg[R3], reg[R4], reg[R5], run); \
+		if (unlikely(run->fail)) \
+			goto helper_failed; \
+		NEXT(); \
+	}
+#define DO_SH_CALL_LOCAL(c, v) \
+	if (unlikely(depth + 1 >= BPFRT_MAX_FRAMES)) \
+		goto too_deep; \
+	frames[depth].ret = x + 1; \
+	memcpy(frames[depth].saved, &reg[R6], sizeof(frames[depth].saved)); \
+	depth++; \
+	reg[R10] -= BPFRT_STACK_SIZE; \
+	if (CHECKED) \
+		memset((void *)(uintptr_t)(reg[R10] - BPFRT_STACK_SIZE), 0, \
+		       BPFRT_STACK_SIZE); \
+	x = x->target; \
+	DISPATCH();
+#define DO_SH_EXIT(c, v) \
+	if (depth == 0) \
+		goto done; \
+	depth--; \
+	memcpy(&reg[R6], frames[depth].saved, sizeof(frames[depth].saved)); \
+	x = frames[depth].ret; \
+	DISPATCH();
+
+#define HANDLER(id, code_, disc_, dval_, mnem_, shape_, ...) \
+	H_##id: { DO_##shape_(code_, dval_) }
+	ISA_FORMS(HANDLER)
+#undef HANDLER
+
+H_TRAP:
+	return err_set(err, -EFAULT, (int)(x - code),
+		       "insn %zu: executed the second slot of an lddw",
+		       (size_t)(x - code));
+pkt_miss:
+	/* A packet load out of range ends the program with r0 = 0, as in Linux. */
+	reg[R0] = 0;
+done:
+	opts->retval = reg[R0];
+	opts->insns = CHECKED ? limit - budget : 0;
+	return 0;
+helper_failed:
+	return err_set(err, run->fail, (int)(x - code), "insn %zu: %s",
+		       (size_t)(x - code), run->fail_msg);
+no_helper:
+	return err_set(err, -ENOENT, (int)(x - code),
+		       "insn %zu: callx to helper %llu, which is not available",
+		       (size_t)(x - code), (unsigned long long)DST);
+too_deep:
+	return err_set(err, -E2BIG, (int)(x - code),
+		       "insn %zu: call nesting exceeds %u frames",
+		       (size_t)(x - code), BPFRT_MAX_FRAMES);
+#if CHECKED
+out_of_budget:
+	opts->insns = limit;
+	return err_set(err, -ELOOP, (int)(x - code),
+		       "insn %zu: stopped after %llu instructions, the budget of "
+		       "this run", (size_t)(x - code), (unsigned long long)limit);
+bad_access:
+	return mem_fault(run, (size_t)(x - code), fault_addr, fault_size,
+			 fault_write, err);
+misaligned:
+	return err_set(err, -EFAULT, (int)(x - code),
+		       "insn %zu: atomic access of %u bytes at %#lx is misaligned",
+		       (size_t)(x - code), fault_size, (unsigned long)fault_addr);
+#endif
+	(void)fault_addr;
+	(void)fault_size;
+	(void)fault_write;
+
+#undef DST
+#undef SRC
+#undef DISPATCH
+#undef MEM_CHECK
+#undef ALIGN_CHECK
+#undef NEXT
+#undef DO_SH_ALU_IMM
+#undef DO_SH_ALU_REG
+#undef DO_SH_NEG
+#undef DO_SH_END
+#undef DO_SH_LDDW
+#undef DO_SH_LDX
+#undef DO_SH_ST
+#undef DO_SH_STX
+#undef DO_SH_ATOMIC
+#undef DO_SH_LDABS
+#undef DO_SH_LDIND
+#undef DO_SH_JA
+#undef DO_SH_JA32
+#undef DO_SH_JCOND_IMM
+#undef DO_SH_JCOND_REG
+#undef DO_SH_CALL
+#undef DO_SH_CALLX
+#undef DO_SH_CALL_LOCAL
+#undef DO_SH_EXIT
+}

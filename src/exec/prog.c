@@ -1,0 +1,205 @@
+/* prog.c — the program object: creation, helper registry, running on an engine. */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "isa/isa.h"
+#include "prog.h"
+#include "util/error.h"
+
+BPFRT_API int bpfrt_prog_new(const struct bpfrt_insn *insns, size_t n,
+			     const struct bpfrt_prog_opts *opts,
+			     struct bpfrt_prog **out, struct bpfrt_error *err)
+{
+	unsigned cpu = 4;
+	struct bpfrt_prog *prog;
+	int ret;
+
+	err_clear(err);
+	*out = NULL;
+	if (opts && opts->sz >= offsetof(struct bpfrt_prog_opts, cpu) + sizeof(opts->cpu)
+	    && opts->cpu)
+		cpu = opts->cpu;
+	if (!insns && n)
+		return err_set(err, -EINVAL, -1, "no instructions given");
+	ret = isa_validate(insns, n, cpu, err);
+	if (ret)
+		return ret;
+	prog = calloc(1, sizeof(*prog));
+	if (!prog)
+		return err_set(err, -ENOMEM, -1, "out of memory");
+	prog->insns = malloc(n * sizeof(*insns));
+	if (!prog->insns) {
+		free(prog);
+		return err_set(err, -ENOMEM, -1, "out of memory");
+	}
+	memcpy(prog->insns, insns, n * sizeof(*insns));
+	prog->n = n;
+	prog->cpu = cpu;
+	pthread_mutex_init(&prog->lock, NULL);
+	*out = prog;
+	return 0;
+}
+
+BPFRT_API void bpfrt_prog_free(struct bpfrt_prog *prog)
+{
+	if (!prog)
+		return;
+	for (int i = 0; i < 2; i++)
+		interp_free(prog->interp[i]);
+	for (size_t i = 0; i < prog->nhelpers; i++)
+		free(prog->helpers[i].name);
+	free(prog->helpers);
+	free(prog->insns);
+	pthread_mutex_destroy(&prog->lock);
+	free(prog);
+}
+
+BPFRT_API size_t bpfrt_prog_insn_cnt(const struct bpfrt_prog *prog)
+{
+	return prog->n;
+}
+
+BPFRT_API const struct bpfrt_insn *bpfrt_prog_insns(const struct bpfrt_prog *prog)
+{
+	return prog->insns;
+}
+
+BPFRT_API int bpfrt_prog_set_helper(struct bpfrt_prog *prog, uint32_t id,
+				    const char *name, bpfrt_helper_fn fn)
+{
+	char *copy;
+	int ret = 0;
+
+	if (id > PROG_MAX_HELPER_ID || !fn)
+		return -EINVAL;
+	pthread_mutex_lock(&prog->lock);
+	if (atomic_load(&prog->sealed)) {
+		ret = -EBUSY;
+		goto out;
+	}
+	if (id >= prog->nhelpers) {
+		size_t cap = id + 1 > 2 * prog->nhelpers ? id + 1 : 2 * prog->nhelpers;
+		struct helper_slot *h = realloc(prog->helpers, cap * sizeof(*h));
+
+		if (!h) {
+			ret = -ENOMEM;
+			goto out;
+		}
+		memset(h + prog->nhelpers, 0, (cap - prog->nhelpers) * sizeof(*h));
+		prog->helpers = h;
+		prog->nhelpers = cap;
+	}
+	copy = strdup(name ? name : "helper");
+	if (!copy) {
+		ret = -ENOMEM;
+		goto out;
+	}
+	free(prog->helpers[id].name);
+	prog->helpers[id].name = copy;
+	prog->helpers[id].fn = fn;
+out:
+	pthread_mutex_unlock(&prog->lock);
+	return ret;
+}
+
+/* The interpreter code for this safety mode, prepared once under the lock. */
+static int get_interp(struct bpfrt_prog *prog, bool checked,
+		      const struct interp_code **out, struct bpfrt_error *err)
+{
+	struct interp_code *code = atomic_load_explicit(&prog->interp[checked],
+							memory_order_acquire);
+	int ret = 0;
+
+	if (likely(code)) {
+		*out = code;
+		return 0;
+	}
+	pthread_mutex_lock(&prog->lock);
+	atomic_store(&prog->sealed, true);
+	code = atomic_load_explicit(&prog->interp[checked], memory_order_relaxed);
+	if (!code) {
+		ret = interp_prepare(prog, checked, &code, err);
+		if (!ret)
+			atomic_store_explicit(&prog->interp[checked], code,
+					      memory_order_release);
+	}
+	pthread_mutex_unlock(&prog->lock);
+	*out = code;
+	return ret;
+}
+
+BPFRT_API int bpfrt_prog_run(struct bpfrt_prog *prog, struct bpfrt_run_opts *opts,
+			     struct bpfrt_error *err)
+{
+	const struct interp_code *code;
+	struct bpfrt_run run;
+	int ret;
+
+	if (!opts || opts->sz < offsetof(struct bpfrt_run_opts, insns) + sizeof(opts->insns))
+		return err_set(err, -EINVAL, -1,
+			       "bpfrt_run_opts is missing or has an unknown size "
+			       "(declare it with BPFRT_OPTS)");
+	err_clear(err);
+	if (opts->engine == BPFRT_ENGINE_JIT)
+		return err_set(err, -ENOTSUP, -1, "the JIT engine is not built yet");
+	if (opts->engine != BPFRT_ENGINE_INTERP)
+		return err_set(err, -EINVAL, -1, "unknown engine %d", opts->engine);
+	ret = get_interp(prog, opts->checked, &code, err);
+	if (ret)
+		return ret;
+	run.prog = prog;
+	run.opts = opts;
+	run.checked = opts->checked;
+	run.fail = 0;
+	run.fail_msg[0] = '\0';
+	return interp_run(code, &run, err);
+}
+
+/* ---- Services for helpers ---------------------------------------------- */
+
+static bool within(uintptr_t addr, size_t size, uintptr_t base, size_t len)
+{
+	return addr >= base && size <= len && addr - base <= len - size;
+}
+
+bool run_mem_ok(const struct bpfrt_run *run, uintptr_t addr, size_t size,
+		bool write)
+{
+	const struct bpfrt_run_opts *o = run->opts;
+
+	if (within(addr, size, run->stack_lo, RUN_STACK_SIZE))
+		return true;
+	if (o->ctx && within(addr, size, (uintptr_t)o->ctx, o->ctx_len))
+		return true;
+	for (size_t i = 0; i < o->nregions; i++) {
+		const struct bpfrt_region *r = &o->regions[i];
+
+		if (within(addr, size, (uintptr_t)r->base, r->len))
+			return r->writable || !write;
+	}
+	return false;
+}
+
+BPFRT_API void *bpfrt_run_user(const struct bpfrt_run *run)
+{
+	return run->opts->user;
+}
+
+BPFRT_API bool bpfrt_run_mem_ok(const struct bpfrt_run *run, const void *p,
+				size_t len, bool write)
+{
+	return !run->checked || run_mem_ok(run, (uintptr_t)p, len, write);
+}
+
+BPFRT_API void bpfrt_run_fail(struct bpfrt_run *run, int code, const char *fmt, ...)
+{
+	va_list ap;
+
+	run->fail = code < 0 ? code : -EFAULT;
+	va_start(ap, fmt);
+	vsnprintf(run->fail_msg, sizeof(run->fail_msg), fmt, ap);
+	va_end(ap);
+}

@@ -1,0 +1,67 @@
+/* prog.h — programs and runs as the engines see them (internal). */
+#ifndef BPFRT_PROG_H
+#define BPFRT_PROG_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "bpfrt.h"
+
+#define PROG_MAX_HELPER_ID 0xffffu
+
+struct helper_slot {
+	bpfrt_helper_fn fn;
+	char *name;
+};
+
+struct interp_code;
+
+struct bpfrt_prog {
+	struct bpfrt_insn *insns;
+	size_t n;
+	unsigned cpu;
+
+	struct helper_slot *helpers;	/* indexed by helper id */
+	size_t nhelpers;
+
+	pthread_mutex_t lock;		/* guards preparation */
+	atomic_bool sealed;		/* a run has begun: no more helpers */
+	struct interp_code *_Atomic interp[2];	/* [checked], made on first use */
+};
+
+/* Frame layout shared by the engines: BPFRT_MAX_FRAMES frames of 512 bytes. */
+#define RUN_STACK_SIZE (BPFRT_MAX_FRAMES * BPFRT_STACK_SIZE)
+
+/* One invocation; helpers receive a pointer to it. */
+struct bpfrt_run {
+	const struct bpfrt_prog *prog;
+	struct bpfrt_run_opts *opts;
+	uintptr_t stack_lo;		/* the whole stack: [lo, lo + RUN_STACK_SIZE) */
+	bool checked;
+	int fail;			/* set by bpfrt_run_fail */
+	char fail_msg[200];
+};
+
+/* Is [addr, addr+size) inside memory the run may touch? (checked mode) */
+bool run_mem_ok(const struct bpfrt_run *run, uintptr_t addr, size_t size,
+		bool write);
+
+/* The helper registered as id, or NULL. */
+static inline bpfrt_helper_fn prog_helper(const struct bpfrt_prog *prog, uint64_t id)
+{
+	return id < prog->nhelpers ? prog->helpers[id].fn : NULL;
+}
+
+/* ---- The interpreter (interp.c) ---------------------------------------- */
+
+/* Decode prog for the interpreter; checked picks the safety mode. */
+int interp_prepare(const struct bpfrt_prog *prog, bool checked,
+		   struct interp_code **code, struct bpfrt_error *err);
+void interp_free(struct interp_code *code);
+/* Run prepared code; fills opts->retval / opts->insns, or fails with err. */
+int interp_run(const struct interp_code *code, struct bpfrt_run *run,
+	       struct bpfrt_error *err);
+
+#endif /* BPFRT_PROG_H */
