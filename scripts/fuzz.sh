@@ -1,0 +1,37 @@
+#!/bin/sh
+# fuzz.sh — builds the libFuzzer targets with ASan + UBSan and runs each for a while.
+#   FUZZ_SECONDS=N (default 60) per target; FUZZ_TARGETS="fuzz_asm ..." to pick.
+set -e
+B=build/fuzz
+SAN="-fsanitize=address,undefined -fno-sanitize-recover=all"
+SECONDS_EACH=${FUZZ_SECONDS:-60}
+TARGETS=${FUZZ_TARGETS:-"fuzz_asm fuzz_exec"}
+
+make --no-print-directory -s BUILD=$B CC=clang-19 \
+	CFLAGS="-O1 -g $SAN -fsanitize=fuzzer-no-link -fno-omit-frame-pointer" $B/libbpfrt.a
+
+seed_corpus() {
+	mkdir -p "$B/seeds-$1"
+	case $1 in
+	fuzz_asm)
+		for f in tests/conformance/*.data; do
+			awk '/^-- asm/{a=1;next} /^--/{a=0} a' "$f" >"$B/seeds-$1/$(basename "$f" .data)"
+		done ;;
+	fuzz_exec)
+		cut -f1,7 tests/conformance/assembled.tsv | while read -r name hex; do
+			echo "$hex" | xxd -r -p >"$B/seeds-$1/$name"
+		done ;;
+	esac
+}
+
+for t in $TARGETS; do
+	clang-19 -O1 -g $SAN -fsanitize=fuzzer -Iinclude -Isrc "fuzz/$t.c" "$B/libbpfrt.a" \
+		-lpthread -o "$B/$t"
+	seed_corpus "$t"
+	mkdir -p "$B/corpus-$t"
+	echo "== $t for ${SECONDS_EACH}s"
+	"$B/$t" -max_total_time="$SECONDS_EACH" -max_len=4096 -timeout=10 \
+		-print_final_stats=1 "$B/corpus-$t" "$B/seeds-$t" 2>&1 |
+		grep -E 'stat::number_of_executed_units|stat::peak_rss|ERROR|SUMMARY|Done' || true
+	[ -z "$(ls "$B"/crash-* 2>/dev/null)" ] || { echo "fuzz: crash found"; exit 1; }
+done
