@@ -1,0 +1,73 @@
+#!/bin/sh
+# cli.sh — end-to-end tests of the bpfrt and bpfrt_plugin command lines.
+BUILD=${BUILD:-build}
+B="$BUILD/bpfrt"
+P="$BUILD/bpfrt_plugin"
+T=$(mktemp -d)
+trap 'rm -rf "$T"' EXIT
+pass=0 fail=0
+
+# t NAME RC PATTERN CMD...: run CMD, expect exit status RC and PATTERN in its output.
+t() {
+	name=$1 rc=$2 pat=$3
+	shift 3
+	out=$("$@" 2>&1)
+	got=$?
+	if [ "$got" = "$rc" ] && { [ -z "$pat" ] || printf '%s\n' "$out" | grep -q -- "$pat"; }; then
+		pass=$((pass + 1))
+	else
+		fail=$((fail + 1))
+		echo "FAIL $name: exit $got (want $rc), output:"
+		printf '%s\n' "$out" | sed 's/^/    /' | head -10
+	fi
+}
+
+t "usage" 2 "usage: bpfrt COMMAND" "$B"
+t "help" 0 "bpfrt disasm FILE" "$B" help
+t "unknown command" 2 "unknown command 'frob'" "$B" frob
+t "prefix match" 0 "r0 = 0" "$B" dis examples/checksum.s
+t "missing file" 1 "cannot open 'nope.s'" "$B" run nope.s
+t "run" 0 "Return value: 47201, duration (average): [0-9]*ns" \
+	"$B" run examples/checksum.s data_in examples/packet.bin
+t "run json" 0 '^{"retval":47201,"duration":[0-9]*,"insns":99}$' \
+	"$B" run examples/checksum.s data_in examples/packet.bin -j
+t "repeat needs a count" 2 "repeat needs a positive count" \
+	"$B" run examples/checksum.s repeat x
+t "unexpected arg" 2 "unexpected 'bogus'" "$B" run examples/checksum.s bogus
+
+# disasm output is stable (golden file) and round-trips through asm.
+"$B" disasm examples/checksum.s >"$T/d.txt"
+t "disasm golden" 0 "" cmp "$T/d.txt" tests/golden/checksum.disasm
+"$B" asm examples/checksum.s out "$T/c.bin"
+t "asm size" 0 "^192$" sh -c "wc -c < '$T/c.bin' | tr -d ' '"
+t "disasm raw" 0 "23: (95) exit" "$B" disasm "$T/c.bin"
+t "disasm opcodes" 0 "b7 00 00 00 00 00 00 00" "$B" disasm "$T/c.bin" opcodes
+
+# Bad input: a clear message naming the place and the cause.
+printf 'mov %%r0, 1\nfrob %%r1\nexit\n' >"$T/bad.s"
+t "asm error names line" 1 "bad.s:2: unknown instruction 'frob'" "$B" asm "$T/bad.s"
+printf 'abc' >"$T/odd.bin"
+t "raw not whole insns" 1 "3 bytes, not a whole number of 8-byte instructions" \
+	"$B" disasm "$T/odd.bin"
+printf 'ja +5\nexit\n' >"$T/jmp.s"
+t "validation error" 1 "insn 0: jump target 6 is out of range" "$B" run "$T/jmp.s"
+printf 'ldxdw %%r0, [%%r1+16]\nexit\n' >"$T/oob.s"
+t "checked fault" 1 "insn 0: read of 8 bytes at .* runs past the end of ctx" \
+	"$B" run "$T/oob.s" data_in examples/packet.bin
+printf 'loop:\nja loop\nexit\n' >"$T/loop.s"
+t "budget stops a loop" 1 "stopped after 4294967296 instructions" "$B" run "$T/loop.s"
+printf '\377\0\0\0\0\0\0\0' >"$T/badop.bin"
+t "unknown opcode" 1 "insn 0: unknown opcode 0xff" "$B" run "$T/badop.bin"
+
+# The conformance plugin's protocol.
+t "plugin add" 0 "^3$" sh -c "echo b400000000000000b40100000200000004000000010000000c100000000000000c0000000000000004000000fdffffff9500000000000000 | '$P'"
+t "plugin mem" 0 "^8$" sh -c "echo bf200000000000009500000000000000 | '$P' '00  00  00  01  00  00  00  02  '"
+t "plugin bad hex" 1 "'z' is not a hex digit" sh -c "echo 9z | '$P'"
+t "plugin odd program" 1 "not a multiple of 8" sh -c "echo 9500 | '$P'"
+t "plugin unknown option" 1 "unknown option '--frob'" sh -c "echo 95 | '$P' --frob"
+t "plugin fault" 1 "insn 0: read of 8 bytes" sh -c "echo 79100000000000009500000000000000 | '$P' '01 02'"
+
+# Only the public API is exported from the shared library.
+t "exports" 0 "^none$" sh -c "nm -D --defined-only '$BUILD/libbpfrt.so' | awk '{print \$3}' | grep -v -e '^bpfrt_' -e '^_' || echo none"
+
+echo "$pass passed, $fail failed"
