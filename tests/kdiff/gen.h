@@ -38,10 +38,15 @@ struct gen_prog {
 	struct bpfrt_insn insns[GEN_MAX_INSNS];
 	size_t n;	/* slots used */
 	int ctx_reg;	/* which register holds the ctx pointer */
+	int steps;	/* generation steps in the body */
 };
 
-/* Generate the program of `seed`. */
-void gen_program(uint64_t seed, struct gen_prog *prog);
+/*
+ * Generate the program of `seed`. A body is made of steps (an instruction,
+ * a jump, a small if/else...); max_steps >= 0 stops it early, keeping the
+ * same prologue and first steps: the way to shrink a failing program.
+ */
+void gen_program(uint64_t seed, int max_steps, struct gen_prog *prog);
 
 /* Fill the input ctx of `seed`: random bytes with edge values mixed in. */
 void gen_input(uint64_t seed, uint8_t *buf, size_t len);
