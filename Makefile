@@ -10,11 +10,11 @@ CC      ?= cc
 BUILD   ?= build
 OPT     ?= -O2
 CFLAGS  ?= $(OPT) -g
-CFLAGS  += -std=gnu11 -Wall -Wextra -Werror -fPIC -fvisibility=hidden \
+override CFLAGS += -std=gnu11 -Wall -Wextra -Werror -fPIC -fvisibility=hidden \
            -Iinclude -Isrc -MMD -MP
-LDLIBS  += -lpthread
+override LDLIBS += -lpthread
 
-LIB_SRCS  := $(sort $(wildcard src/*/*.c))
+LIB_SRCS  := $(sort $(wildcard src/*/*.c src/*/*/*.c))
 LIB_OBJS  := $(LIB_SRCS:%.c=$(BUILD)/%.o)
 CLI_SRCS  := $(sort $(wildcard cli/*.c))
 CLI_OBJS  := $(CLI_SRCS:%.c=$(BUILD)/%.o)
@@ -65,11 +65,42 @@ test: deps all $(TESTBIN)
 check: test
 
 bench: deps
-	@$(MAKE) --no-print-directory BUILD=build/bench OPT=-O3 all build/bench/bench
-	@build/bench/bench
+	@$(MAKE) --no-print-directory BUILD=build/bench OPT=-O3 build/bench/bpfrt_bench
+	@build/bench/bpfrt_bench
 
-$(BUILD)/bench: $(BUILD)/bench/bench.o $(BUILD)/bench/switch_interp.o $(LIB_A)
-	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+# Bench workloads (bench/workloads/*.c) are compiled twice: for eBPF, where
+# extract.sh checks the object needs no loader and turns its one function
+# into bytes that workloads.c embeds, and natively, as the reference.
+BENCH_CC         ?= clang-19
+BENCH_BPF_CFLAGS := -O2 -target bpf -mcpu=v3 -fno-jump-tables
+BENCH_NAT_CFLAGS := -O2
+BENCH_WARN       := -Wall -Wextra -Werror
+BENCH_WL     := $(basename $(notdir $(wildcard bench/workloads/*.c)))
+BENCH_WLDIR  := $(BUILD)/bench/workloads
+BENCH_OBJS   := $(patsubst %.c,$(BUILD)/%.o,$(wildcard bench/*.c))
+BENCH_NATIVE := $(BENCH_WL:%=$(BENCH_WLDIR)/%.native.o)
+
+$(BUILD)/bpfrt_bench: $(BENCH_OBJS) $(BENCH_NATIVE) $(LIB_A)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) -lm
+
+$(BUILD)/bench/workloads.o: $(BENCH_WL:%=$(BENCH_WLDIR)/%.bpf.inc)
+$(BENCH_OBJS): CFLAGS += -I$(BUILD)/bench
+$(BUILD)/bench/bench.o: CFLAGS += -DBENCH_HOST_CC='"$(CC) $(OPT)"' \
+	-DBENCH_BPF_CC='"$(BENCH_CC) $(BENCH_BPF_CFLAGS)"' \
+	-DBENCH_NATIVE_CC='"$(BENCH_CC) $(BENCH_NAT_CFLAGS)"'
+
+$(BENCH_WLDIR)/%.bpf.o: bench/workloads/%.c bench/workloads/workload.h
+	@mkdir -p $(@D)
+	$(BENCH_CC) $(BENCH_BPF_CFLAGS) $(BENCH_WARN) -c $< -o $@
+
+$(BENCH_WLDIR)/%.bpf.inc: $(BENCH_WLDIR)/%.bpf.o bench/extract.sh
+	bench/extract.sh $< $@
+
+$(BENCH_WLDIR)/%.native.o: bench/workloads/%.c bench/workloads/workload.h
+	@mkdir -p $(@D)
+	$(BENCH_CC) $(BENCH_NAT_CFLAGS) $(BENCH_WARN) -c $< -o $@
+
+.SECONDARY: $(BENCH_WL:%=$(BENCH_WLDIR)/%.bpf.o)
 
 asan: deps
 	@$(MAKE) --no-print-directory BUILD=build/asan OPT=-O1 \
