@@ -54,26 +54,26 @@ static __attribute__((format(printf, 2, 3))) void put(struct out *o, const char 
 		o->pos += (size_t)r;
 }
 
+/* Like the kernel, atomics name registers r even when they are 32-bit. */
 static void put_atomic(struct out *o, const struct bpfrt_insn *in)
 {
-	char w = BPF_SIZE(in->code) == BPF_DW ? 'r' : 'w';
 	const char *bits = BPF_SIZE(in->code) == BPF_DW ? "64" : "";
 	const char *ty = size_type(in->code, false);
 	int op = in->imm;
 
 	if (op == BPF_CMPXCHG)
-		put(o, "%c0 = atomic%s_cmpxchg((%s *)(r%u %+d), %c0, %c%u)", w,
-		    bits, ty, in->dst_reg, in->off, w, w, in->src_reg);
+		put(o, "r0 = atomic%s_cmpxchg((%s *)(r%u %+d), r0, r%u)", bits, ty,
+		    in->dst_reg, in->off, in->src_reg);
 	else if (op == BPF_XCHG)
-		put(o, "%c%u = atomic%s_xchg((%s *)(r%u %+d), %c%u)", w,
-		    in->src_reg, bits, ty, in->dst_reg, in->off, w, in->src_reg);
+		put(o, "r%u = atomic%s_xchg((%s *)(r%u %+d), r%u)", in->src_reg, bits,
+		    ty, in->dst_reg, in->off, in->src_reg);
 	else if (op & BPF_FETCH)
-		put(o, "%c%u = atomic%s_fetch_%s((%s *)(r%u %+d), %c%u)", w,
-		    in->src_reg, bits, atomic_names[(op & 0xf0) >> 4], ty,
-		    in->dst_reg, in->off, w, in->src_reg);
+		put(o, "r%u = atomic%s_fetch_%s((%s *)(r%u %+d), r%u)", in->src_reg,
+		    bits, atomic_names[(op & 0xf0) >> 4], ty, in->dst_reg, in->off,
+		    in->src_reg);
 	else
-		put(o, "lock *(%s *)(r%u %+d) %s %c%u", ty, in->dst_reg, in->off,
-		    alu_ops[(op & 0xf0) >> 4], w, in->src_reg);
+		put(o, "lock *(%s *)(r%u %+d) %s r%u", ty, in->dst_reg, in->off,
+		    alu_ops[(op & 0xf0) >> 4], in->src_reg);
 }
 
 static void put_lddw(struct out *o, const struct bpfrt_insn *in)
@@ -102,7 +102,7 @@ static void put_lddw(struct out *o, const struct bpfrt_insn *in)
 		put(o, "r%u = func pc%+d", in->dst_reg, in[0].imm);
 		break;
 	default:
-		put(o, "r%u = %#" PRIx64, in->dst_reg, imm);
+		put(o, "r%u = 0x%" PRIx64, in->dst_reg, imm);
 		break;
 	}
 }
