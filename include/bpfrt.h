@@ -106,7 +106,7 @@ BPFRT_API int bpfrt_prog_set_helper(struct bpfrt_prog *prog, uint32_t id,
 
 enum bpfrt_engine {
 	BPFRT_ENGINE_INTERP = 0,	/* the threaded interpreter */
-	BPFRT_ENGINE_JIT = 1,		/* native code (not built yet: -ENOTSUP) */
+	BPFRT_ENGINE_JIT = 1,		/* native x86-64 code (elsewhere -ENOTSUP) */
 };
 
 /* Extra memory a checked run may touch, besides the stack and ctx. */
@@ -147,6 +147,21 @@ struct bpfrt_run_opts {
  */
 BPFRT_API int bpfrt_prog_run(struct bpfrt_prog *prog, struct bpfrt_run_opts *opts,
 			     struct bpfrt_error *err);
+
+/*
+ * The machine code the JIT made of the program for one safety mode,
+ * translating it first if no run has (so it seals the helpers, like a run).
+ * *code and *len describe the whole code, which begins with the entry
+ * sequence. If offsets is not NULL, *offsets receives
+ * bpfrt_prog_insn_cnt(prog) + 1 native offsets into the code: instruction
+ * slot i begins at (*offsets)[i] (an lddw's second slot, and an instruction
+ * fused into the one before it, begin where their code ends), and
+ * (*offsets)[n] is the end of the program's body, after which only
+ * out-of-line paths follow. Everything stays valid until the program is freed.
+ */
+BPFRT_API int bpfrt_prog_jited(struct bpfrt_prog *prog, bool checked,
+			       const void **code, size_t *len,
+			       const uint32_t **offsets, struct bpfrt_error *err);
 
 /* ---- For helpers, during a run ----------------------------------------- */
 

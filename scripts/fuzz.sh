@@ -5,7 +5,7 @@ set -e
 B=build/fuzz
 SAN="-fsanitize=address,undefined -fno-sanitize-recover=all"
 SECONDS_EACH=${FUZZ_SECONDS:-60}
-TARGETS=${FUZZ_TARGETS:-"fuzz_asm fuzz_exec"}
+TARGETS=${FUZZ_TARGETS:-"fuzz_asm fuzz_exec fuzz_jit"}
 
 make --no-print-directory -s BUILD=$B CC=clang-19 \
 	CFLAGS="-O1 -g $SAN -fsanitize=fuzzer-no-link -fno-omit-frame-pointer" $B/libbpfrt.a
@@ -17,7 +17,7 @@ seed_corpus() {
 		for f in tests/conformance/*.data; do
 			awk '/^-- asm/{a=1;next} /^--/{a=0} a' "$f" >"$B/seeds-$1/$(basename "$f" .data)"
 		done ;;
-	fuzz_exec)
+	fuzz_exec|fuzz_jit)
 		cut -f1,7 tests/conformance/assembled.tsv | while read -r name hex; do
 			echo "$hex" | xxd -r -p >"$B/seeds-$1/$name"
 		done ;;
@@ -30,7 +30,7 @@ for t in $TARGETS; do
 	seed_corpus "$t"
 	mkdir -p "$B/corpus-$t"
 	echo "== $t for ${SECONDS_EACH}s"
-	"$B/$t" -max_total_time="$SECONDS_EACH" -max_len=4096 -timeout=10 \
+	"$B/$t" -max_total_time="$SECONDS_EACH" -max_len=4096 -timeout=10 -artifact_prefix="$B/" \
 		-print_final_stats=1 "$B/corpus-$t" "$B/seeds-$t" 2>&1 |
 		grep -E 'stat::number_of_executed_units|stat::peak_rss|ERROR|SUMMARY|Done' || true
 	[ -z "$(ls "$B"/crash-* 2>/dev/null)" ] || { echo "fuzz: crash found"; exit 1; }

@@ -31,16 +31,18 @@ for s in tests/*.sh; do
 	esac
 done
 
-echo "== kernel differential test (kdiff)"
-"$BUILD/kdiff" --count "${KDIFF_COUNT:-3000}" --seed "${KDIFF_SEED:-1}"
-rc=$?
-if [ $rc -eq 77 ]; then
-	skipped=$((skipped + 1))
-elif [ $rc -eq 0 ]; then
-	count 1 0
-else
-	count 0 1
-fi
+for engine in interp jit; do
+	echo "== kernel differential test (kdiff --engine $engine)"
+	"$BUILD/kdiff" --count "${KDIFF_COUNT:-3000}" --seed "${KDIFF_SEED:-1}" --engine $engine
+	rc=$?
+	if [ $rc -eq 77 ]; then
+		skipped=$((skipped + 1))
+	elif [ $rc -eq 0 ]; then
+		count 1 0
+	else
+		count 0 1
+	fi
+done
 
 echo "$passed passed, $failed failed, $skipped skipped"
 [ "$failed" -eq 0 ]

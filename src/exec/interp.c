@@ -31,75 +31,25 @@ struct interp_code {
 	struct xinsn x[];
 };
 
-/* Handler addresses, filled by each body on a first call with code == NULL. */
-enum { L_TRAP = ISA_NFORMS, L_COUNT };
+/*
+ * Handler addresses, filled by each body on a first call with code == NULL:
+ * one per form, then the superinstructions (see fuse()).
+ */
+enum {
+	L_TRAP = ISA_NFORMS,
+	L_MOVADD_REG,		/* mov a, b; add a, c          ->  a = b + c */
+	L_MOVADD_IMM,		/* mov a, b; add a, k          ->  a = b + k */
+	L_MOVADD_LDX,		/* ... ; ldx d, [a+off]: 4 sizes x (reg, imm) */
+	L_ADDI64_JCOND = L_MOVADD_LDX + 8,	/* add a, k; if ... goto: per jcond form */
+	L_ADDI32_JCOND = L_ADDI64_JCOND + ISA_NFORMS,
+	L_COUNT = L_ADDI32_JCOND + ISA_NFORMS,
+};
 typedef const void *label_table[L_COUNT];
 
 static int interp_exec_fast(const struct xinsn *code, struct bpfrt_run *run,
 			    const void *const **labels, struct bpfrt_error *err);
 static int interp_exec_checked(const struct xinsn *code, struct bpfrt_run *run,
 			       const void *const **labels, struct bpfrt_error *err);
-
-/* ---- Faults ------------------------------------------------------------ */
-
-static const char *region_name(const struct bpfrt_run *run, uintptr_t addr)
-{
-	if (addr >= run->stack_lo && addr < run->stack_lo + RUN_STACK_SIZE)
-		return "the stack";
-	if (run->opts->ctx && addr >= (uintptr_t)run->opts->ctx &&
-	    addr < (uintptr_t)run->opts->ctx + run->opts->ctx_len)
-		return "ctx";
-	for (size_t i = 0; i < run->opts->nregions; i++) {
-		const struct bpfrt_region *r = &run->opts->regions[i];
-
-		if (addr >= (uintptr_t)r->base && addr < (uintptr_t)r->base + r->len)
-			return r->writable ? "a region" : "a read-only region";
-	}
-	return NULL;
-}
-
-static __attribute__((noinline, cold)) int
-mem_fault(const struct bpfrt_run *run, size_t idx, uintptr_t addr, unsigned size,
-	  bool write, struct bpfrt_error *err)
-{
-	const char *in = region_name(run, addr);
-
-	if (in && write && strcmp(in, "a read-only region") == 0)
-		return err_set(err, -EACCES, (int)idx,
-			       "insn %zu: write of %u bytes to read-only memory at %#lx",
-			       idx, size, (unsigned long)addr);
-	if (in)
-		return err_set(err, -EFAULT, (int)idx,
-			       "insn %zu: %s of %u bytes at %#lx runs past the end of %s",
-			       idx, write ? "write" : "read", size,
-			       (unsigned long)addr, in);
-	return err_set(err, -EFAULT, (int)idx,
-		       "insn %zu: %s of %u bytes at %#lx is outside the stack, "
-		       "ctx and every region given to the run", idx,
-		       write ? "write" : "read", size, (unsigned long)addr);
-}
-
-/* ---- Packet loads (LD_ABS / LD_IND), as socket filters use them --------- */
-
-#define SKF_LL_OFF (-0x200000)
-
-/* Read `size` bytes in network order at packet offset off; false if absent. */
-static bool ld_pkt(const struct bpfrt_run *run, int32_t off, unsigned size,
-		   uint64_t *val)
-{
-	const uint8_t *p = run->opts->pkt;
-	size_t len = run->opts->pkt_len;
-	uint64_t v = 0;
-
-	if (off < 0 && off >= SKF_LL_OFF && off < SKF_LL_OFF + 0x100000)
-		off -= SKF_LL_OFF;	/* link-layer offsets: the packet starts there */
-	if (!p || off < 0 || (size_t)off > len || len - (size_t)off < size)
-		return false;
-	for (unsigned i = 0; i < size; i++)
-		v = v << 8 | p[off + i];
-	*val = v;
-	return true;
-}
 
 /* ---- Memory access ----------------------------------------------------- */
 
@@ -179,18 +129,85 @@ mem_atomic(uintptr_t a, unsigned size, int32_t aop, uint64_t *src, uint64_t *r0)
 
 /* ---- Preparation ------------------------------------------------------- */
 
-static const char *pseudo_name(unsigned src)
+/* ---- Superinstructions ------------------------------------------------- */
+
+/* Slots control can reach other than by falling through from the slot before. */
+static uint8_t *branch_targets(const struct bpfrt_prog *prog)
 {
-	static const char *const names[] = {
-		[BPF_PSEUDO_MAP_FD] = "map fd",
-		[BPF_PSEUDO_MAP_VALUE] = "map value",
-		[BPF_PSEUDO_BTF_ID] = "BTF id",
-		[BPF_PSEUDO_FUNC] = "function",
-		[BPF_PSEUDO_MAP_IDX] = "map index",
-		[BPF_PSEUDO_MAP_IDX_VALUE] = "map index value",
-	};
-	return src < ARRAY_SIZE(names) && names[src] ? names[src] : "unknown";
+	uint8_t *t = calloc(prog->n + 1, 1);
+
+	for (size_t i = 0; t && i < prog->n; i++) {
+		enum isa_form_id id = isa_decode(&prog->insns[i]);
+
+		switch (isa_forms[id].shape) {
+		case SH_JA: case SH_JA32: case SH_JCOND_IMM: case SH_JCOND_REG:
+		case SH_CALL_LOCAL:
+			t[isa_branch_target(prog->insns, i)] = 1;
+			break;
+		case SH_LDDW:
+			if (id == ISA_LDDW_FUNC)
+				t[isa_branch_target(prog->insns, i)] = 1;
+			i++;
+			break;
+		default:
+			break;
+		}
+	}
+	return t;
 }
+
+static int ldx_index(enum isa_form_id id)
+{
+	switch (id) {
+	case ISA_LDXB: return 0;
+	case ISA_LDXH: return 1;
+	case ISA_LDXW: return 2;
+	case ISA_LDXDW: return 3;
+	default: return -1;
+	}
+}
+
+/*
+ * Replace the handler of the first instruction of some common sequences
+ * with one that does the whole sequence and then dispatches past it: clang's
+ * address arithmetic (mov, add, load) and loop ends (add, compare and jump).
+ * A sequence is fused only if no jump lands inside it. The other slots keep
+ * their own handlers and operands, which the superinstruction reads. Only
+ * unchecked code is fused: checked runs count and report every instruction.
+ */
+static void fuse(struct interp_code *code, const struct bpfrt_prog *prog,
+		 const void *const *labels, const uint8_t *target)
+{
+	const struct bpfrt_insn *in = prog->insns;
+	size_t n = prog->n;
+
+	for (size_t i = 0; i + 1 < n; i++) {
+		enum isa_form_id a = isa_decode(&in[i]), b;
+		int ldx;
+
+		if (target[i + 1])
+			continue;
+		b = isa_decode(&in[i + 1]);
+		if (a == ISA_MOV64_REG && (b == ISA_ADD64_REG || b == ISA_ADD64_IMM) &&
+		    in[i + 1].dst_reg == in[i].dst_reg &&
+		    (b == ISA_ADD64_IMM || in[i + 1].src_reg != in[i].dst_reg)) {
+			bool reg = b == ISA_ADD64_REG;
+
+			code->x[i].op = labels[reg ? L_MOVADD_REG : L_MOVADD_IMM];
+			if (i + 2 < n && !target[i + 2] &&
+			    (ldx = ldx_index(isa_decode(&in[i + 2]))) >= 0 &&
+			    in[i + 2].src_reg == in[i].dst_reg)
+				code->x[i].op = labels[L_MOVADD_LDX + 2 * ldx + !reg];
+		} else if ((a == ISA_ADD64_IMM || a == ISA_ADD32_IMM) &&
+			   (isa_forms[b].shape == SH_JCOND_IMM ||
+			    isa_forms[b].shape == SH_JCOND_REG)) {
+			code->x[i].op = labels[(a == ISA_ADD64_IMM ? L_ADDI64_JCOND
+								  : L_ADDI32_JCOND) + b];
+		}
+	}
+}
+
+/* ---- Preparation ------------------------------------------------------- */
 
 int interp_prepare(const struct bpfrt_prog *prog, bool checked,
 		   struct interp_code **out, struct bpfrt_error *err)
@@ -234,7 +251,7 @@ int interp_prepare(const struct bpfrt_prog *prog, bool checked,
 				return err_set(err, -EINVAL, (int)i,
 					       "insn %zu: lddw refers to a %s (src %u) "
 					       "that the loader has not resolved", i,
-					       pseudo_name(in->src_reg), in->src_reg);
+					       prog_pseudo_name(in->src_reg), in->src_reg);
 			}
 			x->k = isa_imm64(in);
 			code->x[++i].op = labels[L_TRAP];
@@ -259,6 +276,16 @@ int interp_prepare(const struct bpfrt_prog *prog, bool checked,
 		default:
 			break;
 		}
+	}
+	if (!checked) {
+		uint8_t *target = branch_targets(prog);
+
+		if (!target) {
+			free(code);
+			return err_set(err, -ENOMEM, -1, "out of memory");
+		}
+		fuse(code, prog, labels, target);
+		free(target);
 	}
 	*out = code;
 	return 0;

@@ -10,10 +10,18 @@
 static int INTERP_FN(const struct xinsn *code, struct bpfrt_run *run,
 		     const void *const **labels_out, struct bpfrt_error *err)
 {
-#define LABEL_OF(id, ...) [ISA_##id] = &&H_##id,
+#define LABEL_OF(id, ...) [ISA_##id] = &&H_##id, \
+	[L_ADDI64_JCOND + ISA_##id] = &&HA64_##id, \
+	[L_ADDI32_JCOND + ISA_##id] = &&HA32_##id,
 	static const void *const labels[L_COUNT] = {
 		ISA_FORMS(LABEL_OF)
 		[L_TRAP] = &&H_TRAP,
+		[L_MOVADD_REG] = &&H_MOVADD_REG,
+		[L_MOVADD_IMM] = &&H_MOVADD_IMM,
+		[L_MOVADD_LDX + 0] = &&H_MA_LDXB_REG, [L_MOVADD_LDX + 1] = &&H_MA_LDXB_IMM,
+		[L_MOVADD_LDX + 2] = &&H_MA_LDXH_REG, [L_MOVADD_LDX + 3] = &&H_MA_LDXH_IMM,
+		[L_MOVADD_LDX + 4] = &&H_MA_LDXW_REG, [L_MOVADD_LDX + 5] = &&H_MA_LDXW_IMM,
+		[L_MOVADD_LDX + 6] = &&H_MA_LDXDW_REG, [L_MOVADD_LDX + 7] = &&H_MA_LDXDW_IMM,
 	};
 #undef LABEL_OF
 	if (!code) {
@@ -36,15 +44,42 @@ static int INTERP_FN(const struct xinsn *code, struct bpfrt_run *run,
 	uint64_t budget = opts->budget ? opts->budget : (uint64_t)1 << 32;
 	const uint64_t limit = budget;
 
+	const uintptr_t stack_lo = (uintptr_t)stack;
+	const uintptr_t ctx_lo = (uintptr_t)opts->ctx;
+	const size_t ctx_len = opts->ctx ? opts->ctx_len : 0;
+
 	(void)budget;
 	(void)limit;
-	run->stack_lo = (uintptr_t)stack;
+	(void)ctx_lo;
+	(void)ctx_len;
+	run->stack_lo = stack_lo;
 	reg[R1] = (uintptr_t)opts->ctx;
 	reg[R2] = opts->ctx_len;
 	reg[R10] = (uintptr_t)stack + RUN_STACK_SIZE;
 #if CHECKED
-	/* Unverified code may read stack it never wrote: never show it old data. */
-	memset(stack + RUN_STACK_SIZE - BPFRT_STACK_SIZE, 0, BPFRT_STACK_SIZE);
+	/*
+	 * Unverified code may read stack it never wrote: it must never see old
+	 * host data. Frames are zeroed when entered; below the deepest frame,
+	 * [stack_lo, clean_lo) is zeroed when first touched, and all of it
+	 * before a helper (which may read through any stack pointer) runs.
+	 */
+	uintptr_t clean_lo = stack_lo + RUN_STACK_SIZE - BPFRT_STACK_SIZE;
+
+	memset((void *)clean_lo, 0, BPFRT_STACK_SIZE);
+#define CLEAN_DOWN_TO(a) do { \
+		uintptr_t c_ = (a) & ~(uintptr_t)63; \
+		if (c_ < clean_lo) { \
+			memset((void *)c_, 0, clean_lo - c_); \
+			clean_lo = c_; \
+		} \
+	} while (0)
+#define NOTE_CLEAN(a) do { \
+		if ((a) < clean_lo) \
+			clean_lo = (a); \
+	} while (0)
+#else
+#define CLEAN_DOWN_TO(a) ((void)0)
+#define NOTE_CLEAN(a) ((void)0)
 #endif
 
 #define DST reg[x->dst]
@@ -56,8 +91,16 @@ static int INTERP_FN(const struct xinsn *code, struct bpfrt_run *run,
 		budget--; \
 		goto *x->op; \
 	} while (0)
+/* The stack and ctx inline; anything else through run_mem_ok. */
 #define MEM_CHECK(addr, size, write) do { \
-		if (unlikely(!run_mem_ok(run, (addr), (size), (write)))) { \
+		uintptr_t m_ = (addr); \
+		if (likely(m_ - stack_lo <= RUN_STACK_SIZE - (size))) { \
+			CLEAN_DOWN_TO(m_); \
+			break; \
+		} \
+		if (likely(ctx_len >= (size) && m_ - ctx_lo <= ctx_len - (size))) \
+			break; \
+		if (unlikely(!run_mem_ok(run, m_, (size), (write)))) { \
 			fault_addr = (addr); \
 			fault_size = (size); \
 			fault_write = (write); \
@@ -115,25 +158,33 @@ static int INTERP_FN(const struct xinsn *code, struct bpfrt_run *run,
 		NEXT(); \
 	}
 #define DO_SH_LDABS(c, v) { \
-		if (!ld_pkt(run, x->imm, isa_size(c), &reg[R0])) \
+		if (!run_ld_pkt(run, x->imm, isa_size(c), &reg[R0])) \
 			goto pkt_miss; \
 		NEXT(); \
 	}
 #define DO_SH_LDIND(c, v) { \
-		if (!ld_pkt(run, (int32_t)(uint32_t)(SRC + (uint64_t)(int64_t)x->imm), \
-			    isa_size(c), &reg[R0])) \
+		if (!run_ld_pkt(run, (int32_t)(uint32_t)(SRC + (uint64_t)(int64_t)x->imm), \
+				isa_size(c), &reg[R0])) \
 			goto pkt_miss; \
 		NEXT(); \
 	}
 #define DO_SH_JA(c, v)		x = x->target; DISPATCH();
 #define DO_SH_JA32(c, v)	x = x->target; DISPATCH();
+/* Each direction dispatches on its own, so each indirect jump predicts well. */
 #define DO_SH_JCOND_IMM(c, v) \
-	x = sem_jcond(BPF_OP(c), isa_is_jmp32(c), DST, x->k) ? x->target : x + 1; \
-	DISPATCH();
+	if (sem_jcond(BPF_OP(c), isa_is_jmp32(c), DST, x->k)) { \
+		x = x->target; \
+		DISPATCH(); \
+	} \
+	NEXT();
 #define DO_SH_JCOND_REG(c, v) \
-	x = sem_jcond(BPF_OP(c), isa_is_jmp32(c), DST, SRC) ? x->target : x + 1; \
-	DISPATCH();
+	if (sem_jcond(BPF_OP(c), isa_is_jmp32(c), DST, SRC)) { \
+		x = x->target; \
+		DISPATCH(); \
+	} \
+	NEXT();
 #define DO_SH_CALL(c, v) \
+	CLEAN_DOWN_TO(stack_lo); \
 	reg[R0] = ((bpfrt_helper_fn)(uintptr_t)x->k)(reg[R1], reg[R2], reg[R3], \
 						      reg[R4], reg[R5], run); \
 	if (unlikely(run->fail)) \
@@ -143,6 +194,7 @@ static int INTERP_FN(const struct xinsn *code, struct bpfrt_run *run,
 		bpfrt_helper_fn fn_ = prog_helper(run->prog, DST); \
 		if (unlikely(!fn_)) \
 			goto no_helper; \
+		CLEAN_DOWN_TO(stack_lo); \
 		reg[R0] = fn_(reg[R1], reg[R2], reg[R3], reg[R4], reg[R5], run); \
 		if (unlikely(run->fail)) \
 			goto helper_failed; \
@@ -155,9 +207,11 @@ static int INTERP_FN(const struct xinsn *code, struct bpfrt_run *run,
 	memcpy(frames[depth].saved, &reg[R6], sizeof(frames[depth].saved)); \
 	depth++; \
 	reg[R10] -= BPFRT_STACK_SIZE; \
-	if (CHECKED) \
+	if (CHECKED) { \
 		memset((void *)(uintptr_t)(reg[R10] - BPFRT_STACK_SIZE), 0, \
 		       BPFRT_STACK_SIZE); \
+		NOTE_CLEAN(reg[R10] - BPFRT_STACK_SIZE); \
+	} \
 	x = x->target; \
 	DISPATCH();
 #define DO_SH_EXIT(c, v) \
@@ -172,6 +226,75 @@ static int INTERP_FN(const struct xinsn *code, struct bpfrt_run *run,
 	H_##id: { DO_##shape_(code_, dval_) }
 	ISA_FORMS(HANDLER)
 #undef HANDLER
+
+/*
+ * Superinstructions (unchecked code only; interp.c's fuse() picks them).
+ * x[1] and x[2] are the slots the sequence continues with, still decoded.
+ */
+H_MOVADD_REG:
+	DST = SRC + reg[x[1].src];
+	x += 2;
+	DISPATCH();
+H_MOVADD_IMM:
+	DST = SRC + x[1].k;
+	x += 2;
+	DISPATCH();
+#define MOVADD_LDX(name, size, addend) \
+	H_MA_##name: { \
+		uintptr_t a_ = (uintptr_t)(SRC + (addend)); \
+		DST = a_; \
+		reg[x[2].dst] = mem_load(a_ + (uint64_t)(int64_t)x[2].off, size); \
+		x += 3; \
+		DISPATCH(); \
+	}
+	MOVADD_LDX(LDXB_REG, 1, reg[x[1].src])
+	MOVADD_LDX(LDXB_IMM, 1, x[1].k)
+	MOVADD_LDX(LDXH_REG, 2, reg[x[1].src])
+	MOVADD_LDX(LDXH_IMM, 2, x[1].k)
+	MOVADD_LDX(LDXW_REG, 4, reg[x[1].src])
+	MOVADD_LDX(LDXW_IMM, 4, x[1].k)
+	MOVADD_LDX(LDXDW_REG, 8, reg[x[1].src])
+	MOVADD_LDX(LDXDW_IMM, 8, x[1].k)
+#undef MOVADD_LDX
+
+/* add dst, k; then the conditional jump in x[1], for each jcond form. */
+#define FJ_SH_JCOND_IMM(c) \
+	if (sem_jcond(BPF_OP(c), isa_is_jmp32(c), reg[x[1].dst], x[1].k)) { \
+		x = x[1].target; \
+		DISPATCH(); \
+	} \
+	x += 2; \
+	DISPATCH();
+#define FJ_SH_JCOND_REG(c) \
+	if (sem_jcond(BPF_OP(c), isa_is_jmp32(c), reg[x[1].dst], reg[x[1].src])) { \
+		x = x[1].target; \
+		DISPATCH(); \
+	} \
+	x += 2; \
+	DISPATCH();
+#define FJ_NONE(c) goto H_TRAP;
+#define FJ_SH_ALU_IMM FJ_NONE
+#define FJ_SH_ALU_REG FJ_NONE
+#define FJ_SH_NEG FJ_NONE
+#define FJ_SH_END FJ_NONE
+#define FJ_SH_LDDW FJ_NONE
+#define FJ_SH_LDX FJ_NONE
+#define FJ_SH_ST FJ_NONE
+#define FJ_SH_STX FJ_NONE
+#define FJ_SH_ATOMIC FJ_NONE
+#define FJ_SH_LDABS FJ_NONE
+#define FJ_SH_LDIND FJ_NONE
+#define FJ_SH_JA FJ_NONE
+#define FJ_SH_JA32 FJ_NONE
+#define FJ_SH_CALL FJ_NONE
+#define FJ_SH_CALL_LOCAL FJ_NONE
+#define FJ_SH_CALLX FJ_NONE
+#define FJ_SH_EXIT FJ_NONE
+#define ADDI_JCOND(id, code_, disc_, dval_, mnem_, shape_, ...) \
+	HA64_##id: { DST = sem_alu64(BPF_ADD, 0, DST, x->k); FJ_##shape_(code_) } \
+	HA32_##id: { DST = sem_alu32(BPF_ADD, 0, DST, x->k); FJ_##shape_(code_) }
+	ISA_FORMS(ADDI_JCOND)
+#undef ADDI_JCOND
 
 H_TRAP:
 	return err_set(err, -EFAULT, (int)(x - code),
@@ -202,8 +325,8 @@ out_of_budget:
 		       "insn %zu: stopped after %llu instructions, the budget of "
 		       "this run", (size_t)(x - code), (unsigned long long)limit);
 bad_access:
-	return mem_fault(run, (size_t)(x - code), fault_addr, fault_size,
-			 fault_write, err);
+	return run_mem_fault(run, (size_t)(x - code), fault_addr, fault_size,
+			     fault_write, err);
 misaligned:
 	return err_set(err, -EFAULT, (int)(x - code),
 		       "insn %zu: atomic access of %u bytes at %#lx is misaligned",
@@ -217,6 +340,8 @@ misaligned:
 #undef SRC
 #undef DISPATCH
 #undef MEM_CHECK
+#undef CLEAN_DOWN_TO
+#undef NOTE_CLEAN
 #undef ALIGN_CHECK
 #undef NEXT
 #undef DO_SH_ALU_IMM

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "isa/isa.h"
+#include "jit/jit.h"
 #include "prog.h"
 #include "util/error.h"
 
@@ -47,8 +48,10 @@ BPFRT_API void bpfrt_prog_free(struct bpfrt_prog *prog)
 {
 	if (!prog)
 		return;
-	for (int i = 0; i < 2; i++)
+	for (int i = 0; i < 2; i++) {
 		interp_free(prog->interp[i]);
+		jit_free(prog->jit[i]);
+	}
 	for (size_t i = 0; i < prog->nhelpers; i++)
 		free(prog->helpers[i].name);
 	free(prog->helpers);
@@ -131,10 +134,41 @@ static int get_interp(struct bpfrt_prog *prog, bool checked,
 	return ret;
 }
 
+/* Translate prog for the JIT under the lock, unless another thread just did. */
+static __attribute__((noinline)) int prepare_jit(struct bpfrt_prog *prog, bool checked,
+						 const struct jit_code **out,
+						 struct bpfrt_error *err)
+{
+	struct jit_code *code;
+	int ret = 0;
+
+	pthread_mutex_lock(&prog->lock);
+	atomic_store(&prog->sealed, true);
+	code = atomic_load_explicit(&prog->jit[checked], memory_order_relaxed);
+	if (!code) {
+		ret = jit_prepare(prog, checked, &code, err);
+		if (!ret)
+			atomic_store_explicit(&prog->jit[checked], code,
+					      memory_order_release);
+	}
+	pthread_mutex_unlock(&prog->lock);
+	*out = code;
+	return ret;
+}
+
+/* The machine code for this safety mode, translated once (on first use). */
+static inline int get_jit(struct bpfrt_prog *prog, bool checked,
+			  const struct jit_code **out, struct bpfrt_error *err)
+{
+	*out = atomic_load_explicit(&prog->jit[checked], memory_order_acquire);
+	return likely(*out) ? 0 : prepare_jit(prog, checked, out, err);
+}
+
 BPFRT_API int bpfrt_prog_run(struct bpfrt_prog *prog, struct bpfrt_run_opts *opts,
 			     struct bpfrt_error *err)
 {
 	const struct interp_code *code;
+	const struct jit_code *jcode;
 	struct bpfrt_run run;
 	int ret;
 
@@ -143,19 +177,87 @@ BPFRT_API int bpfrt_prog_run(struct bpfrt_prog *prog, struct bpfrt_run_opts *opt
 			       "bpfrt_run_opts is missing or has an unknown size "
 			       "(declare it with BPFRT_OPTS)");
 	err_clear(err);
-	if (opts->engine == BPFRT_ENGINE_JIT)
-		return err_set(err, -ENOTSUP, -1, "the JIT engine is not built yet");
+	if (opts->engine == BPFRT_ENGINE_JIT) {
+		ret = get_jit(prog, opts->checked, &jcode, err);
+		return ret ? ret : jit_run(jcode, prog, opts, err);
+	}
 	if (opts->engine != BPFRT_ENGINE_INTERP)
 		return err_set(err, -EINVAL, -1, "unknown engine %d", opts->engine);
 	ret = get_interp(prog, opts->checked, &code, err);
 	if (ret)
 		return ret;
-	run.prog = prog;
-	run.opts = opts;
-	run.checked = opts->checked;
-	run.fail = 0;
-	run.fail_msg[0] = '\0';
+	run_init(&run, prog, opts);
 	return interp_run(code, &run, err);
+}
+
+BPFRT_API int bpfrt_prog_jited(struct bpfrt_prog *prog, bool checked,
+			       const void **code, size_t *len,
+			       const uint32_t **offsets, struct bpfrt_error *err)
+{
+	const struct jit_code *jcode;
+	const uint32_t *offs;
+	int ret;
+
+	err_clear(err);
+	ret = get_jit(prog, checked, &jcode, err);
+	if (ret)
+		return ret;
+	jit_code_info(jcode, code, len, &offs);
+	if (offsets)
+		*offsets = offs;
+	return 0;
+}
+
+/* ---- Shared by the engines --------------------------------------------- */
+
+static const char *region_name(const struct bpfrt_run *run, uintptr_t addr)
+{
+	if (addr >= run->stack_lo && addr < run->stack_lo + RUN_STACK_SIZE)
+		return "the stack";
+	if (run->opts->ctx && addr >= (uintptr_t)run->opts->ctx &&
+	    addr < (uintptr_t)run->opts->ctx + run->opts->ctx_len)
+		return "ctx";
+	for (size_t i = 0; i < run->opts->nregions; i++) {
+		const struct bpfrt_region *r = &run->opts->regions[i];
+
+		if (addr >= (uintptr_t)r->base && addr < (uintptr_t)r->base + r->len)
+			return r->writable ? "a region" : "a read-only region";
+	}
+	return NULL;
+}
+
+__attribute__((noinline, cold)) int
+run_mem_fault(const struct bpfrt_run *run, size_t idx, uintptr_t addr, unsigned size,
+	      bool write, struct bpfrt_error *err)
+{
+	const char *in = region_name(run, addr);
+
+	if (in && write && strcmp(in, "a read-only region") == 0)
+		return err_set(err, -EACCES, (int)idx,
+			       "insn %zu: write of %u bytes to read-only memory at %#lx",
+			       idx, size, (unsigned long)addr);
+	if (in)
+		return err_set(err, -EFAULT, (int)idx,
+			       "insn %zu: %s of %u bytes at %#lx runs past the end of %s",
+			       idx, write ? "write" : "read", size,
+			       (unsigned long)addr, in);
+	return err_set(err, -EFAULT, (int)idx,
+		       "insn %zu: %s of %u bytes at %#lx is outside the stack, "
+		       "ctx and every region given to the run", idx,
+		       write ? "write" : "read", size, (unsigned long)addr);
+}
+
+const char *prog_pseudo_name(unsigned src)
+{
+	static const char *const names[] = {
+		[BPF_PSEUDO_MAP_FD] = "map fd",
+		[BPF_PSEUDO_MAP_VALUE] = "map value",
+		[BPF_PSEUDO_BTF_ID] = "BTF id",
+		[BPF_PSEUDO_FUNC] = "function",
+		[BPF_PSEUDO_MAP_IDX] = "map index",
+		[BPF_PSEUDO_MAP_IDX_VALUE] = "map index value",
+	};
+	return src < ARRAY_SIZE(names) && names[src] ? names[src] : "unknown";
 }
 
 /* ---- Services for helpers ---------------------------------------------- */

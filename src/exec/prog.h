@@ -17,6 +17,7 @@ struct helper_slot {
 };
 
 struct interp_code;
+struct jit_code;
 
 struct bpfrt_prog {
 	struct bpfrt_insn *insns;
@@ -29,6 +30,7 @@ struct bpfrt_prog {
 	pthread_mutex_t lock;		/* guards preparation */
 	atomic_bool sealed;		/* a run has begun: no more helpers */
 	struct interp_code *_Atomic interp[2];	/* [checked], made on first use */
+	struct jit_code *_Atomic jit[2];	/* [checked], made on first use */
 };
 
 /* Frame layout shared by the engines: BPFRT_MAX_FRAMES frames of 512 bytes. */
@@ -44,9 +46,49 @@ struct bpfrt_run {
 	char fail_msg[200];
 };
 
+/* Start a run of prog with opts (stack_lo is the engine's to set). */
+static inline void run_init(struct bpfrt_run *run, const struct bpfrt_prog *prog,
+			    struct bpfrt_run_opts *opts)
+{
+	run->prog = prog;
+	run->opts = opts;
+	run->checked = opts->checked;
+	run->fail = 0;
+	run->fail_msg[0] = '\0';
+}
+
 /* Is [addr, addr+size) inside memory the run may touch? (checked mode) */
 bool run_mem_ok(const struct bpfrt_run *run, uintptr_t addr, size_t size,
 		bool write);
+
+/* The error of a checked access that run_mem_ok refused, said the same way by every engine. */
+int run_mem_fault(const struct bpfrt_run *run, size_t idx, uintptr_t addr,
+		  unsigned size, bool write, struct bpfrt_error *err);
+
+/* What an unresolved lddw source kind refers to ("map fd", ...). */
+const char *prog_pseudo_name(unsigned src);
+
+/* ---- Packet loads (LD_ABS / LD_IND), as socket filters use them --------- */
+
+#define SKF_LL_OFF (-0x200000)
+
+/* Read `size` bytes in network order at packet offset off; false if absent. */
+static inline bool run_ld_pkt(const struct bpfrt_run *run, int32_t off, unsigned size,
+			      uint64_t *val)
+{
+	const uint8_t *p = run->opts->pkt;
+	size_t len = run->opts->pkt_len;
+	uint64_t v = 0;
+
+	if (off < 0 && off >= SKF_LL_OFF && off < SKF_LL_OFF + 0x100000)
+		off -= SKF_LL_OFF;	/* link-layer offsets: the packet starts there */
+	if (!p || off < 0 || (size_t)off > len || len - (size_t)off < size)
+		return false;
+	for (unsigned i = 0; i < size; i++)
+		v = v << 8 | p[off + i];
+	*val = v;
+	return true;
+}
 
 /* The helper registered as id, or NULL. */
 static inline bpfrt_helper_fn prog_helper(const struct bpfrt_prog *prog, uint64_t id)

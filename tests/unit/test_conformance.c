@@ -1,5 +1,5 @@
 /* test_conformance.c — the bpf_conformance suite: assembler encodings, and results
- * through the plugin protocol and the library, in both safety modes. */
+ * through the plugin protocol and the library, on both engines in both safety modes. */
 #include <dirent.h>
 #include <errno.h>
 #include <stdint.h>
@@ -107,7 +107,7 @@ static void hexify(const void *p, size_t len, char *out, const char *sep)
 
 /* Run through the plugin's protocol, as bpf_conformance would. */
 static int run_plugin(const struct case_data *c, const struct bpfrt_insn *insns,
-		      size_t n, uint64_t *r0)
+		      size_t n, const char *engine, uint64_t *r0)
 {
 	char *mem_hex = malloc(c->mem_len * 3 + 1);
 	char *prog_hex = malloc(n * 16 + 2);
@@ -121,8 +121,8 @@ static int run_plugin(const struct case_data *c, const struct bpfrt_insn *insns,
 	if (fd < 0 || write(fd, prog_hex, strlen(prog_hex)) < 0 || write(fd, "\n", 1) < 0)
 		abort();
 	close(fd);
-	snprintf(cmd, sizeof(cmd), "%s/bpfrt_plugin '%s' --interpret < %s 2>/dev/null",
-		 t_builddir(), mem_hex, tmp);
+	snprintf(cmd, sizeof(cmd), "%s/bpfrt_plugin '%s' %s < %s 2>/dev/null",
+		 t_builddir(), mem_hex, engine, tmp);
 	p = popen(cmd, "r");
 	if (!p || !fgets(out, sizeof(out), p))
 		out[0] = '\0';
@@ -144,9 +144,10 @@ static uint64_t helper_5(uint64_t r1, uint64_t r2, uint64_t r3, uint64_t r4,
 }
 
 static int run_lib(const struct case_data *c, const struct bpfrt_insn *insns,
-		   size_t n, bool checked, uint64_t *r0, struct bpfrt_error *err)
+		   size_t n, enum bpfrt_engine engine, bool checked, uint64_t *r0,
+		   struct bpfrt_error *err)
 {
-	BPFRT_OPTS(bpfrt_run_opts, opts, .checked = checked);
+	BPFRT_OPTS(bpfrt_run_opts, opts, .engine = engine, .checked = checked);
 	unsigned char mem[4096];
 	struct bpfrt_prog *prog;
 	int ret;
@@ -187,6 +188,10 @@ static const char *expected_hex(const char *tsv, const char *name, char *buf, si
 	}
 	return NULL;
 }
+
+static const char *const engine_names[4] = {
+	"interp unchecked", "interp checked", "jit unchecked", "jit checked",
+};
 
 static int cmp_names(const void *a, const void *b)
 {
@@ -237,26 +242,31 @@ TEST(conformance)
 			CHECK(c->nraw == n && !memcmp(c->raw, insns, n * 8),
 			      "%s: encoding differs from its raw section", names[i]);
 		}
-		if (c->expect_error) {
-			CHECK(run_lib(c, insns, n, true, &r0, &err) != 0,
-			      "%s: should fail", names[i]);
-			goto next;
+		for (int mode = 0; mode < 4; mode++) {
+			enum bpfrt_engine engine = mode < 2 ? BPFRT_ENGINE_INTERP
+							    : BPFRT_ENGINE_JIT;
+			bool checked = mode & 1;
+			const char *what = engine_names[mode];
+
+			ret = run_lib(c, insns, n, engine, checked, &r0, &err);
+			if (c->expect_error) {
+				CHECK(ret != 0, "%s (%s): should fail", names[i], what);
+				continue;
+			}
+			CHECK(ret == 0 && r0 == c->result,
+			      "%s (%s): got %#llx (%s), want %#llx", names[i], what,
+			      (unsigned long long)r0, ret ? err.msg : "ok",
+			      (unsigned long long)c->result);
 		}
-		ret = run_lib(c, insns, n, false, &r0, &err);
-		CHECK(ret == 0 && r0 == c->result,
-		      "%s (unchecked): got %#llx (%s), want %#llx", names[i],
-		      (unsigned long long)r0, ret ? err.msg : "ok",
-		      (unsigned long long)c->result);
-		ret = run_lib(c, insns, n, true, &r0, &err);
-		CHECK(ret == 0 && r0 == c->result,
-		      "%s (checked): got %#llx (%s), want %#llx", names[i],
-		      (unsigned long long)r0, ret ? err.msg : "ok",
-		      (unsigned long long)c->result);
-		ret = run_plugin(c, insns, n, &r0);
-		CHECK(ret == 0 && r0 == c->result,
-		      "%s (plugin): got %#llx, want %#llx%s", names[i],
-		      (unsigned long long)r0, (unsigned long long)c->result,
-		      ret ? " (plugin failed)" : "");
+		if (c->expect_error)
+			goto next;
+		for (int k = 0; k < 2; k++) {
+			ret = run_plugin(c, insns, n, k ? "--jit" : "--interpret", &r0);
+			CHECK(ret == 0 && r0 == c->result,
+			      "%s (plugin%s): got %#llx, want %#llx%s", names[i],
+			      k ? " --jit" : "", (unsigned long long)r0,
+			      (unsigned long long)c->result, ret ? " (plugin failed)" : "");
+		}
 next:
 		free(insns);
 		free(c->asm_text);

@@ -138,6 +138,22 @@ static uint64_t failing_helper(uint64_t a, uint64_t b, uint64_t c, uint64_t d,
 	return 0;
 }
 
+/* Sum of len bytes at p (checked against the run's memory). */
+static uint64_t sum_helper(uint64_t p, uint64_t len, uint64_t c, uint64_t d,
+			   uint64_t e, struct bpfrt_run *run)
+{
+	uint64_t sum = 0;
+
+	(void)c; (void)d; (void)e;
+	if (!bpfrt_run_mem_ok(run, (void *)(uintptr_t)p, len, false)) {
+		bpfrt_run_fail(run, -EFAULT, "bad pointer");
+		return 0;
+	}
+	for (uint64_t i = 0; i < len; i++)
+		sum += ((const uint8_t *)(uintptr_t)p)[i];
+	return sum;
+}
+
 TEST(helpers)
 {
 	struct helper_seen seen = { 0 };
@@ -181,7 +197,8 @@ TEST(prog_lifecycle)
 	CHECK(bpfrt_prog_set_helper(prog, 1, "late", record_helper) == -EBUSY,
 	      "helpers are fixed once running");
 	opts.engine = BPFRT_ENGINE_JIT;
-	CHECK(bpfrt_prog_run(prog, &opts, &err) == -ENOTSUP, "no JIT yet");
+	CHECK(bpfrt_prog_run(prog, &opts, &err) == 0 && opts.retval == 7,
+	      "the JIT runs it too: %s", err.msg);
 	struct bpfrt_run_opts small = { .sz = 8 };
 	CHECK(bpfrt_prog_run(prog, &small, &err) == -EINVAL && strstr(err.msg, "BPFRT_OPTS"),
 	      "opts size is checked: %s", err.msg);
@@ -294,4 +311,95 @@ TEST(concurrent_runs)
 	      (unsigned long long)counters[0], (unsigned long long)counters[1]);
 	bpfrt_prog_free(prog);
 	free(insns);
+}
+
+/*
+ * Superinstructions (unchecked mode) must behave exactly like the
+ * instructions they stand for; checked mode runs them one by one, so
+ * comparing the two modes on each pattern, and on jumps into the middle
+ * of one, tests the fusion.
+ */
+TEST(superinstructions)
+{
+	static const char *const progs[] = {
+		/* mov+add(reg)+ldx of every size, address register reused as dst */
+		"mov %r2, %r1\nadd %r2, %r3\nldxb %r0, [%r2+1]\nexit\n",
+		"mov %r2, %r1\nadd %r2, %r3\nldxh %r2, [%r2+1]\nmov %r0, %r2\nexit\n",
+		"mov %r2, %r1\nadd %r2, 4\nldxw %r0, [%r2-2]\nexit\n",
+		"mov %r2, %r1\nadd %r2, 8\nldxdw %r0, [%r2]\nadd %r0, %r2\nsub %r0, %r1\nexit\n",
+		/* mov+add where the add reads the register the mov wrote: not fused */
+		"mov %r4, %r3\nadd %r4, %r4\nmov %r0, %r4\nexit\n",
+		"mov %r4, %r3\nadd %r4, -9\nmov %r0, %r4\nexit\n",
+		/* a jump into the middle of a fusible sequence */
+		"mov %r2, %r1\njeq %r3, 2, mid\nmov %r2, %r1\nmid:\nadd %r2, %r3\n"
+		"ldxb %r0, [%r2]\nexit\n",
+		/* add-immediate then compare-and-jump: loops, 64 and 32 bit */
+		"mov %r0, 0\nmov %r5, 0\nl:\nadd %r0, %r5\nadd %r5, 1\njlt %r5, 100, l\nexit\n",
+		"mov32 %r0, 0\nmov32 %r5, -3\nl:\nadd %r0, 1\nadd32 %r5, 1\njne32 %r5, 2, l\n"
+		"lsh %r0, 32\nor %r0, %r5\nexit\n",
+		"mov %r0, 0\nmov %r5, 0x7ffffffe\nl:\nadd %r0, 1\nadd32 %r5, 1\njsgt32 %r5, 0, l\n"
+		"exit\n",
+		"mov %r0, 10\nmov %r6, 0\nl:\nadd %r0, -1\njsgt %r0, %r6, l\nexit\n",
+		"mov %r0, 0\nl:\nadd %r0, 3\njset %r0, 4, out\nja l\nout:\nexit\n",
+	};
+	uint8_t mem_a[16] = { 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16 };
+
+	for (size_t i = 0; i < sizeof(progs) / sizeof(progs[0]); i++) {
+		for (uint64_t r3 = 0; r3 < 4; r3++) {
+			char text[512];
+			uint8_t m1[16], m2[16];
+			struct result u, c;
+
+			/* r3 arrives as an input: prepend mov r3, value. */
+			snprintf(text, sizeof(text), "mov %%r3, %llu\n%s",
+				 (unsigned long long)r3, progs[i]);
+			memcpy(m1, mem_a, 16);
+			memcpy(m2, mem_a, 16);
+			BPFRT_OPTS(bpfrt_run_opts, fast, .ctx = m1, .ctx_len = 16);
+			BPFRT_OPTS(bpfrt_run_opts, slow, .checked = true, .ctx = m2, .ctx_len = 16);
+			u = run_text(text, &fast, 0, NULL);
+			c = run_text(text, &slow, 0, NULL);
+			if (!CHECK(c.ret == 0, "program %zu (r3=%llu) fails checked: %s", i,
+				   (unsigned long long)r3, c.err.msg))
+				continue;
+			/* Pointers differ between the two runs: compare offsets. */
+			uint64_t ur = u.r0, cr = c.r0;
+			if (ur >= (uintptr_t)m1 && ur < (uintptr_t)m1 + 64)
+				ur -= (uintptr_t)m1;
+			if (cr >= (uintptr_t)m2 && cr < (uintptr_t)m2 + 64)
+				cr -= (uintptr_t)m2;
+			CHECK(u.ret == 0 && ur == cr, "program %zu (r3=%llu): fused %#llx, "
+			      "plain %#llx", i, (unsigned long long)r3,
+			      (unsigned long long)ur, (unsigned long long)cr);
+		}
+	}
+}
+
+/* Leave 0xa5 bytes on the host stack below the caller's frame. */
+static __attribute__((noinline)) void dirty_stack(void)
+{
+	volatile uint8_t junk[65536];
+
+	memset((void *)junk, 0xa5, sizeof(junk));
+}
+
+/* Checked runs never see old host data, even below frames never entered. */
+TEST(checked_stack_is_clean)
+{
+	for (int engine = 0; engine < 2; engine++) {
+		BPFRT_OPTS(bpfrt_run_opts, opts, .checked = true,
+			   .engine = engine ? BPFRT_ENGINE_JIT : BPFRT_ENGINE_INTERP);
+		struct result r;
+
+		dirty_stack();
+		r = run_text("ldxdw %r0, [%r10-4096]\nldxdw %r1, [%r10-2000]\nor %r0, %r1\n"
+			     "ldxdw %r1, [%r10-520]\nor %r0, %r1\nexit\n", &opts, 0, NULL);
+		CHECK(r.ret == 0 && r.r0 == 0, "engine %d: unentered frames read %#llx", engine,
+		      (unsigned long long)r.r0);
+		dirty_stack();
+		r = run_text("mov %r1, %r10\nadd %r1, -4096\nmov %r2, 64\ncall 9\nexit\n",
+			     &opts, 9, sum_helper);
+		CHECK(r.ret == 0 && r.r0 == 0, "engine %d: a helper reads %#llx below the "
+		      "frame", engine, (unsigned long long)r.r0);
+	}
 }

@@ -1,0 +1,1690 @@
+/* jit.c — translation of eBPF into x86-64 machine code.
+ *
+ * Registers. eBPF registers live in x86 registers for the whole run:
+ *
+ *	r0  rax		r1..r5  rdi rsi rdx rcx r8 (the SysV argument registers)
+ *	r6  rbx		r7..r9  r13 r14 r15 (callee-saved)
+ *	r10 rbp		r12 = struct jit_env (the run; helpers get &env->run)
+ *	r10 (x86) = the instruction budget in checked mode; r9, r11 scratch
+ *
+ * so a helper call is `lea r9, [r12+run]; call fn`: the arguments are
+ * already where the C ABI wants them and r0 comes back in rax (r1..r5 are
+ * pushed around it: the interpreter keeps them, and it costs nothing).
+ *
+ * Frames. The entry sequence saves the callee-saved registers and calls the
+ * program's first instruction; `exit` is a `ret`. A bpf-to-bpf call pushes
+ * r6..r10, moves rbp down 512 bytes (zeroing the new frame in checked mode)
+ * and `call`s its target, so the native stack mirrors the eBPF one and the
+ * return predictor works. Faults jump to out-of-line stubs that record the
+ * instruction index and leave through one exit that resets rsp from env:
+ * the C side (run.c) then says what happened, in the interpreter's words.
+ *
+ * Checked mode. Every load, store and atomic is checked inline against ctx
+ * or the initialised part of the stack (whichever the base register more
+ * likely points to), out of line against the other, and against everything
+ * else (the whole stack, regions) by a call to run_mem_ok. Accesses at a
+ * constant offset inside r10's own frame, through r10 or a register known
+ * to hold r10 plus a constant, need no check at all. The stack below the
+ * deepest frame entered so far is zeroed on first touch, so a run never sees
+ * old data. The budget is charged once per basic block. A block it cannot
+ * pay for runs an out-of-line *careful* copy that charges per segment (pure
+ * instructions ending with at most one that has an effect) and so stops
+ * before the first effect the interpreter would not have reached, naming
+ * the same instruction.
+ *
+ * Layout. Jumps are emitted short (rel8) when they fit: passes repeat,
+ * deciding each jump from the previous pass's positions, until the code
+ * stops shrinking; the final pass writes the bytes into RW memory that is
+ * then sealed RX. Loop heads are aligned to 32 bytes, so a small loop never
+ * straddles a cache line (which halves the speed of some loops here).
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "emit.h"
+#include "isa/isa.h"
+#include "isa/semantics.h"
+#include "jit.h"
+#include "util/error.h"
+
+bool jit_no_bmi2;
+
+/* ---- Registers ---------------------------------------------------------- */
+
+static const int8_t xreg[ISA_NREGS] = {
+	[R0] = X_RAX, [R1] = X_RDI, [R2] = X_RSI, [R3] = X_RDX, [R4] = X_RCX,
+	[R5] = X_R8, [R6] = X_RBX, [R7] = X_R13, [R8] = X_R14, [R9] = X_R15,
+	[R10] = X_RBP,
+};
+
+enum {
+	X_ENV = X_R12,		/* struct jit_env * */
+	X_BUDGET = X_R10,	/* instructions left (checked mode) */
+	X_TMP = X_R11,		/* scratch: addresses, divisors, call targets */
+	X_TMP2 = X_R9,		/* scratch; the helpers' 6th argument */
+};
+
+#define ENV(field) x86_mem(X_ENV, (int32_t)offsetof(struct jit_env, field))
+#define ENV_RUN_FAIL \
+	x86_mem(X_ENV, (int32_t)(offsetof(struct jit_env, run) + offsetof(struct bpfrt_run, fail)))
+
+/* ---- Translation state -------------------------------------------------- */
+
+/* Per-slot facts found before translation. */
+enum {
+	F_TARGET = 1,	/* a jump or call lands here */
+	F_HI = 2,	/* the second slot of an lddw */
+	F_FUSED = 4,	/* fused into the instruction before */
+	F_FUSE = 8,	/* fused with the next instruction */
+	F_BLOCK = 16,	/* checked: a basic block starts here */
+	F_LOOP = 32,	/* a backward jump lands here */
+};
+
+/* Out-of-line paths that are not exits: zero the whole stack, end after a packet miss. */
+enum { JS_ZERO_REST = JX_COUNT, JS_PKT_MISS };
+
+/* An out-of-line path, emitted after the program's body. */
+struct stub {
+	uint8_t kind;		/* enum jit_exit or JS_*; JX_MEM, JS_ZERO_REST return */
+	int8_t reg;		/* JX_NO_HELPER: x86 register holding the id */
+	uint8_t size_log;	/* JX_MEM: log2 of the access size */
+	bool ctx_second;	/* JX_MEM: ctx is checked out of line, not the stack */
+	uint32_t idx;		/* instruction (JX_BUDGET: segment start) */
+	uint32_t label;		/* the stub itself */
+	uint32_t back;		/* JX_MEM, JS_ZERO_REST: where to continue */
+	uint32_t charge;	/* JX_BUDGET: what the segment charged; JS_PKT_MISS:
+				   what the block paid for after the load */
+	struct x86_mem m;	/* JX_MEM: the access */
+};
+
+/* A block whose budget check failed runs this careful copy of it. */
+struct careful {
+	uint32_t start;		/* the block's first instruction */
+	uint32_t label;
+};
+
+/* Registers known to hold r10 plus a constant, within a block. */
+struct frame_track {
+	uint16_t known;		/* bit per eBPF register */
+	int32_t off[ISA_NREGS];
+};
+
+/*
+ * Labels 0..n are instruction slots (n: end of body); the fixed ones
+ * follow; the rest are made during a pass, in the same order every pass.
+ */
+enum {
+	LF_EPILOGUE, LF_EXIT, LF_MEM_THUNK, LF_ZERO_FRAME, LF_ZERO_REST, LF_PKT_MISS,
+	LF_FAULT_STORE,
+	LF_FAULT,	/* + enum jit_exit */
+	LF_COUNT = LF_FAULT + JX_COUNT,
+};
+
+struct jit {
+	const struct bpfrt_prog *prog;
+	const struct bpfrt_insn *insns;
+	size_t n;
+	bool checked;
+	bool bmi2;		/* shlx/shrx/sarx */
+	uint16_t used;		/* eBPF registers the program may read or write */
+	uint8_t *flags;		/* F_* per slot */
+	uint32_t *blk_charge;	/* checked: instructions in the block starting here */
+	uint32_t *seg_charge;	/* checked: in the segment starting here */
+	bpfrt_helper_fn *callx;
+	size_t ncallx;
+
+	struct emit e;
+	unsigned pass;		/* labels bound this pass have stamp pass + 1 */
+	unsigned pass0;		/* the first pass of this layout */
+	bool final;		/* jump forms frozen, bytes written */
+	bool align_loops;
+	bool misjudged;		/* the final pass found a short jump out of range */
+	bool oom;
+
+	uint32_t *lpos, *lprev, *lstamp;
+	size_t nlab, caplab, nfixed;
+
+	uint8_t *jnear;		/* per jump site: short form (last pass) */
+	uint32_t *jend;		/* its end (last pass) */
+	size_t njmp, capjmp;
+
+	struct stub *stubs;
+	size_t nstubs, capstubs;
+	struct stub spare;	/* stub_new's answer when out of memory */
+
+	struct careful *carefuls;
+	size_t ncarefuls, capcarefuls;
+	bool in_careful;	/* translating a careful copy */
+	struct frame_track fp;
+};
+
+/* Resize an array from old to cap elements, zeroing the new ones. */
+static bool resize(void **p, size_t old, size_t cap, size_t elem)
+{
+	void *np = realloc(*p, cap * elem);
+
+	if (!np)
+		return false;
+	memset((char *)np + old * elem, 0, (cap - old) * elem);
+	*p = np;
+	return true;
+}
+
+static size_t next_cap(size_t cap)
+{
+	return cap ? 2 * cap : 256;
+}
+
+/* ---- Labels and jumps -------------------------------------------------- */
+
+static uint32_t label_new(struct jit *j)
+{
+	if (j->nlab == j->caplab) {
+		size_t cap = next_cap(j->caplab);
+
+		if (!resize((void **)&j->lpos, j->caplab, cap, sizeof(uint32_t)) ||
+		    !resize((void **)&j->lprev, j->caplab, cap, sizeof(uint32_t)) ||
+		    !resize((void **)&j->lstamp, j->caplab, cap, sizeof(uint32_t))) {
+			j->oom = true;
+			return 0;
+		}
+		j->caplab = cap;
+	}
+	return (uint32_t)j->nlab++;
+}
+
+static void label_bind(struct jit *j, uint32_t l)
+{
+	j->lpos[l] = (uint32_t)j->e.pos;
+	j->lstamp[l] = j->pass + 1;
+}
+
+static bool label_bound(const struct jit *j, uint32_t l)
+{
+	return j->lstamp[l] == j->pass + 1;
+}
+
+/* Where l is: exact if bound this pass, else where the last pass put it. */
+static int64_t label_at(const struct jit *j, uint32_t l)
+{
+	return label_bound(j, l) ? j->lpos[l] : j->lprev[l];
+}
+
+static uint32_t fixed_label(const struct jit *j, unsigned lf)
+{
+	return (uint32_t)(j->n + 1 + lf);
+}
+
+/*
+ * Jcc (or jmp) to label l. A backward target is known exactly; a forward
+ * one is judged by the last pass, whose code was no smaller, so a jump made
+ * short stays in range. The final pass keeps every decision as it was.
+ */
+static void jump(struct jit *j, enum x86_cc cc, uint32_t l)
+{
+	size_t site = j->njmp++;
+	int64_t start = (int64_t)j->e.pos;
+	bool near;
+
+	if (site == j->capjmp) {
+		size_t cap = next_cap(j->capjmp);
+
+		if (!resize((void **)&j->jnear, j->capjmp, cap, 1) ||
+		    !resize((void **)&j->jend, j->capjmp, cap, sizeof(uint32_t))) {
+			j->oom = true;
+			return;
+		}
+		j->capjmp = cap;
+	}
+	if (j->final)
+		near = j->jnear[site];
+	else if (label_bound(j, l))
+		near = x86_is_s8(j->lpos[l] - (start + 2));
+	else
+		near = j->pass > j->pass0 &&
+		       x86_is_s8((int64_t)j->lprev[l] - j->jend[site]);
+	if (near) {
+		int64_t rel = label_at(j, l) - (start + 2);
+
+		if (!x86_is_s8(rel)) {		/* only forward, only while measuring */
+			j->misjudged |= j->final;
+			rel = 0;
+		}
+		emit_jcc8(&j->e, cc, (int32_t)rel);
+	} else
+		emit_jcc32(&j->e, cc, (int32_t)(label_at(j, l) -
+					      (start + emit_jcc_size(cc, false))));
+	j->jnear[site] = near;
+	j->jend[site] = (uint32_t)j->e.pos;
+}
+
+static void call_label(struct jit *j, uint32_t l)
+{
+	emit_call_rel32(&j->e, (int32_t)(label_at(j, l) - ((int64_t)j->e.pos + 5)));
+}
+
+/*
+ * A new out-of-line stub of this kind for instruction idx, for the caller to
+ * fill in before the next one is made (out of memory: a spare, discarded).
+ */
+static struct stub *stub_new(struct jit *j, unsigned kind, size_t idx)
+{
+	struct stub *s = &j->spare;
+
+	if (j->nstubs == j->capstubs) {
+		size_t cap = next_cap(j->capstubs);
+
+		if (!resize((void **)&j->stubs, j->capstubs, cap, sizeof(*s)))
+			j->oom = true;
+		else
+			j->capstubs = cap;
+	}
+	if (!j->oom)
+		s = &j->stubs[j->nstubs++];
+	*s = (struct stub){ .kind = (uint8_t)kind, .idx = (uint32_t)idx,
+			    .label = label_new(j) };
+	return s;
+}
+
+static struct stub *jump_stub(struct jit *j, enum x86_cc cc, unsigned kind, size_t idx)
+{
+	struct stub *s = stub_new(j, kind, idx);
+
+	jump(j, cc, s->label);
+	return s;
+}
+
+/* ---- Analysis: targets, fusion, budget segments ------------------------ */
+
+static unsigned shape_of(const struct bpfrt_insn *in)
+{
+	return isa_forms[isa_decode(in)].shape;
+}
+
+/* Can insns[i] and insns[i+1] become one x86 instruction (lea, movsxd...)? */
+static bool fusable(const struct bpfrt_insn *in, size_t i, size_t n, const uint8_t *flags)
+{
+	enum isa_form_id a, b;
+
+	if (i + 1 >= n || (flags[i + 1] & F_TARGET))
+		return false;
+	a = isa_decode(&in[i]);
+	b = isa_decode(&in[i + 1]);
+	if (in[i].dst_reg != in[i + 1].dst_reg)
+		return false;
+	if (a == ISA_MOV64_REG && in[i].src_reg != in[i].dst_reg)
+		return b == ISA_ADD64_IMM || b == ISA_ADD64_REG ||
+		       (b == ISA_SUB64_IMM && in[i + 1].imm != INT32_MIN);
+	if (a == ISA_MOV32_REG && in[i].src_reg != in[i].dst_reg)
+		return b == ISA_ADD32_IMM || b == ISA_ADD32_REG;
+	if (a == ISA_LSH64_IMM && in[i].imm == 32)	/* (s64)(s32) and (u32) idioms */
+		return (b == ISA_ARSH64_IMM || b == ISA_RSH64_IMM) && in[i + 1].imm == 32;
+	return false;
+}
+
+/* Instructions a segment may hold before its last: no effect, no fault, no branch. */
+static bool is_pure(unsigned shape)
+{
+	return shape == SH_ALU_IMM || shape == SH_ALU_REG || shape == SH_NEG ||
+	       shape == SH_END || shape == SH_LDDW;
+}
+
+static void mark_targets(struct jit *j)
+{
+	j->flags[0] |= F_TARGET;
+	j->used = 1u << R0 | 1u << R1 | 1u << R2 | 1u << R10;
+	for (size_t i = 0; i < j->n; i++) {
+		unsigned sh = shape_of(&j->insns[i]);
+
+		/* fields a form does not use are 0, which names r0: always used */
+		j->used |= (uint16_t)(1u << j->insns[i].dst_reg | 1u << j->insns[i].src_reg);
+		if (sh == SH_CALL || sh == SH_CALLX)
+			j->used |= 1u << R3 | 1u << R4 | 1u << R5;	/* arguments */
+		if (sh == SH_JA || sh == SH_JA32 || sh == SH_JCOND_IMM ||
+		    sh == SH_JCOND_REG || sh == SH_CALL_LOCAL) {
+			size_t t = (size_t)isa_branch_target(j->insns, i);
+
+			j->flags[t] |= F_TARGET;
+			if (t <= i && sh != SH_CALL_LOCAL)
+				j->flags[t] |= F_LOOP;
+		}
+		if (sh == SH_LDDW)
+			j->flags[++i] |= F_HI;
+	}
+}
+
+static void mark_fusion(struct jit *j)
+{
+	for (size_t i = 0; i < j->n; i++) {
+		if (j->flags[i] & F_HI)
+			continue;
+		if (fusable(j->insns, i, j->n, j->flags)) {
+			j->flags[i] |= F_FUSE;
+			j->flags[++i] |= F_FUSED;
+		}
+	}
+}
+
+/* Instructions after which control goes elsewhere, so a new block begins. */
+static bool ends_block(unsigned shape)
+{
+	return shape == SH_JA || shape == SH_JA32 || shape == SH_JCOND_IMM ||
+	       shape == SH_JCOND_REG || shape == SH_EXIT || shape == SH_CALL_LOCAL;
+}
+
+/*
+ * Checked mode: what each block and each segment charges (instructions,
+ * lddw once). A local call ends its block: the callee pays for itself, so
+ * the caller may not pay in advance for what follows the call.
+ */
+static void mark_budget(struct jit *j)
+{
+	size_t blk = 0, seg = 0;
+	bool blk_ended = true, seg_ended = true;
+
+	for (size_t i = 0; i < j->n; i++) {
+		unsigned sh;
+
+		if (j->flags[i] & F_HI)
+			continue;
+		if (blk_ended || (j->flags[i] & F_TARGET)) {
+			blk = seg = i;
+			j->flags[i] |= F_BLOCK;
+		} else if (seg_ended) {
+			seg = i;
+		}
+		j->blk_charge[blk]++;
+		j->seg_charge[seg]++;
+		sh = shape_of(&j->insns[i]);
+		blk_ended = ends_block(sh);
+		seg_ended = !is_pure(sh);
+	}
+}
+
+/* ---- Frame pointer copies ------------------------------------------------ */
+
+static void fp_reset(struct jit *j)
+{
+	j->fp.known = 1u << R10;
+	j->fp.off[R10] = 0;
+}
+
+static bool fp_known(const struct jit *j, unsigned r, int64_t *k)
+{
+	if (!(j->fp.known >> r & 1))
+		return false;
+	*k = j->fp.off[r];
+	return true;
+}
+
+static void fp_forget(struct jit *j, unsigned r)
+{
+	j->fp.known &= (uint16_t)~(1u << r);
+}
+
+static void fp_set(struct jit *j, unsigned r, int64_t k)
+{
+	if (k < -(1 << 20) || k > (1 << 20)) {
+		fp_forget(j, r);
+	} else {
+		j->fp.known |= (uint16_t)(1u << r);
+		j->fp.off[r] = (int32_t)k;
+	}
+}
+
+/* Follow what instruction `in` does to registers that hold r10 + k. */
+static void fp_update(struct jit *j, const struct bpfrt_insn *in)
+{
+	enum isa_form_id id = isa_decode(in);
+	int64_t k;
+
+	switch (isa_forms[id].shape) {
+	case SH_ALU_IMM: case SH_ALU_REG: case SH_NEG: case SH_END: case SH_LDDW:
+	case SH_LDX:
+		if (id == ISA_MOV64_REG && fp_known(j, in->src_reg, &k))
+			fp_set(j, in->dst_reg, k);
+		else if (id == ISA_ADD64_IMM && fp_known(j, in->dst_reg, &k))
+			fp_set(j, in->dst_reg, k + in->imm);
+		else if (id == ISA_SUB64_IMM && fp_known(j, in->dst_reg, &k))
+			fp_set(j, in->dst_reg, k - in->imm);
+		else
+			fp_forget(j, in->dst_reg);
+		break;
+	case SH_ATOMIC:
+		fp_forget(j, isa_forms[id].dval == BPF_CMPXCHG ? R0 : in->src_reg);
+		break;
+	case SH_CALL: case SH_CALLX:
+		fp_forget(j, R0);	/* helpers change only r0 */
+		break;
+	case SH_CALL_LOCAL:
+		for (unsigned r = R0; r <= R5; r++)
+			fp_forget(j, r);	/* r6..r9 survive calls */
+		break;
+	case SH_LDABS: case SH_LDIND:
+		fp_forget(j, R0);
+		break;
+	default:
+		break;
+	}
+}
+
+/* ---- Checked memory access --------------------------------------------- */
+
+static unsigned log2_size(unsigned size)
+{
+	return size == 1 ? 0 : size == 2 ? 1 : size == 4 ? 2 : 3;
+}
+
+/*
+ * One region's check: r9 = address - lo, below span for this size?
+ * (Unsigned: an address below lo wraps around to a large value.)
+ */
+static void range_test(struct jit *j, struct x86_mem m, unsigned s, bool ctx)
+{
+	struct emit *e = &j->e;
+
+	emit_lea(e, true, X_TMP2, m);
+	emit_alu_rm(e, true, ALU_SUB, X_TMP2, ctx ? ENV(ctx_lo) : ENV(stack_init));
+	emit_alu_rm(e, true, ALU_CMP, X_TMP2, ctx ? ENV(ctx_span[s]) : ENV(stack_span[s]));
+}
+
+/*
+ * Is the access m of `size` bytes in the region it most likely is in? If
+ * not, its stub tries the other one, then the slow path (run_mem_ok), and
+ * comes back or faults.
+ */
+static void check_range(struct jit *j, size_t idx, struct x86_mem m, unsigned size,
+			bool stack_first)
+{
+	unsigned s = log2_size(size);
+	uint32_t back = label_new(j);
+	struct stub *stub;
+
+	range_test(j, m, s, !stack_first);
+	stub = jump_stub(j, CC_AE, JX_MEM, idx);
+	stub->back = back;
+	stub->m = m;
+	stub->size_log = (uint8_t)s;
+	stub->ctx_second = stack_first;
+	label_bind(j, back);
+}
+
+/* Is [r10 + k, r10 + k + size) inside r10's own frame? */
+static bool in_frame(int64_t k, unsigned size)
+{
+	return k >= -(int64_t)BPFRT_STACK_SIZE && k + (int64_t)size <= 0;
+}
+
+/*
+ * The memory operand of a load, store or atomic at [base + off]. Checked
+ * mode first checks it, unless it lies in r10's own frame; atomics also
+ * check alignment, and get their address in r11.
+ */
+static struct x86_mem mem_operand(struct jit *j, size_t idx, unsigned base, int16_t off,
+				  unsigned size, bool atomic)
+{
+	struct emit *e = &j->e;
+	struct x86_mem m = x86_mem(xreg[base], off);
+	int64_t k;
+	bool fp = j->checked && fp_known(j, base, &k);
+
+	if (!j->checked)
+		return m;
+	if (fp && in_frame(k + off, size)) {
+		if (!atomic || ((k + off) & (int64_t)(size - 1)) == 0)
+			return m;		/* frames are 512-aligned */
+		emit_lea(e, true, X_TMP, m);
+		jump_stub(j, CC_ALWAYS, JX_MISALIGNED, idx);
+		return x86_mem(X_TMP, 0);
+	}
+	if (atomic) {
+		emit_lea(e, true, X_TMP, m);
+		m = x86_mem(X_TMP, 0);
+	}
+	check_range(j, idx, m, size, fp);
+	if (atomic) {
+		emit_test_r8i(e, X_TMP, (uint8_t)(size - 1));
+		jump_stub(j, CC_NE, JX_MISALIGNED, idx);
+	}
+	return m;
+}
+
+/* ---- ALU --------------------------------------------------------------- */
+
+/* The upper half of a 32-bit result is zero: x86 32-bit operations do it. */
+static void zext32(struct jit *j, int r)
+{
+	emit_mov_rr(&j->e, false, r, r);
+}
+
+/* dst = dst op imm for add/sub/or/and/xor, skipping what changes nothing. */
+static void alu_imm(struct jit *j, bool w, enum x86_alu op, int d, int32_t imm)
+{
+	if (imm == 0 && op != ALU_AND) {
+		if (!w)
+			zext32(j, d);
+	} else if (imm == 0) {
+		emit_zero(&j->e, d);
+	} else if (imm == -1 && op == ALU_AND) {
+		if (!w)
+			zext32(j, d);
+	} else {
+		emit_alu_ri(&j->e, w, op, d, imm);
+	}
+}
+
+static void alu_reg(struct jit *j, bool w, enum x86_alu op, int d, int s)
+{
+	if (d == s && (op == ALU_XOR || op == ALU_SUB))
+		emit_zero(&j->e, d);
+	else if (d == s && (op == ALU_AND || op == ALU_OR)) {
+		if (!w)
+			zext32(j, d);
+	} else
+		emit_alu_rr(&j->e, w, op, d, s);
+}
+
+static void mul_imm(struct jit *j, bool w, int d, int32_t imm)
+{
+	uint64_t c = w ? (uint64_t)(int64_t)imm : (uint32_t)imm;
+
+	if (c == 0) {
+		emit_zero(&j->e, d);
+	} else if (c == 1) {
+		if (!w)
+			zext32(j, d);
+	} else if ((c & (c - 1)) == 0) {
+		emit_shift_ri(&j->e, w, SHIFT_SHL, d, (unsigned)__builtin_ctzll(c));
+	} else {
+		emit_imul_rri(&j->e, w, d, d, imm);
+	}
+}
+
+static void shift_imm(struct jit *j, bool w, enum x86_shift op, int d, int32_t imm)
+{
+	unsigned k = (unsigned)imm & (w ? 63 : 31);
+
+	if (k == 0) {
+		if (!w)
+			zext32(j, d);
+	} else {
+		emit_shift_ri(&j->e, w, op, d, k);
+	}
+}
+
+/* Shift by a register: BMI2 masks the count itself; without it, cl must hold it. */
+static void shift_reg(struct jit *j, bool w, enum x86_shift op, int d, int s)
+{
+	struct emit *e = &j->e;
+
+	if (j->bmi2) {
+		emit_shiftx(e, w, op, d, d, s);
+	} else if (s == X_RCX) {
+		emit_shift_cl(e, w, op, d);
+	} else if (d == X_RCX) {
+		emit_mov_rr(e, true, X_TMP, X_RCX);
+		emit_mov_rr(e, true, X_RCX, s);
+		emit_shift_cl(e, w, op, X_TMP);
+		emit_mov_rr(e, true, X_RCX, X_TMP);
+	} else {
+		emit_mov_rr(e, true, X_TMP, X_RCX);
+		emit_mov_rr(e, true, X_RCX, s);
+		emit_shift_cl(e, w, op, d);
+		emit_mov_rr(e, true, X_RCX, X_TMP);
+	}
+}
+
+/* ---- Division ---------------------------------------------------------- */
+
+/* d = d / r11 or d % r11, r11 neither 0 nor (signed) -1: rax and rdx are borrowed. */
+static void divmod_core(struct jit *j, bool w, bool sign, bool mod, int d)
+{
+	struct emit *e = &j->e;
+	int res = mod ? X_RDX : X_RAX;
+
+	if (d != X_RAX)
+		emit_mov_rr(e, true, X_TMP2, X_RAX);
+	if (d != X_RDX)
+		emit_push(e, X_RDX);
+	if (d != X_RAX)
+		emit_mov_rr(e, w, X_RAX, d);
+	if (sign)
+		emit_cqo(e, w);
+	else
+		emit_zero(e, X_RDX);
+	emit_grp3(e, w, sign ? G3_IDIV : G3_DIV, X_TMP);
+	if (d != res)
+		emit_mov_rr(e, true, d, res);
+	if (d != X_RDX)
+		emit_pop(e, X_RDX);
+	if (d != X_RAX)
+		emit_mov_rr(e, true, X_RAX, X_TMP2);
+}
+
+/* Division by zero gives 0, modulo by zero the dividend (zero-extended in 32 bits). */
+static void divmod_by_zero(struct jit *j, bool w, bool mod, int d)
+{
+	if (!mod)
+		emit_zero(&j->e, d);
+	else if (!w)
+		zext32(j, d);
+}
+
+/* Signed division by -1 negates (INT_MIN stays); modulo by -1 is 0. */
+static void divmod_by_minus1(struct jit *j, bool w, bool mod, int d)
+{
+	if (mod)
+		emit_zero(&j->e, d);
+	else
+		emit_grp3(&j->e, w, G3_NEG, d);
+}
+
+static void divmod_reg(struct jit *j, bool w, bool sign, bool mod, int d, int s)
+{
+	uint32_t zero = label_new(j), done = label_new(j);
+
+	emit_mov_rr(&j->e, w, X_TMP, s);
+	emit_test_rr(&j->e, w, X_TMP, X_TMP);
+	jump(j, CC_E, zero);
+	if (sign) {
+		uint32_t normal = label_new(j);
+
+		emit_alu_ri(&j->e, w, ALU_CMP, X_TMP, -1);
+		jump(j, CC_NE, normal);
+		divmod_by_minus1(j, w, mod, d);
+		jump(j, CC_ALWAYS, done);
+		label_bind(j, normal);
+	}
+	divmod_core(j, w, sign, mod, d);
+	jump(j, CC_ALWAYS, done);
+	label_bind(j, zero);
+	divmod_by_zero(j, w, mod, d);
+	label_bind(j, done);
+}
+
+/* Signed division by 2^k rounds toward zero: bias negative dividends by 2^k - 1. */
+static void sdiv_pow2(struct jit *j, bool w, bool mod, int d, unsigned k)
+{
+	struct emit *e = &j->e;
+	unsigned bits = w ? 64 : 32;
+
+	emit_mov_rr(e, w, X_TMP, d);
+	emit_shift_ri(e, w, SHIFT_SAR, X_TMP, bits - 1);
+	emit_shift_ri(e, w, SHIFT_SHR, X_TMP, bits - k);
+	emit_alu_rr(e, w, ALU_ADD, X_TMP, d);
+	if (mod) {
+		emit_alu_ri(e, w, ALU_AND, X_TMP, (int32_t)-(INT64_C(1) << k));
+		emit_alu_rr(e, w, ALU_SUB, d, X_TMP);
+	} else {
+		emit_shift_ri(e, w, SHIFT_SAR, X_TMP, k);
+		emit_mov_rr(e, true, d, X_TMP);
+	}
+}
+
+/* A constant divisor needs no run-time checks; powers of two need no division. */
+static void divmod_imm(struct jit *j, bool w, bool sign, bool mod, int d, int32_t imm)
+{
+	uint64_t c = w ? (uint64_t)(int64_t)imm : (uint32_t)imm;
+	int64_t sc = w ? (int64_t)c : (int32_t)c;
+	bool pow2 = (c & (c - 1)) == 0;
+
+	if (c == 0) {
+		divmod_by_zero(j, w, mod, d);
+	} else if (c == 1) {
+		if (mod)
+			emit_zero(&j->e, d);
+		else if (!w)
+			zext32(j, d);
+	} else if (sign && sc == -1) {
+		divmod_by_minus1(j, w, mod, d);
+	} else if (!sign && pow2) {
+		if (mod)
+			emit_alu_ri(&j->e, w, ALU_AND, d, (int32_t)(c - 1));
+		else
+			emit_shift_ri(&j->e, w, SHIFT_SHR, d, (unsigned)__builtin_ctzll(c));
+	} else if (sign && sc > 0 && pow2) {
+		sdiv_pow2(j, w, mod, d, (unsigned)__builtin_ctzll(c));
+	} else {
+		emit_mov_ri(&j->e, X_TMP, c);
+		divmod_core(j, w, sign, mod, d);
+	}
+}
+
+/* ---- ALU instructions --------------------------------------------------- */
+
+static enum x86_alu x86_alu_of(unsigned op)
+{
+	switch (op) {
+	case BPF_ADD: return ALU_ADD;
+	case BPF_SUB: return ALU_SUB;
+	case BPF_OR:  return ALU_OR;
+	case BPF_AND: return ALU_AND;
+	default:      return ALU_XOR;
+	}
+}
+
+static enum x86_shift x86_shift_of(unsigned op)
+{
+	return op == BPF_LSH ? SHIFT_SHL : op == BPF_RSH ? SHIFT_SHR : SHIFT_SAR;
+}
+
+static void tr_mov(struct jit *j, const struct bpfrt_insn *in, bool w, bool imm)
+{
+	int d = xreg[in->dst_reg], s = xreg[in->src_reg];
+
+	if (imm) {
+		uint64_t v = w ? (uint64_t)(int64_t)in->imm : (uint32_t)in->imm;
+
+		if (v == 0)
+			emit_zero(&j->e, d);
+		else
+			emit_mov_ri(&j->e, d, v);
+	} else if (in->off) {		/* movsx */
+		emit_movsx_rr(&j->e, w, (unsigned)in->off / 8, d, s);
+	} else if (!w || d != s) {
+		emit_mov_rr(&j->e, w, d, s);
+	}
+}
+
+static void tr_alu(struct jit *j, const struct bpfrt_insn *in, unsigned shape)
+{
+	bool w = !isa_is_alu32(in->code), imm = shape == SH_ALU_IMM;
+	unsigned op = BPF_OP(in->code);
+	int d = xreg[in->dst_reg], s = xreg[in->src_reg];
+
+	switch (op) {
+	case BPF_ADD: case BPF_SUB: case BPF_OR: case BPF_AND: case BPF_XOR:
+		if (imm)
+			alu_imm(j, w, x86_alu_of(op), d, in->imm);
+		else
+			alu_reg(j, w, x86_alu_of(op), d, s);
+		break;
+	case BPF_MUL:
+		if (imm)
+			mul_imm(j, w, d, in->imm);
+		else
+			emit_imul_rr(&j->e, w, d, s);
+		break;
+	case BPF_DIV: case BPF_MOD:
+		if (imm)
+			divmod_imm(j, w, in->off == 1, op == BPF_MOD, d, in->imm);
+		else
+			divmod_reg(j, w, in->off == 1, op == BPF_MOD, d, s);
+		break;
+	case BPF_LSH: case BPF_RSH: case BPF_ARSH:
+		if (imm)
+			shift_imm(j, w, x86_shift_of(op), d, in->imm);
+		else
+			shift_reg(j, w, x86_shift_of(op), d, s);
+		break;
+	case BPF_NEG:
+		emit_grp3(&j->e, w, G3_NEG, d);
+		break;
+	default:	/* BPF_MOV */
+		tr_mov(j, in, w, imm);
+		break;
+	}
+}
+
+/* le: truncate; be and bswap: swap the bytes (bswap r32 zero-extends). */
+static void tr_end(struct jit *j, const struct bpfrt_insn *in)
+{
+	bool swap = BPF_CLASS(in->code) == BPF_ALU64 || BPF_SRC(in->code) == BPF_TO_BE;
+	int d = xreg[in->dst_reg];
+
+	switch (in->imm) {
+	case 16:
+		if (swap)
+			emit_rol16_8(&j->e, d);
+		emit_movzx_rr(&j->e, 2, d, d);
+		break;
+	case 32:
+		if (swap)
+			emit_bswap(&j->e, false, d);
+		else
+			zext32(j, d);
+		break;
+	default:
+		if (swap)
+			emit_bswap(&j->e, true, d);
+		break;
+	}
+}
+
+/* A fused pair: mov + add as lea, lsh 32 + arsh/rsh 32 as movsxd / mov r32. */
+static void tr_fused(struct jit *j, const struct bpfrt_insn *in)
+{
+	enum isa_form_id b = isa_decode(&in[1]);
+	int d = xreg[in[0].dst_reg], s = xreg[in[0].src_reg];
+	bool w = !isa_is_alu32(in[0].code);
+
+	switch (b) {
+	case ISA_ARSH64_IMM:
+		emit_movsx_rr(&j->e, true, 4, d, d);
+		break;
+	case ISA_RSH64_IMM:
+		zext32(j, d);
+		break;
+	case ISA_ADD64_REG: case ISA_ADD32_REG: {
+		int t = xreg[in[1].src_reg];
+
+		/* add's source was read after the mov: if it is dst, it is now s */
+		emit_lea(&j->e, w, d, x86_mem_index(s, t == d ? s : t, 1, 0));
+		break;
+	}
+	case ISA_SUB64_IMM:
+		emit_lea(&j->e, w, d, x86_mem(s, -in[1].imm));
+		break;
+	default:	/* ADD64_IMM, ADD32_IMM */
+		emit_lea(&j->e, w, d, x86_mem(s, in[1].imm));
+		break;
+	}
+}
+
+/* ---- Memory ------------------------------------------------------------ */
+
+static void tr_ldx(struct jit *j, size_t i, const struct bpfrt_insn *in)
+{
+	unsigned size = isa_size(in->code);
+	struct x86_mem m = mem_operand(j, i, in->src_reg, in->off, size, false);
+
+	emit_load(&j->e, size, BPF_MODE(in->code) == BPF_MEMSX, xreg[in->dst_reg], m);
+}
+
+static void tr_st(struct jit *j, size_t i, const struct bpfrt_insn *in, bool reg)
+{
+	unsigned size = isa_size(in->code);
+	struct x86_mem m = mem_operand(j, i, in->dst_reg, in->off, size, false);
+
+	if (reg)
+		emit_store(&j->e, size, m, xreg[in->src_reg]);
+	else
+		emit_store_imm(&j->e, size, m, in->imm);
+}
+
+/*
+ * Fetching or, and, xor: a cmpxchg loop in rax (r0, saved on the stack).
+ * src's old value is read from that save if src is r0.
+ */
+static void atomic_fetch_loop(struct jit *j, bool w, enum x86_alu op,
+			      struct x86_mem m, int s)
+{
+	struct emit *e = &j->e;
+	uint32_t again = label_new(j);
+
+	if (m.base == X_RAX) {
+		emit_lea(e, true, X_TMP, m);
+		m = x86_mem(X_TMP, 0);
+	}
+	emit_push(e, X_RAX);
+	emit_load(e, w ? 8 : 4, false, X_RAX, m);
+	label_bind(j, again);
+	emit_mov_rr(e, true, X_TMP2, X_RAX);
+	if (s == X_RAX)
+		emit_alu_rm(e, w, op, X_TMP2, x86_mem(X_RSP, 0));
+	else
+		emit_alu_rr(e, w, op, X_TMP2, s);
+	emit_lock_cmpxchg(e, w, m, X_TMP2);
+	jump(j, CC_NE, again);
+	if (s == X_RAX) {
+		emit_alu_ri(e, true, ALU_ADD, X_RSP, 8);
+	} else {
+		emit_mov_rr(e, true, s, X_RAX);
+		emit_pop(e, X_RAX);
+	}
+}
+
+static void tr_atomic(struct jit *j, size_t i, const struct bpfrt_insn *in)
+{
+	unsigned size = isa_size(in->code);
+	bool w = size == 8;
+	int s = xreg[in->src_reg];
+	struct x86_mem m = mem_operand(j, i, in->dst_reg, in->off, size, true);
+
+	switch (in->imm) {
+	case BPF_ADD: case BPF_OR: case BPF_AND: case BPF_XOR:
+		emit_alu_mr(&j->e, w, true, x86_alu_of((unsigned)in->imm), m, s);
+		break;
+	case BPF_ADD | BPF_FETCH:
+		emit_lock_xadd(&j->e, w, m, s);
+		break;
+	case BPF_XCHG:
+		emit_xchg_mr(&j->e, w, m, s);
+		break;
+	case BPF_CMPXCHG:
+		emit_lock_cmpxchg(&j->e, w, m, s);
+		if (!w)		/* success leaves rax's upper half as it was */
+			zext32(j, X_RAX);
+		break;
+	default:	/* or, and, xor with fetch */
+		atomic_fetch_loop(j, w, x86_alu_of((unsigned)in->imm & ~BPF_FETCH), m, s);
+		break;
+	}
+}
+
+/* ---- Calls ------------------------------------------------------------- */
+
+/*
+ * Registers a call into C must keep: r1..r5, which helpers do not change in
+ * the interpreter either (the cost is not measurable), and the budget.
+ */
+static const int8_t kept_regs[] = { X_RDI, X_RSI, X_RDX, X_RCX, X_R8, X_R10 };
+
+/*
+ * Checked mode: a helper may read any stack the program points it at, so
+ * the part never zeroed yet is zeroed (once per run) before helpers run.
+ */
+static void zero_rest_before_helper(struct jit *j)
+{
+	uint32_t back = label_new(j);
+
+	emit_load(&j->e, 8, false, X_TMP2, ENV(stack_init));
+	emit_alu_rm(&j->e, true, ALU_CMP, X_TMP2,
+		    x86_mem(X_ENV, (int32_t)(offsetof(struct jit_env, run) +
+					    offsetof(struct bpfrt_run, stack_lo))));
+	jump_stub(j, CC_NE, JS_ZERO_REST, 0)->back = back;
+	label_bind(j, back);
+}
+
+/* Call a helper at fn with env's run as 6th argument; rsp stays aligned. */
+static void call_helper(struct jit *j, int fn_reg)
+{
+	struct emit *e = &j->e;
+
+	if (j->checked)
+		zero_rest_before_helper(j);
+	for (size_t k = 0; k < ARRAY_SIZE(kept_regs); k++)
+		emit_push(e, kept_regs[k]);
+	emit_lea(e, true, X_TMP2, ENV(run));
+	emit_call_r(e, fn_reg);
+	for (size_t k = ARRAY_SIZE(kept_regs); k-- > 0;)
+		emit_pop(e, kept_regs[k]);
+}
+
+static void tr_call(struct jit *j, size_t i, const struct bpfrt_insn *in)
+{
+	emit_mov_ri(&j->e, X_TMP, (uintptr_t)prog_helper(j->prog, (uint32_t)in->imm));
+	call_helper(j, X_TMP);
+	emit_alu_mi(&j->e, false, ALU_CMP, ENV_RUN_FAIL, 0);
+	jump_stub(j, CC_NE, JX_HELPER, i);
+}
+
+/* callx: the helper whose id is in dst, from the table fixed at preparation. */
+static void tr_callx(struct jit *j, size_t i, const struct bpfrt_insn *in)
+{
+	struct emit *e = &j->e;
+	int d = xreg[in->dst_reg];
+
+	emit_mov_rr(e, true, X_TMP, d);
+	emit_alu_ri(e, true, ALU_CMP, X_TMP, (int32_t)j->ncallx);
+	jump_stub(j, CC_AE, JX_NO_HELPER, i)->reg = (int8_t)d;
+	emit_mov_ri(e, X_TMP2, (uintptr_t)j->callx);
+	emit_load(e, 8, false, X_TMP, x86_mem_index(X_TMP2, X_TMP, 8, 0));
+	emit_test_rr(e, true, X_TMP, X_TMP);
+	jump_stub(j, CC_E, JX_NO_HELPER, i)->reg = (int8_t)d;
+	call_helper(j, X_TMP);
+	emit_alu_mi(e, false, ALU_CMP, ENV_RUN_FAIL, 0);
+	jump_stub(j, CC_NE, JX_HELPER, i);
+}
+
+/*
+ * Push the x86 registers of the eBPF registers in `regs` that the program
+ * uses, plus `always`; pad so that rsp moves by an odd (odd = true) or even
+ * number of 8-byte slots. Returns what pop_used needs to undo it.
+ */
+static unsigned push_used(struct jit *j, const int8_t *regs, size_t n, int always,
+			  bool odd)
+{
+	unsigned mask = 0, count = 0;
+
+	for (size_t k = 0; k < n; k++) {
+		if (j->used >> regs[k] & 1) {
+			emit_push(&j->e, xreg[regs[k]]);
+			mask |= 1u << k;
+			count++;
+		}
+	}
+	if (always >= 0) {
+		emit_push(&j->e, always);
+		count++;
+	}
+	if ((count & 1) != odd) {
+		emit_alu_ri(&j->e, true, ALU_SUB, X_RSP, 8);
+		mask |= 1u << 31;
+	}
+	return mask;
+}
+
+static void pop_used(struct jit *j, const int8_t *regs, size_t n, int always,
+		     unsigned mask)
+{
+	if (mask >> 31)
+		emit_alu_ri(&j->e, true, ALU_ADD, X_RSP, 8);
+	if (always >= 0)
+		emit_pop(&j->e, always);
+	for (size_t k = n; k-- > 0;)
+		if (mask >> k & 1)
+			emit_pop(&j->e, xreg[regs[k]]);
+}
+
+/* The callee-saved eBPF registers: a local call keeps them (and r10). */
+static const int8_t callee_saved[] = { R6, R7, R8, R9 };
+
+static void tr_call_local(struct jit *j, size_t i)
+{
+	struct emit *e = &j->e;
+	unsigned mask;
+
+	emit_alu_rm(e, true, ALU_CMP, X_RBP, ENV(stack_min));
+	jump_stub(j, CC_B, JX_TOO_DEEP, i);
+	/* the return address makes the count even: the callee runs aligned */
+	mask = push_used(j, callee_saved, ARRAY_SIZE(callee_saved), X_RBP, true);
+	emit_alu_ri(e, true, ALU_SUB, X_RBP, (int32_t)BPFRT_STACK_SIZE);
+	if (j->checked)
+		call_label(j, fixed_label(j, LF_ZERO_FRAME));
+	call_label(j, (uint32_t)isa_branch_target(j->insns, i));
+	pop_used(j, callee_saved, ARRAY_SIZE(callee_saved), X_RBP, mask);
+}
+
+/* Checked mode, a block's fast copy: instructions after i it has paid for. */
+static uint32_t paid_after(const struct jit *j, size_t i)
+{
+	uint32_t c = 0;
+
+	if (!j->checked || j->in_careful)
+		return 0;
+	for (size_t k = i + 1; k < j->n && !(j->flags[k] & F_BLOCK); k++)
+		c += !(j->flags[k] & F_HI);
+	return c;
+}
+
+static void tr_ld_pkt(struct jit *j, size_t i, const struct bpfrt_insn *in, bool ind)
+{
+	struct emit *e = &j->e;
+
+	if (ind)
+		emit_lea(e, false, X_TMP, x86_mem(xreg[in->src_reg], in->imm));
+	else
+		emit_mov_ri(e, X_TMP, (uint32_t)in->imm);
+	for (size_t k = 0; k < ARRAY_SIZE(kept_regs); k++)
+		emit_push(e, kept_regs[k]);
+	emit_mov_rr(e, true, X_RDI, X_ENV);
+	emit_mov_rr(e, false, X_RSI, X_TMP);
+	emit_mov_ri(e, X_RDX, isa_size(in->code));
+	emit_mov_ri(e, X_TMP, (uintptr_t)jit_ld_pkt);	/* returns rax:rdx */
+	emit_call_r(e, X_TMP);
+	emit_test_rr(e, false, X_RDX, X_RDX);
+	for (size_t k = ARRAY_SIZE(kept_regs); k-- > 0;)
+		emit_pop(e, kept_regs[k]);
+	/* the run ends, having run this far */
+	jump_stub(j, CC_E, JS_PKT_MISS, i)->charge = paid_after(j, i);
+}
+
+/* ---- Jumps ------------------------------------------------------------- */
+
+static enum x86_cc x86_cc_of(unsigned op)
+{
+	switch (op) {
+	case BPF_JEQ:  return CC_E;
+	case BPF_JNE:  return CC_NE;
+	case BPF_JSET: return CC_NE;
+	case BPF_JGT:  return CC_A;
+	case BPF_JGE:  return CC_AE;
+	case BPF_JLT:  return CC_B;
+	case BPF_JLE:  return CC_BE;
+	case BPF_JSGT: return CC_G;
+	case BPF_JSGE: return CC_GE;
+	case BPF_JSLT: return CC_L;
+	default:       return CC_LE;	/* BPF_JSLE */
+	}
+}
+
+/* A compare and a conditional jump; jmp32 compares the low halves. */
+static void tr_jcond(struct jit *j, size_t i, const struct bpfrt_insn *in, bool imm)
+{
+	struct emit *e = &j->e;
+	bool w = !isa_is_jmp32(in->code);
+	unsigned op = BPF_OP(in->code);
+	int d = xreg[in->dst_reg];
+	size_t t = (size_t)isa_branch_target(j->insns, i);
+
+	if (t == i + 1)
+		return;		/* both ways lead to the next instruction */
+	if (!imm && op == BPF_JSET)
+		emit_test_rr(e, w, d, xreg[in->src_reg]);
+	else if (!imm)
+		emit_alu_rr(e, w, ALU_CMP, d, xreg[in->src_reg]);
+	else if (op == BPF_JSET && in->imm == 0)
+		return;		/* never taken */
+	else if (op == BPF_JSET && in->imm > 0 && in->imm <= 0xff)
+		emit_test_r8i(e, d, (uint8_t)in->imm);
+	else if (op == BPF_JSET)
+		emit_test_ri(e, w, d, in->imm);
+	else if (in->imm == 0)		/* same flags as cmp d, 0 */
+		emit_test_rr(e, w, d, d);
+	else
+		emit_alu_ri(e, w, ALU_CMP, d, in->imm);
+	jump(j, x86_cc_of(op), (uint32_t)t);
+}
+
+/* ---- One instruction ---------------------------------------------------- */
+
+/* Checked mode: pay c for the segment starting at i, or stop exactly there. */
+static void charge_segment(struct jit *j, size_t i, uint32_t c)
+{
+	emit_alu_ri(&j->e, true, ALU_SUB, X_BUDGET, (int32_t)c);
+	jump_stub(j, CC_B, JX_BUDGET, i)->charge = c;
+}
+
+/* Checked mode: pay for the block starting at i, or run its careful copy. */
+static void charge_block(struct jit *j, size_t i)
+{
+	struct careful *c;
+
+	if (j->blk_charge[i] == j->seg_charge[i]) {	/* one segment: exact as it is */
+		charge_segment(j, i, j->blk_charge[i]);
+		return;
+	}
+	if (j->ncarefuls == j->capcarefuls) {
+		size_t cap = next_cap(j->capcarefuls);
+
+		if (!resize((void **)&j->carefuls, j->capcarefuls, cap, sizeof(*c))) {
+			j->oom = true;
+			return;
+		}
+		j->capcarefuls = cap;
+	}
+	c = &j->carefuls[j->ncarefuls++];
+	*c = (struct careful){ .start = (uint32_t)i, .label = label_new(j) };
+	emit_alu_ri(&j->e, true, ALU_SUB, X_BUDGET, (int32_t)j->blk_charge[i]);
+	jump(j, CC_B, c->label);
+}
+
+static void tr_insn(struct jit *j, size_t i)
+{
+	const struct bpfrt_insn *in = &j->insns[i];
+	unsigned shape = shape_of(in);
+
+	if (j->flags[i] & F_FUSE) {
+		tr_fused(j, in);
+		return;
+	}
+	switch (shape) {
+	case SH_ALU_IMM: case SH_ALU_REG: case SH_NEG:
+		tr_alu(j, in, shape);
+		break;
+	case SH_END:
+		tr_end(j, in);
+		break;
+	case SH_LDDW:
+		if (isa_imm64(in) == 0)
+			emit_zero(&j->e, xreg[in->dst_reg]);
+		else
+			emit_mov_ri(&j->e, xreg[in->dst_reg], isa_imm64(in));
+		break;
+	case SH_LDX:
+		tr_ldx(j, i, in);
+		break;
+	case SH_ST: case SH_STX:
+		tr_st(j, i, in, shape == SH_STX);
+		break;
+	case SH_ATOMIC:
+		tr_atomic(j, i, in);
+		break;
+	case SH_LDABS: case SH_LDIND:
+		tr_ld_pkt(j, i, in, shape == SH_LDIND);
+		break;
+	case SH_JA: case SH_JA32:
+		if ((size_t)isa_branch_target(j->insns, i) != i + 1)
+			jump(j, CC_ALWAYS, (uint32_t)isa_branch_target(j->insns, i));
+		break;
+	case SH_JCOND_IMM: case SH_JCOND_REG:
+		tr_jcond(j, i, in, shape == SH_JCOND_IMM);
+		break;
+	case SH_CALL:
+		tr_call(j, i, in);
+		break;
+	case SH_CALLX:
+		tr_callx(j, i, in);
+		break;
+	case SH_CALL_LOCAL:
+		tr_call_local(j, i);
+		break;
+	default:	/* SH_EXIT */
+		emit_ret(&j->e);
+		break;
+	}
+}
+
+/* ---- Entry, exits and shared out-of-line code --------------------------- */
+
+
+/*
+ * entry(ctx, ctx_len, env, stack_top): save the callee-saved registers, set
+ * the eBPF registers as the interpreter does (r1 = ctx, r2 = len, r10 = the
+ * stack top, the rest 0; checked mode zeroes the first frame), call the
+ * program, store r0. Faults leave through LF_EXIT (in emit_faults), which
+ * resets rsp from env, however deep the calls were.
+ */
+static void emit_entry(struct jit *j)
+{
+	static const int8_t zeroed[] = { R0, R3, R4, R5, R6, R7, R8, R9 };
+	struct emit *e = &j->e;
+	unsigned mask;
+
+	emit_endbr64(e);	/* an indirect call lands here */
+	emit_push(e, X_RBP);
+	emit_push(e, X_R12);
+	/* with our return address and the call to the program: aligned */
+	mask = push_used(j, callee_saved, ARRAY_SIZE(callee_saved), -1, false);
+	emit_mov_rr(e, true, X_ENV, X_RDX);
+	emit_mov_rr(e, true, X_RBP, X_RCX);
+	emit_store(e, 8, ENV(saved_rsp), X_RSP);
+	if (j->checked) {
+		emit_load(e, 8, false, X_BUDGET, ENV(budget));
+		call_label(j, fixed_label(j, LF_ZERO_FRAME));	/* the first frame */
+	}
+	for (size_t k = 0; k < ARRAY_SIZE(zeroed); k++)
+		if (j->used >> zeroed[k] & 1)
+			emit_zero(e, xreg[zeroed[k]]);
+	call_label(j, 0);
+	emit_store(e, 8, ENV(r0), X_RAX);
+	emit_zero(e, X_RAX);
+	label_bind(j, fixed_label(j, LF_EPILOGUE));
+	if (j->checked)
+		emit_store(e, 8, ENV(budget), X_BUDGET);
+	pop_used(j, callee_saved, ARRAY_SIZE(callee_saved), -1, mask);
+	emit_pop(e, X_R12);
+	emit_pop(e, X_RBP);
+	emit_ret(e);
+}
+
+/* Per-instruction stubs: r9d = the instruction, then the shared fault code. */
+static void emit_stub(struct jit *j, const struct stub *s)
+{
+	struct emit *e = &j->e;
+
+	label_bind(j, s->label);
+	if (s->kind == JS_PKT_MISS) {
+		if (s->charge)
+			emit_alu_ri(e, true, ALU_ADD, X_BUDGET, (int32_t)s->charge);
+		jump(j, CC_ALWAYS, fixed_label(j, LF_PKT_MISS));
+		return;
+	}
+	if (s->kind == JS_ZERO_REST) {
+		call_label(j, fixed_label(j, LF_ZERO_REST));
+		jump(j, CC_ALWAYS, s->back);
+		return;
+	}
+	if (s->kind == JX_BUDGET)	/* r10 = what was left before the segment */
+		emit_alu_ri(e, true, ALU_ADD, X_BUDGET, (int32_t)s->charge);
+	if (s->kind == JX_NO_HELPER)
+		emit_mov_rr(e, true, X_TMP, s->reg);
+	if (s->kind == JX_MEM) {	/* the other region, then run_mem_ok */
+		range_test(j, s->m, s->size_log, s->ctx_second);
+		jump(j, CC_B, s->back);
+		emit_lea(e, true, X_TMP, s->m);
+	}
+	emit_mov_ri(e, X_TMP2, s->idx);
+	if (s->kind == JX_MEM) {
+		call_label(j, fixed_label(j, LF_MEM_THUNK));
+		jump(j, CC_ALWAYS, s->back);
+	} else {
+		jump(j, CC_ALWAYS, fixed_label(j, LF_FAULT + s->kind));
+	}
+}
+
+/* Faults: r9d = instruction, r11 = address or value; eax = how it ended. */
+static void emit_faults(struct jit *j)
+{
+	struct emit *e = &j->e;
+
+	for (unsigned k = JX_MEM; k < JX_COUNT; k++) {
+		label_bind(j, fixed_label(j, LF_FAULT + k));
+		emit_mov_ri(e, X_RAX, k);
+		jump(j, CC_ALWAYS, fixed_label(j, LF_FAULT_STORE));
+	}
+	label_bind(j, fixed_label(j, LF_FAULT_STORE));
+	emit_store(e, 4, ENV(fault_idx), X_TMP2);
+	emit_store(e, 8, ENV(fault_addr), X_TMP);
+	label_bind(j, fixed_label(j, LF_EXIT));
+	emit_load(e, 8, false, X_RSP, ENV(saved_rsp));
+	jump(j, CC_ALWAYS, fixed_label(j, LF_EPILOGUE));
+	/* A packet load missed: the program ends, successfully, with r0 = 0. */
+	label_bind(j, fixed_label(j, LF_PKT_MISS));
+	emit_zero(e, X_RAX);
+	emit_store(e, 8, ENV(r0), X_RAX);
+	jump(j, CC_ALWAYS, fixed_label(j, LF_EXIT));
+}
+
+/* Registers the program may hold that a call into C would clobber. */
+static const int8_t c_clobbered[] = { X_RAX, X_RDI, X_RSI, X_RDX, X_RCX, X_R8,
+				      X_R10, X_R11 };
+
+/* Call fn(env, r11, r9d) from a thunk, keeping the program's registers; ZF = !al. */
+static void thunk_call(struct jit *j, uintptr_t fn)
+{
+	struct emit *e = &j->e;
+
+	for (size_t k = 0; k < ARRAY_SIZE(c_clobbered); k++)
+		emit_push(e, c_clobbered[k]);
+	emit_alu_ri(e, true, ALU_SUB, X_RSP, 8);	/* 8 pushes + return: realign */
+	emit_mov_rr(e, true, X_RDI, X_ENV);
+	emit_mov_rr(e, true, X_RSI, X_TMP);
+	emit_mov_rr(e, false, X_RDX, X_TMP2);
+	emit_mov_ri(e, X_RAX, fn);
+	emit_call_r(e, X_RAX);
+	emit_alu_ri(e, true, ALU_ADD, X_RSP, 8);
+	emit_test_r8i(e, X_RAX, 0xff);
+	for (size_t k = ARRAY_SIZE(c_clobbered); k-- > 0;)
+		emit_pop(e, c_clobbered[k]);
+}
+
+/*
+ * The slow path of a checked access (r11 = address, r9d = instruction):
+ * ask jit_mem_slow; return if the access may go on, else leave
+ * (jit_mem_slow recorded the fault). And the once-per-run stack zeroing.
+ */
+static void emit_thunks(struct jit *j)
+{
+	struct emit *e = &j->e;
+	uint32_t fail = label_new(j);
+
+	label_bind(j, fixed_label(j, LF_MEM_THUNK));
+	thunk_call(j, (uintptr_t)jit_mem_slow);
+	jump(j, CC_E, fail);
+	emit_ret(e);
+	label_bind(j, fail);
+	emit_mov_ri(e, X_RAX, JX_MEM);
+	jump(j, CC_ALWAYS, fixed_label(j, LF_EXIT));
+	label_bind(j, fixed_label(j, LF_ZERO_REST));
+	thunk_call(j, (uintptr_t)jit_zero_rest);
+	emit_ret(e);
+}
+
+/*
+ * Zero the frame a local call (or the entry) enters, [rbp - 512, rbp), and
+ * lower the mark of initialised stack if it goes below.
+ */
+static void emit_zero_frame(struct jit *j)
+{
+	struct emit *e = &j->e;
+	uint32_t lower = label_new(j), loop = label_new(j);
+
+	label_bind(j, fixed_label(j, LF_ZERO_FRAME));
+	emit_lea(e, true, X_TMP, x86_mem(X_RBP, -(int32_t)BPFRT_STACK_SIZE));
+	emit_alu_rm(e, true, ALU_CMP, X_TMP, ENV(stack_init));
+	jump(j, CC_AE, lower);
+	emit_store(e, 8, ENV(stack_init), X_TMP);
+	/* stack_span[s] = top - init - size + 1, for sizes 1, 2, 4, 8 */
+	emit_load(e, 8, false, X_TMP2, ENV(stack_top));
+	emit_alu_rr(e, true, ALU_SUB, X_TMP2, X_TMP);
+	for (unsigned s = 0; s < 4; s++) {
+		if (s)
+			emit_alu_ri(e, true, ALU_SUB, X_TMP2, 1 << (s - 1));
+		emit_store(e, 8, ENV(stack_span[s]), X_TMP2);
+	}
+	label_bind(j, lower);
+	emit_pxor(e, 0, 0);
+	label_bind(j, loop);
+	for (int k = 0; k < 4; k++)
+		emit_movups_store(e, x86_mem(X_TMP, 16 * k), 0);
+	emit_alu_ri(e, true, ALU_ADD, X_TMP, 64);
+	emit_alu_rr(e, true, ALU_CMP, X_TMP, X_RBP);
+	jump(j, CC_B, loop);
+	emit_ret(e);
+}
+
+/*
+ * The careful copy of the block at c->start: give back what the block
+ * charged, then pay segment by segment, and continue in the block's
+ * successors like the block itself.
+ */
+static void emit_careful(struct jit *j, const struct careful *c)
+{
+	size_t i = c->start, last = c->start;
+
+	label_bind(j, c->label);
+	emit_alu_ri(&j->e, true, ALU_ADD, X_BUDGET, (int32_t)j->blk_charge[i]);
+	fp_reset(j);
+	j->in_careful = true;
+	for (; i < j->n && (i == c->start || !(j->flags[i] & F_BLOCK)); i++) {
+		if (j->flags[i] & (F_HI | F_FUSED))
+			continue;
+		if (j->seg_charge[i])
+			charge_segment(j, i, j->seg_charge[i]);
+		tr_insn(j, i);
+		fp_update(j, &j->insns[i]);
+		if (j->flags[i] & F_FUSE)
+			fp_update(j, &j->insns[i + 1]);
+		last = i;
+	}
+	j->in_careful = false;
+	switch (shape_of(&j->insns[last])) {
+	case SH_JA: case SH_JA32: case SH_EXIT:
+		break;
+	default:	/* fall through into the next block */
+		jump(j, CC_ALWAYS, (uint32_t)i);
+		break;
+	}
+}
+
+/* ---- Passes ------------------------------------------------------------ */
+
+/*
+ * int3 before the entry: tools that look before a function for its type
+ * signature (UBSan's -fsanitize=function) must find readable bytes there.
+ */
+#define JIT_PAD 16
+
+static void translate(struct jit *j)
+{
+	j->e.pos = 0;
+	j->nlab = j->nfixed;
+	j->njmp = 0;
+	j->nstubs = 0;
+	j->ncarefuls = 0;
+	for (int k = 0; k < JIT_PAD; k++)
+		emit_u8(&j->e, 0xcc);
+	emit_entry(j);
+	for (size_t i = 0; i < j->n; i++) {
+		if (j->align_loops && (j->flags[i] & F_LOOP))
+			emit_nops(&j->e, (32 - j->e.pos % 32) % 32);
+		label_bind(j, (uint32_t)i);
+		if (j->flags[i] & (F_HI | F_FUSED))
+			continue;
+		if (j->flags[i] & F_TARGET)
+			fp_reset(j);
+		if (j->checked && (j->flags[i] & F_BLOCK))
+			charge_block(j, i);
+		tr_insn(j, i);
+		fp_update(j, &j->insns[i]);
+		if (j->flags[i] & F_FUSE)
+			fp_update(j, &j->insns[i + 1]);
+	}
+	label_bind(j, (uint32_t)j->n);
+	for (size_t k = 0; k < j->ncarefuls; k++)
+		emit_careful(j, &j->carefuls[k]);
+	for (size_t k = 0; k < j->nstubs; k++)
+		emit_stub(j, &j->stubs[k]);
+	emit_faults(j);
+	if (j->checked) {
+		emit_thunks(j);
+		emit_zero_frame(j);
+	}
+}
+
+/* One pass over the program; the final one writes into buf. */
+static void run_pass(struct jit *j, uint8_t *buf, size_t cap)
+{
+	memcpy(j->lprev, j->lpos, j->nlab * sizeof(*j->lpos));
+	j->e = (struct emit){ .buf = buf, .cap = cap };
+	translate(j);
+	j->pass++;
+}
+
+#define JIT_MAX_PASSES 10
+
+/*
+ * Measure until the code stops shrinking, then write it; returns its size
+ * or 0. The final pass repeats the last one exactly, so every label stays
+ * where it was measured. Without padding the code only shrinks from pass
+ * to pass, which makes every short jump chosen valid; loop alignment can
+ * grow it, so the final pass checks, and a layout it finds a short jump
+ * out of range in is done again without alignment.
+ */
+static size_t layout(struct jit *j, void **mem)
+{
+	size_t size = 0;
+
+	j->pass0 = j->pass;
+	for (unsigned p = 0; p < JIT_MAX_PASSES && !j->oom; p++) {
+		run_pass(j, NULL, 0);
+		if (p > 0 && j->e.pos == size)
+			break;
+		size = j->e.pos;
+	}
+	if (j->oom || !(*mem = mcode_alloc(size)))
+		return 0;
+	j->final = true;
+	run_pass(j, *mem, size);
+	j->final = false;
+	for (size_t l = 0; l < j->nlab; l++)
+		if (j->lpos[l] != j->lprev[l])
+			j->oom = true;	/* cannot happen: the layout must not move */
+	if (j->misjudged && j->align_loops && !j->oom) {
+		mcode_free(*mem, size);
+		*mem = NULL;
+		j->misjudged = j->align_loops = false;
+		return layout(j, mem);
+	}
+	return j->oom || j->misjudged || j->e.pos != size ? 0 : size;
+}
+
+/* ---- Preparation -------------------------------------------------------- */
+
+/* What the interpreter also refuses at preparation: unresolved lddw, unknown helpers. */
+static int check_runnable(const struct bpfrt_prog *prog, struct bpfrt_error *err)
+{
+	for (size_t i = 0; i < prog->n; i++) {
+		const struct bpfrt_insn *in = &prog->insns[i];
+		unsigned shape = shape_of(in);
+
+		if (shape == SH_LDDW && in->src_reg != 0)
+			return err_set(err, -EINVAL, (int)i,
+				       "insn %zu: lddw refers to a %s (src %u) "
+				       "that the loader has not resolved", i,
+				       prog_pseudo_name(in->src_reg), in->src_reg);
+		if (shape == SH_CALL && !prog_helper(prog, (uint32_t)in->imm))
+			return err_set(err, -ENOENT, (int)i,
+				       "insn %zu: call to helper %d, which "
+				       "is not available", i, in->imm);
+		if (shape == SH_LDDW)
+			i++;
+	}
+	return 0;
+}
+
+static bool cpu_has_bmi2(void)
+{
+	__builtin_cpu_init();
+	return __builtin_cpu_supports("bmi2") && !jit_no_bmi2;
+}
+
+static void jit_state_free(struct jit *j)
+{
+	free(j->flags);
+	free(j->blk_charge);
+	free(j->seg_charge);
+	free(j->carefuls);
+	free(j->lpos);
+	free(j->lprev);
+	free(j->lstamp);
+	free(j->jnear);
+	free(j->jend);
+	free(j->stubs);
+}
+
+static int jit_state_init(struct jit *j, const struct bpfrt_prog *prog, bool checked,
+			  struct jit_code *code)
+{
+	*j = (struct jit){ .prog = prog, .insns = prog->insns, .n = prog->n,
+			   .checked = checked, .bmi2 = cpu_has_bmi2(), .align_loops = true };
+	j->flags = calloc(prog->n, 1);
+	j->blk_charge = calloc(prog->n, sizeof(*j->blk_charge));
+	j->seg_charge = calloc(prog->n, sizeof(*j->seg_charge));
+	code->ncallx = prog->nhelpers;
+	code->callx = calloc(prog->nhelpers ? prog->nhelpers : 1, sizeof(*code->callx));
+	code->offsets = calloc(prog->n + 1, sizeof(*code->offsets));
+	if (!j->flags || !j->blk_charge || !j->seg_charge || !code->callx || !code->offsets)
+		return -ENOMEM;
+	for (size_t h = 0; h < prog->nhelpers; h++)
+		code->callx[h] = prog->helpers[h].fn;
+	j->callx = code->callx;
+	j->ncallx = code->ncallx;
+	j->nfixed = prog->n + 1 + LF_COUNT;
+	for (size_t l = 0; l < j->nfixed; l++)
+		label_new(j);
+	return j->oom ? -ENOMEM : 0;
+}
+
+int jit_prepare(const struct bpfrt_prog *prog, bool checked, struct jit_code **out,
+		struct bpfrt_error *err)
+{
+	struct jit_code *code;
+	struct jit j;
+	int ret;
+
+	*out = NULL;
+#if !defined(__x86_64__)
+	return err_set(err, -ENOTSUP, -1, "the JIT only generates x86-64 code");
+#endif
+	ret = check_runnable(prog, err);
+	if (ret)
+		return ret;
+	code = calloc(1, sizeof(*code));
+	if (!code)
+		return err_set(err, -ENOMEM, -1, "out of memory");
+	code->checked = checked;
+	ret = jit_state_init(&j, prog, checked, code);
+	if (!ret) {
+		mark_targets(&j);
+		mark_fusion(&j);
+		if (checked)
+			mark_budget(&j);
+		code->len = layout(&j, &code->mem);
+		ret = code->len ? mcode_seal(code->mem, code->len) : -ENOMEM;
+	}
+	if (!ret) {
+		for (size_t i = 0; i <= prog->n; i++)
+			code->offsets[i] = j.lpos[i] - JIT_PAD;
+		code->entry = (jit_entry_fn)((uint8_t *)code->mem + JIT_PAD);
+	}
+	jit_state_free(&j);
+	if (ret) {
+		jit_free(code);
+		return err_set(err, ret, -1, "JIT: cannot make the code (%s)",
+			       ret == -ENOMEM ? "out of memory" : "mprotect failed");
+	}
+	*out = code;
+	return 0;
+}
+
+void jit_free(struct jit_code *code)
+{
+	if (!code)
+		return;
+	mcode_free(code->mem, code->len);
+	free(code->offsets);
+	free(code->callx);
+	free(code);
+}
+
+void jit_code_info(const struct jit_code *code, const void **mem, size_t *len,
+		   const uint32_t **offsets)
+{
+	*mem = (const uint8_t *)code->mem + JIT_PAD;
+	*len = code->len - JIT_PAD;
+	*offsets = code->offsets;
+}

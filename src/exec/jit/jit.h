@@ -1,0 +1,103 @@
+/* jit.h — the x86-64 JIT engine: its interface to the program object, and what its code shares with C.
+ *
+ * jit_prepare (jit.c) translates a validated program into machine code for
+ * one safety mode; the code is immutable afterwards and any number of
+ * threads may run it at once with jit_run (run.c). mcode_* (mcode.c) manage
+ * the executable memory.
+ */
+#ifndef BPFRT_JIT_H
+#define BPFRT_JIT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "bpfrt.h"
+#include "exec/prog.h"
+
+/* ---- For the program object -------------------------------------------- */
+
+struct jit_code;
+
+/* Translate prog (checked picks the safety mode); -ENOTSUP off x86-64. */
+int jit_prepare(const struct bpfrt_prog *prog, bool checked, struct jit_code **code,
+		struct bpfrt_error *err);
+void jit_free(struct jit_code *code);
+
+/* Run prepared code; fills opts->retval / opts->insns, or fails with err. */
+int jit_run(const struct jit_code *code, const struct bpfrt_prog *prog,
+	    struct bpfrt_run_opts *opts, struct bpfrt_error *err);
+
+/*
+ * The machine code: [code, code + len) starts with the entry sequence;
+ * offsets[i] is where instruction slot i begins (n + 1 entries, offsets[n]
+ * being the end of the program's body; out-of-line paths follow it).
+ */
+void jit_code_info(const struct jit_code *code, const void **mem, size_t *len,
+		   const uint32_t **offsets);
+
+/* Tests only: translate shifts without BMI2 even where the CPU has it. */
+extern bool jit_no_bmi2;
+
+/* ---- Between the generated code and C ----------------------------------- */
+
+/*
+ * One run, as the generated code sees it (r12 points here): the bounds of
+ * checked accesses, the budget, how it ended. Fields it touches often come
+ * first, so they are reached with 8-bit displacements.
+ */
+struct jit_env {
+	uintptr_t ctx_lo;		/* first byte of ctx */
+	uintptr_t ctx_span[4];		/* 1/2/4/8-byte accesses start in [lo, lo+span) */
+	uintptr_t stack_init;		/* stack below this was never zeroed */
+	uintptr_t stack_span[4];	/* as ctx_span, from stack_init */
+	uintptr_t stack_min;		/* lowest r10 that may still call */
+	uintptr_t stack_top;
+	struct bpfrt_run run;		/* what helpers receive */
+	uint64_t budget;		/* in at entry, out at exit */
+	uintptr_t saved_rsp;		/* rsp after the entry pushes */
+	uint64_t r0;
+	uint64_t fault_addr;		/* address, or callx helper id */
+	uint32_t fault_idx;		/* instruction (budget: segment start) */
+};
+
+/* How a run ended; jit_run turns it into the interpreter's message. */
+enum jit_exit {
+	JX_OK, JX_MEM, JX_MISALIGNED, JX_BUDGET, JX_HELPER, JX_NO_HELPER, JX_TOO_DEEP,
+	JX_COUNT,
+};
+
+/* The generated code's entry: returns an enum jit_exit. */
+typedef int (*jit_entry_fn)(void *ctx, uint64_t ctx_len, struct jit_env *env,
+			    uintptr_t stack_top);
+
+struct jit_code {
+	bool checked;
+	jit_entry_fn entry;
+	void *mem;
+	size_t len;
+	uint32_t *offsets;		/* n + 1 */
+	bpfrt_helper_fn *callx;		/* the helper table, for callx */
+	size_t ncallx;
+};
+
+/* Called by the generated code (checked mode): may the access at addr go on? */
+bool jit_mem_slow(struct jit_env *env, uintptr_t addr, uint32_t idx);
+/* Called before helpers run (checked mode): zero the stack not zeroed yet. */
+void jit_zero_rest(struct jit_env *env);
+
+/* LD_ABS / LD_IND: the value, and whether the packet had it (rax:rdx). */
+struct jit_pkt {
+	uint64_t val, ok;
+};
+struct jit_pkt jit_ld_pkt(struct jit_env *env, int32_t off, uint32_t size);
+
+/* ---- Executable memory (mcode.c) ---------------------------------------- */
+
+/* Writable, not executable memory for at least len bytes; NULL on failure. */
+void *mcode_alloc(size_t len);
+/* Make it executable and read-only; 0 or a negative errno. */
+int mcode_seal(void *mem, size_t len);
+void mcode_free(void *mem, size_t len);
+
+#endif /* BPFRT_JIT_H */

@@ -1,0 +1,166 @@
+/* run.c — running JIT code: the run environment, the C paths the code calls, fault messages.
+ *
+ * jit_run sets up a struct jit_env (bounds of ctx and stack, the budget)
+ * and a stack of RUN_STACK_SIZE bytes, then calls the generated entry. The
+ * code leaves with an enum jit_exit; anything but JX_OK is turned here into
+ * the interpreter's message for the same fault, with the same error code.
+ */
+#include <errno.h>
+#include <string.h>
+
+#include "isa/isa.h"
+#include "jit.h"
+#include "util/error.h"
+
+static unsigned shape_of(const struct bpfrt_insn *in)
+{
+	return isa_forms[isa_decode(in)].shape;
+}
+
+static bool is_store(const struct bpfrt_insn *in)
+{
+	unsigned shape = shape_of(in);
+
+	return shape == SH_ST || shape == SH_STX || shape == SH_ATOMIC;
+}
+
+/* ---- Bounds of checked accesses ----------------------------------------- */
+
+/* Accesses of 1, 2, 4 and 8 bytes may start in [base, base + span[s]). */
+static inline void set_spans(uintptr_t span[4], uintptr_t base, size_t len)
+{
+	for (unsigned s = 0; s < 4; s++) {
+		size_t size = (size_t)1 << s;
+
+		if (!base || len < size)
+			span[s] = 0;
+		else if (len - size >= UINTPTR_MAX - base)	/* as far as addresses go */
+			span[s] = UINTPTR_MAX - base + 1;
+		else
+			span[s] = len - size + 1;
+	}
+}
+
+/* The stack from init up is initialised (zeroed or written since). */
+static void set_stack_init(struct jit_env *env, uintptr_t init)
+{
+	env->stack_init = init;
+	set_spans(env->stack_span, init, env->stack_top - init);
+}
+
+/* ---- Called by the generated code --------------------------------------- */
+
+/*
+ * The slow path of a checked access: the whole stack, regions, or a fault
+ * (recorded for jit_fault). Stack below the initialised mark is zeroed
+ * before the program first touches it.
+ */
+bool jit_mem_slow(struct jit_env *env, uintptr_t addr, uint32_t idx)
+{
+	const struct bpfrt_insn *in = &env->run.prog->insns[idx];
+	unsigned size = isa_size(in->code);
+	uintptr_t lo = env->run.stack_lo;
+
+	if (!run_mem_ok(&env->run, addr, size, is_store(in))) {
+		env->fault_idx = idx;
+		env->fault_addr = addr;
+		return false;
+	}
+	if (addr < env->stack_init && addr - lo < RUN_STACK_SIZE)
+		jit_zero_rest(env);
+	return true;
+}
+
+void jit_zero_rest(struct jit_env *env)
+{
+	uintptr_t lo = env->run.stack_lo;
+
+	memset((void *)lo, 0, env->stack_init - lo);
+	set_stack_init(env, lo);
+}
+
+struct jit_pkt jit_ld_pkt(struct jit_env *env, int32_t off, uint32_t size)
+{
+	struct jit_pkt r = { 0, 0 };
+
+	r.ok = run_ld_pkt(&env->run, off, size, &r.val);
+	return r;
+}
+
+/* ---- Faults ------------------------------------------------------------ */
+
+/* The instruction a budget stop names: `left` instructions into the segment. */
+static size_t budget_stop(const struct bpfrt_prog *prog, size_t start, uint64_t left)
+{
+	size_t i = start;
+
+	for (; left > 0; left--)
+		i += shape_of(&prog->insns[i]) == SH_LDDW ? 2 : 1;
+	return i;
+}
+
+/* Say why the run stopped, in the interpreter's words. */
+static int jit_fault(struct jit_env *env, enum jit_exit how, uint64_t limit,
+		     struct bpfrt_error *err)
+{
+	const struct bpfrt_prog *prog = env->run.prog;
+	size_t idx = env->fault_idx;
+	const struct bpfrt_insn *in = &prog->insns[idx];
+
+	switch (how) {
+	case JX_MEM:
+		return run_mem_fault(&env->run, idx, env->fault_addr,
+				     isa_size(in->code), is_store(in), err);
+	case JX_MISALIGNED:
+		return err_set(err, -EFAULT, (int)idx,
+			       "insn %zu: atomic access of %u bytes at %#lx is misaligned",
+			       idx, isa_size(in->code), (unsigned long)env->fault_addr);
+	case JX_BUDGET:
+		idx = budget_stop(prog, idx, env->budget);
+		env->run.opts->insns = limit;
+		return err_set(err, -ELOOP, (int)idx,
+			       "insn %zu: stopped after %llu instructions, the budget of "
+			       "this run", idx, (unsigned long long)limit);
+	case JX_HELPER:
+		return err_set(err, env->run.fail, (int)idx, "insn %zu: %s", idx,
+			       env->run.fail_msg);
+	case JX_NO_HELPER:
+		return err_set(err, -ENOENT, (int)idx,
+			       "insn %zu: callx to helper %llu, which is not available",
+			       idx, (unsigned long long)env->fault_addr);
+	default:
+		return err_set(err, -E2BIG, (int)idx,
+			       "insn %zu: call nesting exceeds %u frames", idx,
+			       BPFRT_MAX_FRAMES);
+	}
+}
+
+/* ---- Running ------------------------------------------------------------ */
+
+int jit_run(const struct jit_code *code, const struct bpfrt_prog *prog,
+	    struct bpfrt_run_opts *opts, struct bpfrt_error *err)
+{
+	uint8_t stack[RUN_STACK_SIZE] __attribute__((aligned(16)));
+	uintptr_t lo = (uintptr_t)stack, top = lo + RUN_STACK_SIZE;
+	uint64_t limit = opts->budget ? opts->budget : (uint64_t)1 << 32;
+	struct jit_env env;
+	int how;
+
+	run_init(&env.run, prog, opts);
+	env.run.stack_lo = lo;
+	env.stack_min = lo + 2 * BPFRT_STACK_SIZE;
+	env.budget = limit;
+	if (code->checked) {
+		env.ctx_lo = (uintptr_t)opts->ctx;
+		set_spans(env.ctx_span, env.ctx_lo, opts->ctx_len);
+		/* Unverified code never sees old data: each frame as it is entered. */
+		env.stack_top = top;
+		set_stack_init(&env, top);
+	}
+	how = code->entry(opts->ctx, opts->ctx_len, &env, top);
+	if (how != JX_OK)
+		return jit_fault(&env, (enum jit_exit)how, limit, err);
+	opts->retval = env.r0;
+	opts->insns = code->checked ? limit - env.budget : 0;
+	return 0;
+}
