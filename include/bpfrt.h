@@ -130,8 +130,9 @@ struct bpfrt_run_opts {
 	size_t ctx_len;			/* r2; ctx is a writable region */
 	const struct bpfrt_region *regions;
 	size_t nregions;
-	const void *pkt;		/* what LD_ABS / LD_IND read */
-	size_t pkt_len;
+	const void *pkt;		/* what LD_ABS / LD_IND read: the network */
+	size_t pkt_len;			/* header onwards (also SKF_NET_OFF) */
+	size_t pkt_ll_len;		/* link-layer bytes just before pkt (SKF_LL_OFF) */
 	uint64_t budget;		/* checked: instruction limit; 0 = 2^32 */
 	void *user;			/* handed to helpers by bpfrt_run_user() */
 	/* Results. */

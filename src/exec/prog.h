@@ -70,9 +70,15 @@ const char *prog_pseudo_name(unsigned src);
 
 /* ---- Packet loads (LD_ABS / LD_IND), as socket filters use them --------- */
 
-#define SKF_LL_OFF (-0x200000)
+#define SKF_NET_OFF (-0x100000)
+#define SKF_LL_OFF  (-0x200000)
 
-/* Read `size` bytes in network order at packet offset off; false if absent. */
+/*
+ * Read `size` bytes in network order at packet offset off; false if absent.
+ * Offsets from SKF_NET_OFF address the network header, which is where the
+ * packet starts (pkt); offsets from SKF_LL_OFF the link-layer header, which
+ * starts pkt_ll_len bytes before it. Like Linux, nothing before that.
+ */
 static inline bool run_ld_pkt(const struct bpfrt_run *run, int32_t off, unsigned size,
 			      uint64_t *val)
 {
@@ -80,9 +86,20 @@ static inline bool run_ld_pkt(const struct bpfrt_run *run, int32_t off, unsigned
 	size_t len = run->opts->pkt_len;
 	uint64_t v = 0;
 
-	if (off < 0 && off >= SKF_LL_OFF && off < SKF_LL_OFF + 0x100000)
-		off -= SKF_LL_OFF;	/* link-layer offsets: the packet starts there */
-	if (!p || off < 0 || (size_t)off > len || len - (size_t)off < size)
+	if (!p)
+		return false;
+	if (off < 0) {
+		if (off >= SKF_NET_OFF) {
+			off -= SKF_NET_OFF;
+		} else if (off >= SKF_LL_OFF) {
+			off -= SKF_LL_OFF;
+			p -= run->opts->pkt_ll_len;
+			len += run->opts->pkt_ll_len;
+		} else {
+			return false;
+		}
+	}
+	if ((size_t)off > len || len - (size_t)off < size)
 		return false;
 	for (unsigned i = 0; i < size; i++)
 		v = v << 8 | p[off + i];

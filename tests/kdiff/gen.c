@@ -928,31 +928,34 @@ static void emit_helper(struct gen *g)
 /* ---- Packet loads (socket filters) ------------------------------------- */
 
 #define SKF_LL_OFF	(-0x200000)
+#define SKF_NET_OFF	(-0x100000)
 
 /*
  * An offset for a packet load of `size` bytes. LD_ABS offset 0 is the
  * packet's byte GEN_ETH_HLEN (the kernel's skb data starts after the
- * Ethernet header), SKF_LL_OFF + k its byte k. Never in
- * [SKF_NET_OFF, SKF_NET_OFF + len), which bpfrt does not support.
+ * Ethernet header, where the network header is): SKF_NET_OFF + k is that
+ * byte too, SKF_LL_OFF + k the frame's byte k.
  */
 static int32_t pkt_off(struct gen *g, int size)
 {
 	static const int32_t far[] = {
 		-1, -2, -8, INT32_MIN, INT32_MAX, 0x10000, SKF_LL_OFF - 1,
-		SKF_LL_OFF - 0x1000, -0x100001,
+		SKF_LL_OFF - 0x1000, SKF_NET_OFF - 1,
 	};
 	int32_t data = (int32_t)g->pkt_len - GEN_ETH_HLEN, frame = (int32_t)g->pkt_len;
 	uint32_t k = gen_below(&g->rng, 50);
+	int32_t base = gen_below(&g->rng, 2) ? SKF_LL_OFF : SKF_NET_OFF;
+	int32_t len = base == SKF_LL_OFF ? frame : data;
 
-	if (k < 47 && data >= size)		/* inside */
+	if (k < 44 && data >= size)		/* inside */
 		return (int32_t)gen_below(&g->rng, (uint32_t)(data - size + 1));
-	if (k < 48)				/* just past the end */
+	if (k < 45)				/* just past the end */
 		return data - size + 1 + (int32_t)gen_below(&g->rng, 4);
-	if (k < 49)
+	if (k < 46)
 		return PICK(&g->rng, far);
-	if (g->opts->skf_ll && gen_below(&g->rng, 4) && frame >= size)
-		return SKF_LL_OFF + (int32_t)gen_below(&g->rng, (uint32_t)(frame - size + 1));
-	return SKF_LL_OFF + frame - size + 1 + (int32_t)gen_below(&g->rng, 8);
+	if (k < 49 && len >= size)		/* inside, from a header offset */
+		return base + (int32_t)gen_below(&g->rng, (uint32_t)(len - size + 1));
+	return base + len - size + 1 + (int32_t)gen_below(&g->rng, 8);
 }
 
 /*

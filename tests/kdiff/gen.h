@@ -76,13 +76,8 @@ uint64_t gen_next(struct gen_rng *r);
 /* Uniform in [0, n); n > 0. */
 uint32_t gen_below(struct gen_rng *r, uint32_t n);
 
-/*
- * Generation options. In-range SKF_LL_OFF loads are off by default: the
- * kernel's link-layer header starts GEN_ETH_HLEN bytes before the data
- * LD_ABS offset 0 reads, and bpfrt's run options cannot say so (kdiff.c).
- */
+/* Generation options. */
 struct gen_opts {
-	bool skf_ll;		/* SKF_LL_OFF loads inside the frame */
 	int family;		/* force a family; -1: by seed */
 };
 

@@ -1,7 +1,7 @@
 /* kdiff.c — differential test: random programs run in the Linux kernel and in bpfrt.
  *
  *   build/kdiff [--count N] [--seed S] [--engine interp|jit] [--family F]
- *               [--skf-ll] [--coverage] [--dump] [-v]
+ *               [--coverage] [--dump] [-v]
  *   build/kdiff --disasm-oracle [--count N] [--seed S]
  *
  * Program i is generated from seed S + i (gen.c), in one of three families
@@ -26,9 +26,7 @@
  * program is cut to the fewest generation steps that still diverge before
  * it is shown. --coverage counts the instruction forms generated, --dump
  * shows every program that agrees, -v shows every report in full, with the
- * program as the kernel runs it after verification. --skf-ll adds SKF_LL_OFF
- * loads inside the frame, on which bpfrt cannot agree yet: its run options
- * cannot say that the link-layer header starts 14 bytes before opts.pkt.
+ * program as the kernel runs it after verification.
  *
  * --disasm-oracle compares bpfrt_disasm_insn with two disassemblers, line by
  * line: the kernel's own, from the "Live regs" listing its verifier log
@@ -653,6 +651,7 @@ static void rt_run(struct bpfrt_prog *prog, enum bpfrt_engine engine,
 		/* LD_ABS offset 0 is what the kernel's skb data starts with. */
 		o.pkt = p->pkt + GEN_ETH_HLEN;
 		o.pkt_len = p->pkt_len - GEN_ETH_HLEN;
+		o.pkt_ll_len = GEN_ETH_HLEN;
 	} else {
 		memcpy(res->ctx, input, GEN_CTX_SIZE);
 		o.ctx = res->ctx;
@@ -900,8 +899,8 @@ static void report(const struct options *o, const struct stats *st,
 	printf("  shrunk to %d of %d body steps (bpfrt %s): ", t->prog.steps,
 	       full, t->mode);
 	print_difference(t);
-	printf("  rerun: build/kdiff --seed %llu --count 1 -v%s\n",
-	       (unsigned long long)t->seed, o->gen.skf_ll ? " --skf-ll" : "");
+	printf("  rerun: build/kdiff --seed %llu --count 1 -v\n",
+	       (unsigned long long)t->seed);
 	print_prog(&t->prog);
 	if (!t->rt.err)
 		print_words(&t->prog, t->input, &t->kern, &t->rt);
@@ -1496,7 +1495,7 @@ static int disasm_oracle(const struct options *opt)
 static void usage(void)
 {
 	fprintf(stderr, "usage: kdiff [--count N] [--seed S] [--engine interp|jit] "
-		"[--family plain|calls|skb] [--skf-ll] [--coverage] [--dump] [-v]\n"
+		"[--family plain|calls|skb] [--coverage] [--dump] [-v]\n"
 		"       kdiff --disasm-oracle [--count N] [--seed S]\n");
 	exit(2);
 }
@@ -1532,8 +1531,6 @@ static bool flag_arg(const char *a, struct options *o)
 		o->coverage = true;
 	else if (!strcmp(a, "--dump"))
 		o->dump = true;
-	else if (!strcmp(a, "--skf-ll"))
-		o->gen.skf_ll = true;
 	else if (!strcmp(a, "--disasm-oracle"))
 		o->oracle = true;
 	else

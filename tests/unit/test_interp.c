@@ -264,7 +264,24 @@ TEST(packet_loads)
 		r = run_text("mov %r3, -1\nldindb %r3, 1\nexit\n", &opts, 0, NULL);
 		CHECK(r.ret == 0 && r.r0 == 0x12, "ldind offset wraps in 32 bits");
 		r = run_text("ldabsb -0x200000\nexit\n", &opts, 0, NULL);
-		CHECK(r.ret == 0 && r.r0 == 0x12, "SKF_LL_OFF addresses the link layer");
+		CHECK(r.ret == 0 && r.r0 == 0x12, "SKF_LL_OFF with no link layer");
+	}
+	/* A frame whose network header starts 2 bytes in. */
+	uint8_t frame[8] = { 0xee, 0xff, 0x12, 0x34, 0x56, 0x78, 0x9a, 0xbc };
+	BPFRT_OPTS(bpfrt_run_opts, f, .pkt = frame + 2, .pkt_len = 6, .pkt_ll_len = 2);
+	for (int engine = 0; engine < 2; engine++) {
+		f.engine = engine ? BPFRT_ENGINE_JIT : BPFRT_ENGINE_INTERP;
+		r = run_text("ldabsh -0x200000\nexit\n", &f, 0, NULL);
+		CHECK(r.ret == 0 && r.r0 == 0xeeff, "SKF_LL_OFF reads the link layer: %#llx",
+		      (unsigned long long)r.r0);
+		r = run_text("ldabsw -0x1ffffc\nexit\n", &f, 0, NULL);
+		CHECK(r.ret == 0 && r.r0 == 0x56789abc, "SKF_LL_OFF to the frame's end");
+		r = run_text("mov %r0, 9\nldabsw -0x1ffff9\nexit\n", &f, 0, NULL);
+		CHECK(r.ret == 0 && r.r0 == 0, "SKF_LL_OFF past the frame's end");
+		r = run_text("ldabsh -0xffffe\nexit\n", &f, 0, NULL);
+		CHECK(r.ret == 0 && r.r0 == 0x5678, "SKF_NET_OFF reads the network header");
+		r = run_text("ldabsb -0x100001\nexit\n", &f, 0, NULL);
+		CHECK(r.ret == 0 && r.r0 == 0, "just below SKF_NET_OFF is past the frame");
 	}
 }
 
