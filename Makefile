@@ -44,7 +44,7 @@ $(LIB_SO): $(LIB_OBJS)
 	$(CC) $(LDFLAGS) -shared -o $@ $^ $(LDLIBS)
 
 $(BUILD)/bpfrt: $(CLI_OBJS) $(LIB_A)
-	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) -lZydis
 
 $(BUILD)/bpfrt_plugin: $(BUILD)/tools/bpfrt_plugin.o $(LIB_A)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)

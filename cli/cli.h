@@ -2,6 +2,7 @@
 #ifndef BPFRT_CLI_H
 #define BPFRT_CLI_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "bpfrt.h"
@@ -23,6 +24,8 @@ void *cli_read_file(const char *path, size_t *len);
  * little-endian instructions. Prints the problem and returns -1 on failure.
  */
 int cli_load_insns(const char *path, struct bpfrt_insn **insns, size_t *n);
+/* Print the program's JIT code (zydis), grouped by eBPF instruction. */
+int cli_print_jited(struct bpfrt_prog *prog, bool checked);
 /* Does word match keyword, or an unambiguous prefix of it? */
 int cli_is_kw(const char *word, const char *keyword);
 

@@ -135,19 +135,49 @@ int cmd_asm(int argc, char **argv)
 	return 0;
 }
 
+/* disasm FILE jited [checked]: the JIT's code. */
+static int disasm_jited(struct bpfrt_insn *insns, size_t n, bool checked, const char *path)
+{
+	struct bpfrt_prog *prog;
+	struct bpfrt_error err;
+	int ret;
+
+	if (bpfrt_prog_new(insns, n, NULL, &prog, &err)) {
+		fprintf(stderr, "bpfrt: %s: %s\n", path, err.msg);
+		free(insns);
+		return 1;
+	}
+	ret = cli_print_jited(prog, checked);
+	bpfrt_prog_free(prog);
+	free(insns);
+	return ret;
+}
+
 int cmd_disasm(int argc, char **argv)
 {
 	struct bpfrt_insn *insns;
-	bool opcodes = false;
+	bool opcodes = false, jited = false, checked = false;
 	int status = 0;
 	size_t n;
 
-	if (argc < 1 || argc > 2 || (argc == 2 && !(opcodes = cli_is_kw(argv[1], "opcodes")))) {
-		fprintf(stderr, "usage: bpfrt disasm FILE [opcodes]\n");
+	for (int i = 1; i < argc; i++) {
+		if (cli_is_kw(argv[i], "opcodes"))
+			opcodes = true;
+		else if (cli_is_kw(argv[i], "jited"))
+			jited = true;
+		else if (jited && cli_is_kw(argv[i], "checked"))
+			checked = true;
+		else
+			argc = -1;
+	}
+	if (argc < 1 || (jited && opcodes)) {
+		fprintf(stderr, "usage: bpfrt disasm FILE [opcodes | jited [checked]]\n");
 		return 2;
 	}
 	if (cli_load_insns(argv[0], &insns, &n))
 		return 1;
+	if (jited)
+		return disasm_jited(insns, n, checked, argv[0]);
 	for (size_t i = 0; i < n;) {
 		char text[160];
 		int slots = bpfrt_disasm_insn(insns, n, i, text, sizeof(text));

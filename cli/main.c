@@ -6,7 +6,8 @@
 
 static const struct cli_cmd commands[] = {
 	{ "asm", cmd_asm, "asm FILE.s [out FILE]     assemble to raw instructions" },
-	{ "disasm", cmd_disasm, "disasm FILE [opcodes]     print raw instructions as text" },
+	{ "disasm", cmd_disasm, "disasm FILE [opcodes | jited [checked]]\n"
+	  "                           print instructions as text, or the JIT's x86-64 code" },
 	{ "run", cmd_run, "run FILE [data_in FILE] [repeat N] [checked|unchecked] [-j]\n"
 	  "                           run a raw program (r1 = data, r2 = its length)" },
 };

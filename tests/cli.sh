@@ -43,6 +43,11 @@ t "asm size" 0 "^192$" sh -c "wc -c < '$T/c.bin' | tr -d ' '"
 t "disasm raw" 0 "23: (95) exit" "$B" disasm "$T/c.bin"
 t "disasm opcodes" 0 "b7 00 00 00 00 00 00 00" "$B" disasm "$T/c.bin" opcodes
 
+t "disasm jited" 0 "; 23: (95) exit" "$B" disasm examples/checksum.s jited
+t "disasm jited x86" 0 "movzx ebx, word ptr \[rdx\]" "$B" disasm examples/checksum.s jited
+t "disasm jited checked" 0 "; checked code" "$B" disasm examples/checksum.s jited checked
+t "disasm jited usage" 2 "usage: bpfrt disasm FILE" "$B" disasm examples/checksum.s jited opcodes
+
 # Bad input: a clear message naming the place and the cause.
 printf 'mov %%r0, 1\nfrob %%r1\nexit\n' >"$T/bad.s"
 t "asm error names line" 1 "bad.s:2: unknown instruction 'frob'" "$B" asm "$T/bad.s"
