@@ -78,9 +78,19 @@ typedef uint64_t (*bpfrt_helper_fn)(uint64_t r1, uint64_t r2, uint64_t r3,
 				    uint64_t r4, uint64_t r5,
 				    struct bpfrt_run *run);
 
+struct bpfrt_map;
+
 struct bpfrt_prog_opts {
 	size_t sz;
 	unsigned int cpu;	/* newest ISA version accepted: 1..4; 0 = 4 */
+	/*
+	 * The maps the program uses, as the kernel's fd_array: an lddw with
+	 * src 5 (BPF_PSEUDO_MAP_IDX) loads maps[imm], one with src 6
+	 * (BPF_PSEUDO_MAP_IDX_VALUE) the address of byte imm2 of its value
+	 * (array maps: key 0's). The program takes a reference on each map.
+	 */
+	struct bpfrt_map *const *maps;
+	size_t nmaps;
 };
 
 /*
@@ -163,6 +173,152 @@ BPFRT_API int bpfrt_prog_run(struct bpfrt_prog *prog, struct bpfrt_run_opts *opt
 BPFRT_API int bpfrt_prog_jited(struct bpfrt_prog *prog, bool checked,
 			       const void **code, size_t *len,
 			       const uint32_t **offsets, struct bpfrt_error *err);
+
+/* ---- Maps -------------------------------------------------------------- */
+
+/*
+ * Maps keep the kernel's types, flags, numbers and semantics (docs/maps.md
+ * lists the few differences). A map's memory is one position-independent
+ * block (offsets, not pointers) in shared memory with process-shared
+ * locking, so that other processes can map it and use it live. Maps are
+ * reference-counted: programs and maps of maps that use a map hold a
+ * reference; bpfrt_map_free() drops the caller's. Every call is thread-safe.
+ */
+struct bpfrt_map;
+
+enum bpfrt_map_type {	/* the kernel's BPF_MAP_TYPE_* numbers */
+	BPFRT_MAP_HASH = 1,
+	BPFRT_MAP_ARRAY = 2,
+	BPFRT_MAP_PROG_ARRAY = 3,
+	BPFRT_MAP_PERF_EVENT_ARRAY = 4,
+	BPFRT_MAP_PERCPU_HASH = 5,
+	BPFRT_MAP_PERCPU_ARRAY = 6,
+	BPFRT_MAP_LRU_HASH = 9,
+	BPFRT_MAP_LRU_PERCPU_HASH = 10,
+	BPFRT_MAP_LPM_TRIE = 11,
+	BPFRT_MAP_ARRAY_OF_MAPS = 12,
+	BPFRT_MAP_HASH_OF_MAPS = 13,
+	BPFRT_MAP_QUEUE = 22,
+	BPFRT_MAP_STACK = 23,
+	BPFRT_MAP_RINGBUF = 27,
+	BPFRT_MAP_BLOOM_FILTER = 30,
+};
+
+/*
+ * Update flags (BPF_ANY, BPF_NOEXIST, BPF_EXIST, BPF_F_LOCK). Values hold no
+ * bpf_spin_lock (there is no BTF), so BPF_F_LOCK is always -EINVAL, as in the
+ * kernel for such maps.
+ */
+enum { BPFRT_ANY = 0, BPFRT_NOEXIST = 1, BPFRT_EXIST = 2, BPFRT_F_LOCK = 4 };
+
+struct bpfrt_map_opts {
+	size_t sz;
+	enum bpfrt_map_type type;
+	uint32_t key_size;
+	uint32_t value_size;
+	uint32_t max_entries;	/* ringbuf: data size in bytes, a power of 2 and of 4096 */
+	uint32_t map_flags;	/* BPF_F_NO_PREALLOC, BPF_F_RDONLY, ... (the kernel's values) */
+	/*
+	 * Bloom filter: number of hash functions (low 4 bits; 0 = 5).
+	 * Perf event array: bytes of each slot's ring (a power of 2 and of
+	 * 4096; 0 = 64 KiB) — bpfrt's own meaning: the kernel takes 0 here.
+	 */
+	uint64_t map_extra;
+	const char *name;	/* up to 15 characters kept, like the kernel */
+	struct bpfrt_map *inner;	/* maps of maps: the template inner map */
+	unsigned int ncpus;	/* per-CPU maps: slots; 0 = the machine's CPUs */
+};
+
+struct bpfrt_map_info {
+	enum bpfrt_map_type type;
+	uint32_t id;		/* unique in this process */
+	uint32_t key_size, value_size, max_entries, map_flags;
+	uint64_t map_extra;
+	unsigned int ncpus;	/* per-CPU value slots (every map has a count) */
+	char name[16];
+};
+
+/*
+ * Create a map. Sizes and flags are checked as the kernel checks them, with
+ * its error codes (mostly -EINVAL; -E2BIG for too big; -ENOTSUP for
+ * combinations the kernel does not support).
+ */
+BPFRT_API int bpfrt_map_create(const struct bpfrt_map_opts *opts,
+			       struct bpfrt_map **map, struct bpfrt_error *err);
+BPFRT_API void bpfrt_map_free(struct bpfrt_map *map);
+BPFRT_API void bpfrt_map_get_info(const struct bpfrt_map *map,
+				  struct bpfrt_map_info *info);
+
+/*
+ * The user-space side, as through the bpf() syscall: values are copied in
+ * and out, and a copy never sees half of an update. Per-CPU maps take and
+ * return ncpus values, each rounded up to 8 bytes. Maps without keys
+ * (queue, stack, bloom filter, ringbuf) take key NULL: update pushes,
+ * lookup peeks, lookup_and_delete pops; a bloom filter's lookup reads
+ * *value and answers 0 (maybe present) or -ENOENT (absent).
+ *
+ * Prog arrays and maps of maps are declared like the kernel's (value_size
+ * 4) but their user-space values are pointer-sized: update reads a
+ * `struct bpfrt_prog *` / `struct bpfrt_map *` from *value (the kernel
+ * reads an fd), lookup writes one (borrowed: valid while the slot holds it).
+ * A map of maps takes a reference on its inner maps; a prog array does not
+ * own its programs: keep them alive while they are in it.
+ * Perf event arrays: update opens slot *key (the u32 value stands in for
+ * the kernel's perf event fd), delete closes it.
+ *
+ * Errors are the kernel's: -ENOENT (no such key, empty), -EEXIST,
+ * -E2BIG (full, or index out of range), -ENOSPC (LPM trie full), -EINVAL,
+ * -EPERM (BPF_F_RDONLY / BPF_F_WRONLY), -ENOTSUP (not for this map type;
+ * where the kernel says ENOTSUPP, 524, which user space has no name for).
+ */
+BPFRT_API int bpfrt_map_lookup(struct bpfrt_map *map, const void *key, void *value);
+BPFRT_API int bpfrt_map_update(struct bpfrt_map *map, const void *key,
+			       const void *value, uint64_t flags);
+BPFRT_API int bpfrt_map_delete(struct bpfrt_map *map, const void *key);
+BPFRT_API int bpfrt_map_lookup_and_delete(struct bpfrt_map *map, const void *key,
+					  void *value);
+/*
+ * key NULL: the first key. -ENOENT after the last. A key not in the map
+ * gives the first key (hash maps, LPM tries), as in the kernel. Orders are
+ * the kernel's where it defines one: index order, and LPM tries' post-order
+ * (more specific prefixes first); hash maps' order is their own.
+ */
+BPFRT_API int bpfrt_map_get_next_key(struct bpfrt_map *map, const void *key,
+				     void *next_key);
+
+/*
+ * Ring buffers: call fn for each submitted record, in order, until it
+ * returns non-zero or none is left (the record it stopped at counts as
+ * consumed). Returns the number of records passed to fn, or fn's value if
+ * negative, or a negative errno. One consumer at a time: calls from several
+ * threads are serialized, and fn must not consume the same map.
+ * bpfrt_ringbuf_fd() is a file descriptor (an eventfd) that becomes readable
+ * when records are submitted, for epoll; consuming resets it.
+ * bpfrt_ringbuf_poll consumes, and if there was nothing, waits timeout_ms
+ * (-1: forever) for a wakeup and consumes again. Wakeups reach consumers of
+ * this process only; a consumer in another process that mapped the block
+ * must poll.
+ */
+typedef int (*bpfrt_ringbuf_fn)(void *ctx, void *data, size_t size);
+BPFRT_API int bpfrt_ringbuf_consume(struct bpfrt_map *map, bpfrt_ringbuf_fn fn,
+				    void *ctx);
+BPFRT_API int bpfrt_ringbuf_poll(struct bpfrt_map *map, bpfrt_ringbuf_fn fn,
+				 void *ctx, int timeout_ms);
+BPFRT_API int bpfrt_ringbuf_fd(struct bpfrt_map *map);
+
+/*
+ * Perf event arrays: like ring buffers, for bpf_perf_event_output()'s
+ * records, slot by slot (the slot is passed as `cpu`). Records that did not
+ * fit were dropped; `lost` (may be NULL) learns how many, per slot, before
+ * that slot's records. Same return values and rules as the ringbuf calls.
+ */
+typedef int (*bpfrt_perf_fn)(void *ctx, unsigned int cpu, void *data, size_t size);
+typedef void (*bpfrt_perf_lost_fn)(void *ctx, unsigned int cpu, uint64_t lost);
+BPFRT_API int bpfrt_perf_consume(struct bpfrt_map *map, bpfrt_perf_fn fn,
+				 bpfrt_perf_lost_fn lost, void *ctx);
+BPFRT_API int bpfrt_perf_poll(struct bpfrt_map *map, bpfrt_perf_fn fn,
+			      bpfrt_perf_lost_fn lost, void *ctx, int timeout_ms);
+BPFRT_API int bpfrt_perf_fd(struct bpfrt_map *map);
 
 /* ---- For helpers, during a run ----------------------------------------- */
 

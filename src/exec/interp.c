@@ -246,14 +246,10 @@ int interp_prepare(const struct bpfrt_prog *prog, bool checked,
 			x->k = (uint64_t)(int64_t)in->imm;
 			break;
 		case SH_LDDW:
-			if (in->src_reg != 0) {
+			if (prog_lddw(prog, i, &x->k, err)) {
 				free(code);
-				return err_set(err, -EINVAL, (int)i,
-					       "insn %zu: lddw refers to a %s (src %u) "
-					       "that the loader has not resolved", i,
-					       prog_pseudo_name(in->src_reg), in->src_reg);
+				return err ? err->code : -EINVAL;
 			}
-			x->k = isa_imm64(in);
 			code->x[++i].op = labels[L_TRAP];
 			break;
 		case SH_CALL:

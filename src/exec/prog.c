@@ -7,8 +7,27 @@
 
 #include "isa/isa.h"
 #include "jit/jit.h"
+#include "maps/map.h"
 #include "prog.h"
 #include "util/error.h"
+
+/* Keep a reference to each map of the program's table. */
+static int take_maps(struct bpfrt_prog *prog, struct bpfrt_map *const *maps,
+		     size_t nmaps, struct bpfrt_error *err)
+{
+	if (!maps)
+		return err_set(err, -EINVAL, -1, "nmaps is %zu but maps is NULL", nmaps);
+	prog->maps = calloc(nmaps, sizeof(*prog->maps));
+	if (!prog->maps)
+		return err_set(err, -ENOMEM, -1, "out of memory");
+	for (size_t i = 0; i < nmaps; i++) {
+		if (!maps[i])
+			return err_set(err, -EINVAL, -1, "map %zu of the program's table "
+				       "is NULL", i);
+		prog->maps[prog->nmaps++] = map_get(maps[i]);
+	}
+	return 0;
+}
 
 BPFRT_API int bpfrt_prog_new(const struct bpfrt_insn *insns, size_t n,
 			     const struct bpfrt_prog_opts *opts,
@@ -40,6 +59,14 @@ BPFRT_API int bpfrt_prog_new(const struct bpfrt_insn *insns, size_t n,
 	prog->n = n;
 	prog->cpu = cpu;
 	pthread_mutex_init(&prog->lock, NULL);
+	if (opts && opts->sz >= offsetof(struct bpfrt_prog_opts, nmaps) + sizeof(opts->nmaps)
+	    && opts->nmaps) {
+		ret = take_maps(prog, opts->maps, opts->nmaps, err);
+		if (ret) {
+			bpfrt_prog_free(prog);
+			return ret;
+		}
+	}
 	*out = prog;
 	return 0;
 }
@@ -55,6 +82,9 @@ BPFRT_API void bpfrt_prog_free(struct bpfrt_prog *prog)
 	for (size_t i = 0; i < prog->nhelpers; i++)
 		free(prog->helpers[i].name);
 	free(prog->helpers);
+	for (size_t i = 0; i < prog->nmaps; i++)
+		map_put(prog->maps[i]);
+	free(prog->maps);
 	free(prog->insns);
 	pthread_mutex_destroy(&prog->lock);
 	free(prog);
@@ -223,6 +253,16 @@ static const char *region_name(const struct bpfrt_run *run, uintptr_t addr)
 		if (addr >= (uintptr_t)r->base && addr < (uintptr_t)r->base + r->len)
 			return r->writable ? "a region" : "a read-only region";
 	}
+	for (size_t i = 0; i < run->prog->nmaps; i++) {
+		struct bpfrt_map *m = run->prog->maps[i];
+		void *base;
+		size_t len;
+
+		if (map_value_region(m, &base, &len) && addr >= (uintptr_t)base &&
+		    addr < (uintptr_t)base + len)
+			return m->map_flags & MAP_F_RDONLY_PROG ? "a read-only region"
+								: "a map's values";
+	}
 	return NULL;
 }
 
@@ -282,7 +322,56 @@ bool run_mem_ok(const struct bpfrt_run *run, uintptr_t addr, size_t size,
 		if (within(addr, size, (uintptr_t)r->base, r->len))
 			return r->writable || !write;
 	}
+	/* The values of the program's maps (read-only ones for reading). */
+	for (size_t i = 0; i < run->prog->nmaps; i++) {
+		struct bpfrt_map *m = run->prog->maps[i];
+		void *base;
+		size_t len;
+
+		if (map_value_region(m, &base, &len) &&
+		    within(addr, size, (uintptr_t)base, len))
+			return !write || !(m->map_flags & MAP_F_RDONLY_PROG);
+	}
 	return false;
+}
+
+int prog_lddw(const struct bpfrt_prog *prog, size_t i, uint64_t *val,
+	      struct bpfrt_error *err)
+{
+	const struct bpfrt_insn *in = &prog->insns[i];
+	uint32_t idx = (uint32_t)in[0].imm, off = (uint32_t)in[1].imm, zero = 0;
+	struct bpfrt_map *m;
+	uint8_t *value;
+
+	switch (in->src_reg) {
+	case 0:
+		*val = isa_imm64(in);
+		return 0;
+	case BPF_PSEUDO_MAP_IDX:
+	case BPF_PSEUDO_MAP_IDX_VALUE:
+		break;
+	default:
+		return err_set(err, -EINVAL, (int)i, "insn %zu: lddw refers to a %s "
+			       "(src %u) that the loader has not resolved", i,
+			       prog_pseudo_name(in->src_reg), in->src_reg);
+	}
+	if (idx >= prog->nmaps)
+		return err_set(err, -EINVAL, (int)i, "insn %zu: lddw refers to map %u "
+			       "of the program's table, which has %zu", i, idx,
+			       prog->nmaps);
+	m = prog->maps[idx];
+	if (in->src_reg == BPF_PSEUDO_MAP_IDX) {
+		*val = (uintptr_t)m;
+		return 0;
+	}
+	if (m->type != BPFRT_MAP_ARRAY)
+		return err_set(err, -EINVAL, (int)i, "insn %zu: direct value access "
+			       "needs an array map; map %u is type %u", i, idx, m->type);
+	if (off >= m->value_size || !(value = map_lookup_elem(m, &zero)))
+		return err_set(err, -EINVAL, (int)i, "insn %zu: offset %u is outside "
+			       "the %u-byte value of map %u", i, off, m->value_size, idx);
+	*val = (uintptr_t)(value + off);
+	return 0;
 }
 
 BPFRT_API void *bpfrt_run_user(const struct bpfrt_run *run)

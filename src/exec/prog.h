@@ -27,6 +27,9 @@ struct bpfrt_prog {
 	struct helper_slot *helpers;	/* indexed by helper id */
 	size_t nhelpers;
 
+	struct bpfrt_map **maps;	/* referenced by lddw src 5 / 6; owned refs */
+	size_t nmaps;
+
 	pthread_mutex_t lock;		/* guards preparation */
 	atomic_bool sealed;		/* a run has begun: no more helpers */
 	struct interp_code *_Atomic interp[2];	/* [checked], made on first use */
@@ -67,6 +70,14 @@ int run_mem_fault(const struct bpfrt_run *run, size_t idx, uintptr_t addr,
 
 /* What an unresolved lddw source kind refers to ("map fd", ...). */
 const char *prog_pseudo_name(unsigned src);
+
+/*
+ * The 64-bit value the lddw at slot i loads: its immediate, a map of the
+ * program's table (src 5) or the address of a byte of an array map's value
+ * (src 6). Other source kinds must have been resolved by a loader.
+ */
+int prog_lddw(const struct bpfrt_prog *prog, size_t i, uint64_t *val,
+	      struct bpfrt_error *err);
 
 /* ---- Packet loads (LD_ABS / LD_IND), as socket filters use them --------- */
 

@@ -1217,12 +1217,16 @@ static void tr_insn(struct jit *j, size_t i)
 	case SH_END:
 		tr_end(j, in);
 		break;
-	case SH_LDDW:
-		if (isa_imm64(in) == 0)
+	case SH_LDDW: {
+		uint64_t v = 0;
+
+		prog_lddw(j->prog, i, &v, NULL);	/* check_runnable vouched for it */
+		if (v == 0)
 			emit_zero(&j->e, xreg[in->dst_reg]);
 		else
-			emit_mov_ri(&j->e, xreg[in->dst_reg], isa_imm64(in));
+			emit_mov_ri(&j->e, xreg[in->dst_reg], v);
 		break;
+	}
 	case SH_LDX:
 		tr_ldx(j, i, in);
 		break;
@@ -1571,11 +1575,11 @@ static int check_runnable(const struct bpfrt_prog *prog, struct bpfrt_error *err
 		const struct bpfrt_insn *in = &prog->insns[i];
 		unsigned shape = shape_of(in);
 
-		if (shape == SH_LDDW && in->src_reg != 0)
-			return err_set(err, -EINVAL, (int)i,
-				       "insn %zu: lddw refers to a %s (src %u) "
-				       "that the loader has not resolved", i,
-				       prog_pseudo_name(in->src_reg), in->src_reg);
+		uint64_t imm64;
+		int ret;
+
+		if (shape == SH_LDDW && (ret = prog_lddw(prog, i, &imm64, err)))
+			return ret;
 		if (shape == SH_CALL && !prog_helper(prog, (uint32_t)in->imm))
 			return err_set(err, -ENOENT, (int)i,
 				       "insn %zu: call to helper %d, which "
