@@ -114,6 +114,13 @@ BPFRT_API const struct bpfrt_insn *bpfrt_prog_insns(const struct bpfrt_prog *pro
 BPFRT_API int bpfrt_prog_set_helper(struct bpfrt_prog *prog, uint32_t id,
 				    const char *name, bpfrt_helper_fn fn);
 
+/*
+ * Make every helper bpfrt implements callable, under the kernel's ids
+ * (bpf_map_lookup_elem is 1, ...). Like bpfrt_prog_set_helper, before the
+ * first run. Helpers check their pointer arguments in checked runs.
+ */
+BPFRT_API int bpfrt_prog_use_builtin_helpers(struct bpfrt_prog *prog);
+
 enum bpfrt_engine {
 	BPFRT_ENGINE_INTERP = 0,	/* the threaded interpreter */
 	BPFRT_ENGINE_JIT = 1,		/* native x86-64 code (elsewhere -ENOTSUP) */

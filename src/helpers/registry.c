@@ -1,0 +1,52 @@
+/* registry.c — finding built-in helpers, argument checks, and giving them to programs. */
+#include <errno.h>
+
+#include "exec/prog.h"
+#include "helpers.h"
+#include "maps/map.h"
+
+const struct helper_def *helper_find(uint32_t id)
+{
+	for (size_t i = 0; i < helper_map_ndefs; i++)
+		if (helper_map_defs[i].id == id)
+			return &helper_map_defs[i];
+	return NULL;
+}
+
+bool helper_mem_ok(struct bpfrt_run *run, const char *helper, unsigned arg,
+		   uint64_t p, size_t len, bool write)
+{
+	if (!run->checked || run_mem_ok(run, (uintptr_t)p, len, write))
+		return true;
+	bpfrt_run_fail(run, -EFAULT, "bpf_%s: argument %u (%#llx, %zu bytes to %s) "
+		       "is not memory the program may %s", helper, arg,
+		       (unsigned long long)p, len, write ? "write" : "read",
+		       write ? "write" : "read");
+	return false;
+}
+
+struct bpfrt_map *helper_map_arg(struct bpfrt_run *run, const char *helper, uint64_t r1)
+{
+	const struct bpfrt_prog *prog = run->prog;
+
+	if (!run->checked)
+		return (struct bpfrt_map *)(uintptr_t)r1;
+	for (size_t i = 0; i < prog->nmaps; i++)
+		if ((uintptr_t)prog->maps[i] == r1)
+			return prog->maps[i];
+	bpfrt_run_fail(run, -EINVAL, "bpf_%s: argument 1 (%#llx) is not one of the "
+		       "program's maps", helper, (unsigned long long)r1);
+	return NULL;
+}
+
+BPFRT_API int bpfrt_prog_use_builtin_helpers(struct bpfrt_prog *prog)
+{
+	for (size_t i = 0; i < helper_map_ndefs; i++) {
+		const struct helper_def *h = &helper_map_defs[i];
+		int ret = bpfrt_prog_set_helper(prog, h->id, h->name, h->fn);
+
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
