@@ -28,6 +28,13 @@ for t in $TARGETS; do
 	clang-19 -O1 -g $SAN -fsanitize=fuzzer -Iinclude -Isrc "fuzz/$t.c" "$B/libbpfrt.a" \
 		-lpthread -o "$B/$t"
 	seed_corpus "$t"
+	# Inputs that once crashed a target must keep passing (tests/fuzz-regressions/<target>-*).
+	prefix=${t#fuzz_}
+	for r in tests/fuzz-regressions/"$prefix"-*; do
+		[ -f "$r" ] || continue
+		"$B/$t" "$r" >/dev/null 2>&1 || { echo "fuzz: regression $r fails"; exit 1; }
+		cp "$r" "$B/seeds-$t/"
+	done
 	mkdir -p "$B/corpus-$t"
 	echo "== $t for ${SECONDS_EACH}s"
 	"$B/$t" -max_total_time="$SECONDS_EACH" -max_len=4096 -timeout=10 -artifact_prefix="$B/" \

@@ -36,7 +36,7 @@ static int INTERP_FN(const struct xinsn *code, struct bpfrt_run *run,
 	} frames[BPFRT_MAX_FRAMES];
 	unsigned depth = 0;
 	uint64_t reg[ISA_NREGS] = { 0 };
-	uint8_t stack[RUN_STACK_SIZE] __attribute__((aligned(16)));
+	uint8_t stack[RUN_STACK_SIZE] __attribute__((aligned(64)));
 	const struct xinsn *x = code;
 	uintptr_t fault_addr = 0;
 	unsigned fault_size = 0;
@@ -68,6 +68,8 @@ static int INTERP_FN(const struct xinsn *code, struct bpfrt_run *run,
 	memset((void *)clean_lo, 0, BPFRT_STACK_SIZE);
 #define CLEAN_DOWN_TO(a) do { \
 		uintptr_t c_ = (a) & ~(uintptr_t)63; \
+		if (c_ < stack_lo) \
+			c_ = stack_lo; \
 		if (c_ < clean_lo) { \
 			memset((void *)c_, 0, clean_lo - c_); \
 			clean_lo = c_; \
