@@ -71,36 +71,48 @@ bench: deps
 # Bench workloads (bench/workloads/*.c) are compiled twice: for eBPF, where
 # extract.sh checks the object needs no loader and turns its one function
 # into bytes that workloads.c embeds, and natively, as the reference.
+# Kernel variants (bench/workloads/kernel/*.c), for the kernel's verifier,
+# are compiled for eBPF only.
 BENCH_CC         ?= clang-19
 BENCH_BPF_CFLAGS := -O2 -target bpf -mcpu=v3 -fno-jump-tables
 BENCH_NAT_CFLAGS := -O2
 BENCH_WARN       := -Wall -Wextra -Werror
 BENCH_WL     := $(basename $(notdir $(wildcard bench/workloads/*.c)))
+BENCH_KWL    := $(basename $(notdir $(wildcard bench/workloads/kernel/*.c)))
 BENCH_WLDIR  := $(BUILD)/bench/workloads
+BENCH_WLHDRS := $(wildcard bench/workloads/*.h)
+BENCH_INCS   := $(BENCH_WL:%=$(BENCH_WLDIR)/%.bpf.inc) \
+		$(BENCH_KWL:%=$(BENCH_WLDIR)/kernel/%.bpf.inc)
 BENCH_OBJS   := $(patsubst %.c,$(BUILD)/%.o,$(wildcard bench/*.c))
 BENCH_NATIVE := $(BENCH_WL:%=$(BENCH_WLDIR)/%.native.o)
 
 $(BUILD)/bpfrt_bench: $(BENCH_OBJS) $(BENCH_NATIVE) $(LIB_A)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) -lm
 
-$(BUILD)/bench/workloads.o: $(BENCH_WL:%=$(BENCH_WLDIR)/%.bpf.inc)
+$(BUILD)/bench/workloads.o: $(BENCH_INCS)
 $(BENCH_OBJS): CFLAGS += -I$(BUILD)/bench
 $(BUILD)/bench/bench.o: CFLAGS += -DBENCH_HOST_CC='"$(CC) $(OPT)"' \
 	-DBENCH_BPF_CC='"$(BENCH_CC) $(BENCH_BPF_CFLAGS)"' \
 	-DBENCH_NATIVE_CC='"$(BENCH_CC) $(BENCH_NAT_CFLAGS)"'
 
-$(BENCH_WLDIR)/%.bpf.o: bench/workloads/%.c bench/workloads/workload.h
+$(BENCH_WLDIR)/%.bpf.o: bench/workloads/%.c $(BENCH_WLHDRS)
+	@mkdir -p $(@D)
+	$(BENCH_CC) $(BENCH_BPF_CFLAGS) $(BENCH_WARN) -c $< -o $@
+
+$(BENCH_WLDIR)/kernel/%.bpf.o: bench/workloads/kernel/%.c $(BENCH_WLHDRS) \
+		$(wildcard bench/workloads/kernel/*.h)
 	@mkdir -p $(@D)
 	$(BENCH_CC) $(BENCH_BPF_CFLAGS) $(BENCH_WARN) -c $< -o $@
 
 $(BENCH_WLDIR)/%.bpf.inc: $(BENCH_WLDIR)/%.bpf.o bench/extract.sh
 	bench/extract.sh $< $@
 
-$(BENCH_WLDIR)/%.native.o: bench/workloads/%.c bench/workloads/workload.h
+$(BENCH_WLDIR)/%.native.o: bench/workloads/%.c $(BENCH_WLHDRS)
 	@mkdir -p $(@D)
 	$(BENCH_CC) $(BENCH_NAT_CFLAGS) $(BENCH_WARN) -c $< -o $@
 
-.SECONDARY: $(BENCH_WL:%=$(BENCH_WLDIR)/%.bpf.o)
+.SECONDARY: $(BENCH_WL:%=$(BENCH_WLDIR)/%.bpf.o) \
+	$(BENCH_KWL:%=$(BENCH_WLDIR)/kernel/%.bpf.o)
 
 asan: deps
 	@$(MAKE) --no-print-directory BUILD=build/asan OPT=-O1 \

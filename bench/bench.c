@@ -1,14 +1,15 @@
-/* bench.c — `make bench`: every workload on every engine, side by side, with ratios.
+/* bench.c — `make bench`: every workload on every engine, side by side; this file measures, report.c prints.
  *
  *   bpfrt_bench [-r rounds] [-t ms-per-round] [workload...]
  *
  * For each workload the harness checks that every engine returns what the
- * native code returns, counts the eBPF instructions one run executes (a
- * checked bpfrt run reports them), calibrates each engine's repetitions to
- * about one round's time, then measures the rounds engine after engine and
- * keeps each engine's median. Tables follow: time per run, time per
- * executed eBPF instruction, speedup over the switch baseline and slowdown
- * against native code, each closed by geometric means.
+ * native code returns (and leaves the same output in memory), counts the
+ * eBPF instructions one run executes (a checked bpfrt run reports them),
+ * calibrates each engine's repetitions to about one round's time, then
+ * measures the rounds engine after engine and keeps each engine's median.
+ * Engines are timed by the thread's CPU time, except the kernel, which
+ * reports its own time per run (kernel.c). Every cell costs about rounds x round
+ * time, so `make bench` takes about workloads x engines x 1 s.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -34,7 +35,6 @@
 #endif
 
 #define MAX_ROUNDS	15
-#define TARGET_SPEEDUP	3.0	/* interp over the switch baseline, loop-heavy code */
 
 struct config {
 	unsigned rounds;
@@ -43,21 +43,18 @@ struct config {
 	int nonly;
 };
 
-/* One workload's results: median ns per run for each engine (NAN: n/a). */
-struct row {
-	const struct workload *wl;
-	uint64_t insns;
-	double ns[BENCH_MAX_ENGINES];
-	double spread[BENCH_MAX_ENGINES];	/* (slowest - fastest round) / median */
-};
-
 /* ---- Time and machine -------------------------------------------------- */
 
+/*
+ * This thread's CPU time: time spent descheduled, while other work on the
+ * machine runs, does not count (nor does it in the kernel's own timer of
+ * BPF_PROG_TEST_RUN, which stops while it yields the CPU).
+ */
 static double now_ns(void)
 {
 	struct timespec ts;
 
-	clock_gettime(CLOCK_MONOTONIC, &ts);
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
 	return ts.tv_sec * 1e9 + ts.tv_nsec;
 }
 
@@ -106,8 +103,8 @@ static void print_header(const struct config *cfg)
 	printf(")\n");
 	printf("eBPF code: %s | native: %s | bpfrt and harness: %s (%s)\n",
 	       BENCH_BPF_CC, BENCH_NATIVE_CC, BENCH_HOST_CC, __VERSION__);
-	printf("each figure: median of %u rounds of ~%.0f ms; results checked "
-	       "against native\n", cfg->rounds, cfg->round_ns / 1e6);
+	printf("each figure: median of %u rounds of ~%.0f ms of CPU time; results "
+	       "checked against native\n", cfg->rounds, cfg->round_ns / 1e6);
 }
 
 /* ---- Cases ------------------------------------------------------------- */
@@ -157,8 +154,12 @@ static int verify(struct bench_case *c, const struct engine *e, void *state,
 
 	c->wl->fill(c->mem, c->len);
 	err = e->run(c, state, 1, &got);
+	if (!err && e->output)
+		err = e->output(c, state);
 	if (err)
 		return err;
+	if (e->ret32)
+		want = (uint32_t)want;
 	if (got != want) {
 		snprintf(c->err.msg, sizeof(c->err.msg),
 			 "returned %#llx, native code %#llx",
@@ -174,6 +175,7 @@ static int verify(struct bench_case *c, const struct engine *e, void *state,
 
 /* ---- Measuring --------------------------------------------------------- */
 
+/* Time of reps runs: this thread's CPU time, or the engine's own measure. */
 static int time_reps(struct bench_case *c, const struct engine *e, void *state,
 		     uint64_t reps, double *ns)
 {
@@ -182,6 +184,8 @@ static int time_reps(struct bench_case *c, const struct engine *e, void *state,
 	int err = e->run(c, state, reps, &ret);
 
 	*ns = now_ns() - t0;
+	if (e->elapsed)
+		*ns = e->elapsed(state);
 	return err;
 }
 
@@ -233,16 +237,25 @@ static void fail(const struct bench_case *c, const char *engine, const char *wha
 	exit(1);
 }
 
-/* Set up and check every engine; ready[e] says which can be measured. */
-static void prepare_engines(struct bench_case *c, void **state, bool *ready)
+/*
+ * Set up and check every engine; ready[e] says which can be measured, and
+ * row->note[e] keeps what the engine said it runs, or why it cannot.
+ */
+static void prepare_engines(struct bench_case *c, void **state, bool *ready,
+			    struct row *row)
 {
-	uint64_t want = c->wl->native(c->mem, c->len);
+	uint64_t want;
 
+	c->wl->fill(c->mem, c->len);
+	want = c->wl->native(c->mem, c->len);
 	for (size_t e = 0; e < bench_nengines; e++) {
 		const struct engine *eng = &bench_engines[e];
-		int err = eng->setup ? eng->setup(c, &state[e]) : 0;
+		int err;
 
+		c->note[0] = '\0';
+		err = eng->setup ? eng->setup(c, &state[e]) : 0;
 		ready[e] = !err;
+		snprintf(row->note[e], sizeof(row->note[e]), "%s", c->note);
 		if (err == -ENOTSUP)
 			continue;
 		if (err)
@@ -263,7 +276,7 @@ static void measure(struct bench_case *c, const struct config *cfg,
 	double t[BENCH_MAX_ENGINES][MAX_ROUNDS];
 	int err;
 
-	prepare_engines(c, state, ready);
+	prepare_engines(c, state, ready, row);
 	err = count_insns(c, &row->insns);
 	if (err)
 		fail(c, "interp", "counting instructions", err);
@@ -293,173 +306,6 @@ static void measure(struct bench_case *c, const struct config *cfg,
 		if (bench_engines[e].teardown)
 			bench_engines[e].teardown(state[e]);
 	}
-}
-
-/* ---- Tables ------------------------------------------------------------ */
-
-typedef double (*metric_fn)(const struct row *row, size_t e);
-typedef bool (*column_fn)(const struct engine *eng);
-
-static size_t engine_of_kind(enum engine_kind kind)
-{
-	for (size_t e = 0; e < bench_nengines; e++)
-		if (bench_engines[e].kind == kind)
-			return e;
-	return 0;
-}
-
-static double ns_per_run(const struct row *row, size_t e)
-{
-	return row->ns[e];
-}
-
-static double ns_per_insn(const struct row *row, size_t e)
-{
-	return row->insns ? row->ns[e] / (double)row->insns : NAN;
-}
-
-static double vs_baseline(const struct row *row, size_t e)
-{
-	return row->ns[engine_of_kind(ENGINE_BASELINE)] / row->ns[e];
-}
-
-static double vs_native(const struct row *row, size_t e)
-{
-	return row->ns[e] / row->ns[engine_of_kind(ENGINE_NATIVE)];
-}
-
-static bool col_all(const struct engine *eng)
-{
-	(void)eng;
-	return true;
-}
-
-static bool col_ebpf(const struct engine *eng)
-{
-	return eng->kind != ENGINE_NATIVE;
-}
-
-static bool col_vs_baseline(const struct engine *eng)
-{
-	return eng->kind == ENGINE_EBPF;
-}
-
-static void print_value(double v, bool ratio)
-{
-	if (isnan(v))
-		printf(" %10s", "-");
-	else if (ratio || v < 10)
-		printf(" %10.2f", v);
-	else if (v < 100)
-		printf(" %10.1f", v);
-	else
-		printf(" %10.0f", v);
-}
-
-/* Geometric mean of a column over the rows (loop-heavy ones only if asked). */
-static double geomean(const struct row *rows, size_t n, metric_fn m, size_t e,
-		      bool loop_only)
-{
-	double sum = 0;
-	size_t k = 0;
-
-	for (size_t i = 0; i < n; i++) {
-		double v = m(&rows[i], e);
-
-		if ((loop_only && !rows[i].wl->loop_heavy) || !(v > 0))
-			continue;
-		sum += log(v);
-		k++;
-	}
-	return k ? exp(sum / k) : NAN;
-}
-
-static void print_geomean(const char *label, const struct row *rows, size_t n,
-			  metric_fn m, column_fn col, bool loop_only, bool ratio)
-{
-	printf("%-10s %10s", label, "");
-	for (size_t e = 0; e < bench_nengines; e++)
-		if (col(&bench_engines[e]))
-			print_value(geomean(rows, n, m, e, loop_only), ratio);
-	printf("\n");
-}
-
-static void print_table(const char *title, const struct row *rows, size_t n,
-			metric_fn m, column_fn col, bool ratio, bool means)
-{
-	printf("\n%s\n%-10s %10s", title, "workload", "insns/run");
-	for (size_t e = 0; e < bench_nengines; e++)
-		if (col(&bench_engines[e]))
-			printf(" %10s", bench_engines[e].name);
-	printf("\n");
-	for (size_t i = 0; i < n; i++) {
-		printf("%-10s %10llu", rows[i].wl->name,
-		       (unsigned long long)rows[i].insns);
-		for (size_t e = 0; e < bench_nengines; e++)
-			if (col(&bench_engines[e]))
-				print_value(m(&rows[i], e), ratio);
-		printf("\n");
-	}
-	if (!means)
-		return;
-	print_geomean("geomean", rows, n, m, col, false, ratio);
-	print_geomean("loop-heavy", rows, n, m, col, true, ratio);
-}
-
-/* The target concerns the first eBPF engine: bpfrt's unchecked interpreter. */
-static void print_verdict(const struct row *rows, size_t n)
-{
-	size_t interp = engine_of_kind(ENGINE_EBPF);
-	double g = geomean(rows, n, vs_baseline, interp, true);
-	double worst = INFINITY;
-	const char *worst_name = "-";
-
-	for (size_t i = 0; i < n; i++) {
-		double v = vs_baseline(&rows[i], interp);
-
-		if (rows[i].wl->loop_heavy && v < worst) {
-			worst = v;
-			worst_name = rows[i].wl->name;
-		}
-	}
-	printf("\n%s vs %s on loop-heavy code: geomean %.2fx, lowest %.2fx (%s); "
-	       "target %.0fx: %s\n", bench_engines[interp].name,
-	       bench_engines[engine_of_kind(ENGINE_BASELINE)].name, g, worst,
-	       worst_name, TARGET_SPEEDUP,
-	       worst >= TARGET_SPEEDUP ? "met" :
-	       g >= TARGET_SPEEDUP ? "met on the mean, not on every workload" :
-	       "NOT met");
-}
-
-/* How far apart the rounds of the noisiest figure were. */
-static void print_noise(const struct row *rows, size_t n)
-{
-	double worst = 0;
-	size_t wi = 0, we = 0;
-
-	for (size_t i = 0; i < n; i++)
-		for (size_t e = 0; e < bench_nengines; e++)
-			if (rows[i].spread[e] > worst) {
-				worst = rows[i].spread[e];
-				wi = i;
-				we = e;
-			}
-	if (n)
-		printf("noise: rounds of one figure differ by up to %.0f%% "
-		       "(%s on %s)\n", worst * 100, rows[wi].wl->name,
-		       bench_engines[we].name);
-}
-
-static void print_legend(const struct row *rows, size_t n)
-{
-	printf("\nworkloads:\n");
-	for (size_t i = 0; i < n; i++)
-		printf("  %-8s %s%s\n", rows[i].wl->name, rows[i].wl->what,
-		       rows[i].wl->loop_heavy ? "" : " (not loop-heavy)");
-	printf("engines: native = the workload's C compiled for this CPU; "
-	       "interp = bpfrt interpreter, checked=false;\n"
-	       "  checked = bpfrt interpreter, checked=true; "
-	       "switch = plain fetch/switch/decode interpreter (bench/switch_interp.c)\n");
 }
 
 /* ---- Main -------------------------------------------------------------- */
@@ -529,15 +375,6 @@ int main(int argc, char **argv)
 		fprintf(stderr, ".");
 	}
 	fprintf(stderr, "\n");
-	print_table("time per run (ns)", rows, n, ns_per_run, col_all, false, false);
-	print_table("ns per executed eBPF instruction", rows, n, ns_per_insn,
-		    col_ebpf, false, true);
-	print_table("speedup over the switch baseline (x)", rows, n, vs_baseline,
-		    col_vs_baseline, true, true);
-	print_table("time relative to native (x)", rows, n, vs_native, col_ebpf,
-		    true, true);
-	print_verdict(rows, n);
-	print_noise(rows, n);
-	print_legend(rows, n);
+	report(rows, n);
 	return 0;
 }

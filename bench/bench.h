@@ -13,7 +13,10 @@
 /*
  * One program, compiled twice from bench/workloads/NAME.c: for eBPF (the raw
  * instructions of its single function) and natively. Both take the input
- * buffer as (mem, len) and must return the same value.
+ * buffer as (mem, len) and must return the same value. A workload whose
+ * loops the kernel's verifier cannot bound also has a kernel variant,
+ * bench/workloads/kernel/NAME.c: the same algorithm with bounds it accepts,
+ * which only the kernel column runs (see kernel.c).
  */
 struct workload {
 	const char *name;
@@ -21,6 +24,9 @@ struct workload {
 	bool loop_heavy;		/* counts toward the interpreter target */
 	const uint8_t *bpf;		/* clang -target bpf, .text only */
 	size_t bpf_bytes;
+	const char *kname;		/* the kernel variant's file name, or NULL */
+	const uint8_t *kbpf;		/* its .text, or NULL: the kernel runs bpf */
+	size_t kbpf_bytes;
 	uint64_t (*native)(uint8_t *mem, uint64_t len);
 	size_t len;			/* input bytes */
 	void (*fill)(uint8_t *mem, size_t len);		/* a fresh input */
@@ -41,6 +47,7 @@ struct bench_case {
 	size_t ninsns;
 	struct bpfrt_prog *prog;	/* shared by bpfrt's engines */
 	struct bpfrt_error err;		/* the last failure, for messages */
+	char note[160];			/* an engine's word on what it ran, or why not */
 };
 
 enum engine_kind {
@@ -51,21 +58,52 @@ enum engine_kind {
 
 /*
  * An engine runs a case `reps` times and leaves the last r0 in *ret. setup
- * (optional) prepares per-case state, or returns -ENOTSUP when the engine
- * is not available here (its column then shows "-"); teardown frees it.
- * All return 0 or a negative errno, with a message in c->err.
+ * (optional) prepares per-case state and may say in c->note what it runs, or
+ * returns -ENOTSUP when the engine cannot run the case here (its column then
+ * shows "-" and c->note says why); teardown frees it. Engines that time
+ * themselves say, through elapsed, how long the last call's reps took; the
+ * others are timed by the thread's CPU time. Engines whose memory is not c->mem
+ * copy what the last run left there back into it with output (for the
+ * workloads' output checks). All return 0 or a negative errno, with a
+ * message in c->err.
  */
 struct engine {
-	const char *name;		/* column header, at most 10 characters */
+	const char *name;		/* column header, at most 11 characters */
 	enum engine_kind kind;
 	int (*setup)(struct bench_case *c, void **state);
 	int (*run)(struct bench_case *c, void *state, uint64_t reps, uint64_t *ret);
 	void (*teardown)(void *state);
+	double (*elapsed)(void *state);	/* ns of the last run call, or NULL */
+	int (*output)(struct bench_case *c, void *state);	/* or NULL */
+	bool ret32;			/* returns only the low 32 bits of r0 */
+	bool own_code;			/* may run a variant of the eBPF code */
 };
 
 extern const struct engine bench_engines[];
 extern const size_t bench_nengines;
 
 #define BENCH_MAX_ENGINES 8
+
+/* ---- Results (bench.c measures, report.c prints) ---------------------- */
+
+/* One workload's results: median ns per run for each engine (NAN: n/a). */
+struct row {
+	const struct workload *wl;
+	uint64_t insns;				/* per run, as bpfrt counts them */
+	double ns[BENCH_MAX_ENGINES];
+	double spread[BENCH_MAX_ENGINES];	/* (slowest - fastest round) / median */
+	char note[BENCH_MAX_ENGINES][160];	/* what the engine ran, or why not */
+};
+
+/* The tables, the verdicts on the targets, the legend. */
+void report(const struct row *rows, size_t n);
+
+/* ---- The kernel's JIT (kernel.c) --------------------------------------- */
+
+int kernel_setup(struct bench_case *c, void **state);
+int kernel_run(struct bench_case *c, void *state, uint64_t reps, uint64_t *ret);
+void kernel_teardown(void *state);
+double kernel_elapsed(void *state);
+int kernel_output(struct bench_case *c, void *state);
 
 #endif /* BENCH_H */

@@ -28,6 +28,20 @@ BPF_CODE(switch) = {
 #include "workloads/switch.bpf.inc"
 };
 
+/* Kernel variants: what the kernel column runs where the verifier needs bounds (see kernel.c). */
+BPF_CODE(kprime) = {
+#include "workloads/kernel/prime.bpf.inc"
+};
+BPF_CODE(kmemcpy) = {
+#include "workloads/kernel/memcpy.bpf.inc"
+};
+BPF_CODE(kstrcmp) = {
+#include "workloads/kernel/strcmp.bpf.inc"
+};
+BPF_CODE(kswitch) = {
+#include "workloads/kernel/switch.bpf.inc"
+};
+
 /* The same sources compiled for the host. */
 #define NATIVE(name) uint64_t wl_##name(uint8_t *mem, uint64_t len)
 NATIVE(simple); NATIVE(add); NATIVE(prime); NATIVE(log2);
@@ -35,9 +49,10 @@ NATIVE(memcpy); NATIVE(strcmp); NATIVE(switch);
 
 /* ---- Inputs ------------------------------------------------------------ */
 
-#define COPY_BYTES	(64u << 10)
-#define STR_BYTES	(64u << 10)
+#define COPY_BYTES	(1u << 20)
+#define STR_BYTES	(1u << 20)
 #define STR_B_OFF	(8 + ((STR_BYTES + 1 + 7) & ~7u))
+#define STR_DIFF_AT	(280u << 10)	/* where strcmp-diff's strings differ */
 
 /* A fixed pseudo-random sequence (xorshift64), so every run sees the same input. */
 static uint64_t rnd_state;
@@ -102,13 +117,22 @@ static bool check_memcpy(const uint8_t *mem, size_t len)
 }
 
 /* Two equal strings of non-zero bytes. */
-static void fill_strcmp(uint8_t *mem, size_t len)
+static void fill_strcmp_eq(uint8_t *mem, size_t len)
 {
 	rnd_seed();
 	memset(mem, 0, len);
 	put64(mem, STR_B_OFF);
 	for (size_t i = 0; i < STR_BYTES; i++)
 		mem[8 + i] = mem[STR_B_OFF + i] = (uint8_t)(1 + rnd() % 255);
+}
+
+/* The same, but b's byte at STR_DIFF_AT is another non-zero byte. */
+static void fill_strcmp_diff(uint8_t *mem, size_t len)
+{
+	uint8_t *b = mem + STR_B_OFF + STR_DIFF_AT;
+
+	fill_strcmp_eq(mem, len);
+	*b = (uint8_t)(*b % 255 + 1);
 }
 
 /* Mostly 0..63, a few outside (the default case), some negative. */
@@ -124,24 +148,35 @@ static void fill_switch(uint8_t *mem, size_t len)
 
 /* ---- The table --------------------------------------------------------- */
 
-#define WL(n, loop, bytes, fill_fn, check_fn, text) { \
-		.name = #n, .what = text, .loop_heavy = loop, \
-		.bpf = n##_bpf, .bpf_bytes = sizeof(n##_bpf), \
-		.native = wl_##n, .len = bytes, .fill = fill_fn, \
+/* Row `label` runs workloads/code.c on input `fill_fn`. */
+#define WL(label, code, loop, bytes, fill_fn, check_fn, text) { \
+		.name = label, .what = text, .loop_heavy = loop, \
+		.bpf = code##_bpf, .bpf_bytes = sizeof(code##_bpf), \
+		.native = wl_##code, .len = bytes, .fill = fill_fn, \
+		.check = check_fn }
+/* With a kernel variant, workloads/kernel/code.c. */
+#define KWL(label, code, loop, bytes, fill_fn, check_fn, text) { \
+		.name = label, .what = text, .loop_heavy = loop, \
+		.bpf = code##_bpf, .bpf_bytes = sizeof(code##_bpf), \
+		.kname = "kernel/" #code ".c", \
+		.kbpf = k##code##_bpf, .kbpf_bytes = sizeof(k##code##_bpf), \
+		.native = wl_##code, .len = bytes, .fill = fill_fn, \
 		.check = check_fn }
 
 const struct workload bench_workloads[] = {
-	WL(prime, true, 8, fill_prime, NULL,
-	   "count primes below 10,000 by trial division"),
-	WL(log2, true, 1024 * 8, fill_log2, NULL,
+	KWL("prime", prime, true, 8, fill_prime, NULL,
+	    "count primes below 10,000 by trial division"),
+	WL("log2", log2, true, 1024 * 8, fill_log2, NULL,
 	   "XOR of a branchy integer log2 over 1024 u64"),
-	WL(memcpy, true, 8 + 2 * COPY_BYTES, fill_memcpy, check_memcpy,
-	   "byte-by-byte copy of 64 KiB"),
-	WL(strcmp, true, STR_B_OFF + STR_BYTES + 1, fill_strcmp, NULL,
-	   "byte compare of two equal 64 KiB strings"),
-	WL(switch, true, 4096 * 4, fill_switch, NULL,
-	   "64-case switch (a compare tree) over 4096 int32, XORed"),
-	WL(add, false, 16, fill_add, NULL, "a + b, from memory"),
-	WL(simple, false, 8, fill_zero, NULL, "return a constant"),
+	KWL("memcpy", memcpy, true, 8 + 2 * COPY_BYTES, fill_memcpy, check_memcpy,
+	    "byte-by-byte copy of 1 MiB"),
+	KWL("strcmp-eq", strcmp, true, STR_B_OFF + STR_BYTES + 1, fill_strcmp_eq,
+	    NULL, "byte compare of two equal 1 MiB strings"),
+	KWL("strcmp-diff", strcmp, true, STR_B_OFF + STR_BYTES + 1, fill_strcmp_diff,
+	    NULL, "the same, but they differ at 280 KiB (286,720 bytes)"),
+	KWL("switch", switch, true, 4096 * 4, fill_switch, NULL,
+	    "64-case switch (a compare tree) over 4096 int32, XORed"),
+	WL("add", add, false, 16, fill_add, NULL, "a + b, from memory"),
+	WL("simple", simple, false, 8, fill_zero, NULL, "return a constant"),
 };
 const size_t bench_nworkloads = sizeof(bench_workloads) / sizeof(bench_workloads[0]);

@@ -1,7 +1,7 @@
 /* memcpy.c — workload: byte-by-byte copy of a buffer. */
 #include "workload.h"
 
-/* Input: u64 n, then n source bytes, then n destination bytes (64 KiB each). */
+/* Input: u64 n, then n source bytes, then n destination bytes (1 MiB each). */
 WORKLOAD(memcpy)
 {
 	u64 n;
