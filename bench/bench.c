@@ -109,6 +109,60 @@ static void print_header(const struct config *cfg)
 
 /* ---- Cases ------------------------------------------------------------- */
 
+size_t bench_patch_map(struct bpfrt_insn *insns, size_t n, uint64_t magic,
+		       uint8_t src, int32_t imm)
+{
+	size_t found = 0;
+
+	for (size_t i = 0; i + 1 < n; i++) {
+		uint64_t v = (uint32_t)insns[i].imm | (uint64_t)(uint32_t)insns[i + 1].imm << 32;
+
+		if (insns[i].code != 0x18 || insns[i].src_reg || v != magic)
+			continue;
+		insns[i].src_reg = src;
+		insns[i].imm = imm;
+		insns[i + 1].imm = 0;
+		found++;
+		i++;
+	}
+	return found;
+}
+
+/* The workload's hash map for bpfrt, with its initial entries. */
+static int map_init(struct bench_case *c, const struct bench_map *bm)
+{
+	BPFRT_OPTS(bpfrt_map_opts, mo, .type = BPFRT_MAP_HASH, .key_size = 4,
+		   .value_size = 8, .max_entries = bm->max_entries, .name = "bench");
+	int err = bpfrt_map_create(&mo, &c->map, &c->err);
+
+	for (uint32_t i = 0; !err && i < bm->nentries; i++) {
+		uint32_t key;
+		uint64_t value;
+
+		bm->entry(i, &key, &value);
+		err = bpfrt_map_update(c->map, &key, &value, BPFRT_NOEXIST);
+	}
+	if (!err && !bench_patch_map(c->insns, c->ninsns, bm->magic, 5 /* BPF_PSEUDO_MAP_IDX */, 0))
+		err = -ENOENT;
+	return err;
+}
+
+/* The program, with the workload's map as map 0 and bpfrt's helpers. */
+static int prog_init(struct bench_case *c)
+{
+	BPFRT_OPTS(bpfrt_prog_opts, po, .maps = &c->map, .nmaps = 1);
+	int err;
+
+	if (!c->wl->map)
+		return bpfrt_prog_new(c->insns, c->ninsns, NULL, &c->prog, &c->err);
+	err = map_init(c, c->wl->map);
+	if (!err)
+		err = bpfrt_prog_new(c->insns, c->ninsns, &po, &c->prog, &c->err);
+	if (!err)
+		err = bpfrt_prog_use_builtin_helpers(c->prog);
+	return err;
+}
+
 static int case_init(struct bench_case *c, const struct workload *wl)
 {
 	int err;
@@ -123,13 +177,14 @@ static int case_init(struct bench_case *c, const struct workload *wl)
 		return -ENOMEM;
 	memcpy(c->insns, wl->bpf, wl->bpf_bytes);
 	wl->fill(c->mem, c->len);
-	err = bpfrt_prog_new(c->insns, c->ninsns, NULL, &c->prog, &c->err);
+	err = prog_init(c);
 	return err;
 }
 
 static void case_fini(struct bench_case *c)
 {
 	bpfrt_prog_free(c->prog);
+	bpfrt_map_free(c->map);
 	free(c->insns);
 	free(c->mem);
 }

@@ -11,6 +11,23 @@
 /* ---- Workloads (workloads.c) ------------------------------------------- */
 
 /*
+ * A hash map a workload uses (key and value sizes 4 and 8): created with
+ * `nentries` initial entries for bpfrt and for the kernel. The workload's
+ * code names it by an lddw of `magic`, which each engine rewrites into its
+ * own reference (bench_patch_map).
+ */
+struct bench_map {
+	uint32_t max_entries;
+	uint32_t nentries;
+	uint64_t magic;
+	void (*entry)(uint32_t i, uint32_t *key, uint64_t *value);
+};
+
+/* Rewrite every lddw of magic into src `src`, imm `imm`; how many it found. */
+size_t bench_patch_map(struct bpfrt_insn *insns, size_t n, uint64_t magic,
+		       uint8_t src, int32_t imm);
+
+/*
  * One program, compiled twice from bench/workloads/NAME.c: for eBPF (the raw
  * instructions of its single function) and natively. Both take the input
  * buffer as (mem, len) and must return the same value. A workload whose
@@ -31,6 +48,7 @@ struct workload {
 	size_t len;			/* input bytes */
 	void (*fill)(uint8_t *mem, size_t len);		/* a fresh input */
 	bool (*check)(const uint8_t *mem, size_t len);	/* optional: output ok? */
+	const struct bench_map *map;			/* optional */
 };
 
 extern const struct workload bench_workloads[];
@@ -46,6 +64,7 @@ struct bench_case {
 	struct bpfrt_insn *insns;	/* the eBPF code, as instructions */
 	size_t ninsns;
 	struct bpfrt_prog *prog;	/* shared by bpfrt's engines */
+	struct bpfrt_map *map;		/* its map (wl->map), or NULL */
 	struct bpfrt_error err;		/* the last failure, for messages */
 	char note[160];			/* an engine's word on what it ran, or why not */
 };

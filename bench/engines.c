@@ -66,6 +66,16 @@ static int jit_checked_run(struct bench_case *c, void *state, uint64_t reps,
 	return bpfrt_run(c, BPFRT_ENGINE_JIT, true, reps, ret);
 }
 
+/* The baseline has no helpers: workloads with maps are not for it. */
+static int switch_setup(struct bench_case *c, void **state)
+{
+	(void)state;
+	if (!c->wl->map)
+		return 0;
+	snprintf(c->note, sizeof(c->note), "not run: this baseline has no helpers, so no maps");
+	return -ENOTSUP;
+}
+
 static int switch_run(struct bench_case *c, void *state, uint64_t reps,
 		      uint64_t *ret)
 {
@@ -94,7 +104,8 @@ const struct engine bench_engines[] = {
 	  .ret32 = true, .own_code = true },
 	ENGINE("interp", ENGINE_EBPF, interp_run),
 	ENGINE("checked", ENGINE_EBPF, interp_checked_run),
-	ENGINE("switch", ENGINE_BASELINE, switch_run),
+	{ .name = "switch", .kind = ENGINE_BASELINE, .setup = switch_setup,
+	  .run = switch_run },
 };
 const size_t bench_nengines = sizeof(bench_engines) / sizeof(bench_engines[0]);
 

@@ -17,7 +17,8 @@
  * out:	r0 = 0; exit
  *
  * No ELF relocation is involved: the map's fd goes straight into the
- * ld_imm64. The callee is the workload's own code (the bytes bpfrt runs)
+ * ld_imm64, and so does the fd of a workload's own hash map (wl->map) into
+ * the lddw its code marks. The callee is the workload's own code (the bytes bpfrt runs)
  * when the verifier can bound its loops, else its kernel variant
  * (workloads/kernel/NAME.c), which also reads r3: 0 at run time, but a
  * value the verifier cannot know, so that loop counters starting from it
@@ -43,6 +44,7 @@
 
 struct kstate {
 	int map_fd;
+	int wl_map_fd;			/* the workload's hash map (wl->map), or -1 */
 	int prog_fd;
 	size_t value_len;		/* input rounded up to 8, then the zero word */
 	double last_ns;			/* the kernel's time for the last run call */
@@ -104,6 +106,35 @@ static int map_fill(struct bench_case *c, struct kstate *k)
 	err = map_value(k->map_fd, BPF_MAP_UPDATE_ELEM, value);
 	free(value);
 	return err;
+}
+
+/* The workload's hash map (wl->map), with its initial entries. */
+static int wl_map_create(const struct bench_map *bm, int *fd)
+{
+	union bpf_attr a;
+
+	memset(&a, 0, sizeof(a));
+	a.map_type = BPF_MAP_TYPE_HASH;
+	a.key_size = 4;
+	a.value_size = 8;
+	a.max_entries = bm->max_entries;
+	*fd = sys_bpf(BPF_MAP_CREATE, &a);
+	if (*fd < 0)
+		return -errno;
+	for (uint32_t i = 0; i < bm->nentries; i++) {
+		uint32_t key;
+		uint64_t value;
+
+		bm->entry(i, &key, &value);
+		memset(&a, 0, sizeof(a));
+		a.map_fd = (uint32_t)*fd;
+		a.key = (uintptr_t)&key;
+		a.value = (uintptr_t)&value;
+		a.flags = BPF_NOEXIST;
+		if (sys_bpf(BPF_MAP_UPDATE_ELEM, &a) < 0)
+			return -errno;
+	}
+	return 0;
 }
 
 /* ---- The program -------------------------------------------------------- */
@@ -206,6 +237,9 @@ static int prog_make(struct bench_case *c, struct kstate *k)
 		return -ENOMEM;
 	emit_stub(insns, k->map_fd, c->len, k->value_len - 8);
 	memcpy(insns + STUB_LEN, code, bytes);
+	if (wl->map)	/* the workload's map: by fd, as the kernel takes it */
+		bench_patch_map(insns + STUB_LEN, n - STUB_LEN, wl->map->magic,
+				BPF_PSEUDO_MAP_FD, k->wl_map_fd);
 	fd = prog_load(insns, n, NULL);
 	if (fd < 0 && fd != -EPERM)
 		explain_reject(c, insns, n, fd);
@@ -258,6 +292,12 @@ int kernel_setup(struct bench_case *c, void **state)
 	if (!k)
 		return -ENOMEM;
 	k->prog_fd = -1;
+	k->map_fd = k->wl_map_fd = -1;
+	if (c->wl->map) {
+		err = wl_map_create(c->wl->map, &k->wl_map_fd);
+		if (err)
+			return setup_fail(c, k, err);
+	}
 	k->value_len = ((c->len + 7) & ~(size_t)7) + 8;
 	k->map_fd = map_create((uint32_t)k->value_len);
 	if (k->map_fd < 0)
@@ -346,5 +386,7 @@ void kernel_teardown(void *state)
 		close(k->prog_fd);
 	if (k->map_fd >= 0)
 		close(k->map_fd);
+	if (k->wl_map_fd >= 0)
+		close(k->wl_map_fd);
 	free(k);
 }

@@ -194,23 +194,15 @@ static inline int get_jit(struct bpfrt_prog *prog, bool checked,
 	return likely(*out) ? 0 : prepare_jit(prog, checked, out, err);
 }
 
-BPFRT_API int bpfrt_prog_run(struct bpfrt_prog *prog, struct bpfrt_run_opts *opts,
-			     struct bpfrt_error *err)
+/* A run on the interpreter, or with an unknown engine: off the JIT's fast path. */
+static __attribute__((noinline)) int run_interp(struct bpfrt_prog *prog,
+						struct bpfrt_run_opts *opts,
+						struct bpfrt_error *err)
 {
 	const struct interp_code *code;
-	const struct jit_code *jcode;
 	struct bpfrt_run run;
 	int ret;
 
-	if (!opts || opts->sz < offsetof(struct bpfrt_run_opts, insns) + sizeof(opts->insns))
-		return err_set(err, -EINVAL, -1,
-			       "bpfrt_run_opts is missing or has an unknown size "
-			       "(declare it with BPFRT_OPTS)");
-	err_clear(err);
-	if (opts->engine == BPFRT_ENGINE_JIT) {
-		ret = get_jit(prog, opts->checked, &jcode, err);
-		return ret ? ret : jit_run(jcode, prog, opts, err);
-	}
 	if (opts->engine != BPFRT_ENGINE_INTERP)
 		return err_set(err, -EINVAL, -1, "unknown engine %d", opts->engine);
 	ret = get_interp(prog, opts->checked, &code, err);
@@ -218,6 +210,39 @@ BPFRT_API int bpfrt_prog_run(struct bpfrt_prog *prog, struct bpfrt_run_opts *opt
 		return ret;
 	run_init(&run, prog, opts);
 	return interp_run(code, &run, err);
+}
+
+/*
+ * Kept small, for runs that cost a few nanoseconds: a JIT run goes straight
+ * on to jit_run (a tail call, so every run's stack, r10 included, sits at
+ * the same depth, the first run's too); err_clear's work is done inline.
+ */
+BPFRT_API int bpfrt_prog_run(struct bpfrt_prog *prog, struct bpfrt_run_opts *opts,
+			     struct bpfrt_error *err)
+{
+	const struct jit_code *jcode;
+
+	if (unlikely(!opts || opts->sz < offsetof(struct bpfrt_run_opts, insns) +
+					 sizeof(opts->insns)))
+		return err_set(err, -EINVAL, -1,
+			       "bpfrt_run_opts is missing or has an unknown size "
+			       "(declare it with BPFRT_OPTS)");
+	if (err) {	/* err_clear(err) */
+		err->code = 0;
+		err->insn = -1;
+		err->line = -1;
+		err->msg[0] = '\0';
+	}
+	if (opts->engine != BPFRT_ENGINE_JIT)
+		return run_interp(prog, opts, err);
+	jcode = atomic_load_explicit(&prog->jit[opts->checked], memory_order_acquire);
+	if (unlikely(!jcode)) {
+		int ret = prepare_jit(prog, opts->checked, &jcode, err);
+
+		if (ret)
+			return ret;
+	}
+	return jit_run(jcode, prog, opts, err);
 }
 
 BPFRT_API int bpfrt_prog_jited(struct bpfrt_prog *prog, bool checked,

@@ -128,6 +128,7 @@ struct jit {
 	bool checked;
 	bool bmi2;		/* shlx/shrx/sarx */
 	uint16_t used;		/* eBPF registers the program may read or write */
+	bool frames;		/* it names r10 or calls a function: it has a stack */
 	uint8_t *flags;		/* F_* per slot */
 	uint32_t *blk_charge;	/* checked: instructions in the block starting here */
 	uint32_t *seg_charge;	/* checked: in the segment starting here */
@@ -339,6 +340,8 @@ static void mark_targets(struct jit *j)
 
 		/* fields a form does not use are 0, which names r0: always used */
 		j->used |= (uint16_t)(1u << j->insns[i].dst_reg | 1u << j->insns[i].src_reg);
+		j->frames |= j->insns[i].dst_reg == R10 || j->insns[i].src_reg == R10 ||
+			     sh == SH_CALL_LOCAL;
 		if (sh == SH_CALL || sh == SH_CALLX)
 			j->used |= 1u << R3 | 1u << R4 | 1u << R5;	/* arguments */
 		if (sh == SH_JA || sh == SH_JA32 || sh == SH_JCOND_IMM ||
@@ -1268,8 +1271,9 @@ static void tr_insn(struct jit *j, size_t i)
  * entry(ctx, ctx_len, env, stack_top): save the callee-saved registers, set
  * the eBPF registers as the interpreter does (r1 = ctx, r2 = len, r10 = the
  * stack top, the rest 0; checked mode zeroes the first frame), call the
- * program, store r0. Faults leave through LF_EXIT (in emit_faults), which
- * resets rsp from env, however deep the calls were.
+ * program, return JX_OK in eax and r0 in rdx (a struct jit_ret). Faults
+ * leave through LF_EXIT (in emit_faults), which resets rsp from env,
+ * however deep the calls were.
  */
 static void emit_entry(struct jit *j)
 {
@@ -1285,15 +1289,20 @@ static void emit_entry(struct jit *j)
 	emit_mov_rr(e, true, X_ENV, X_RDX);
 	emit_mov_rr(e, true, X_RBP, X_RCX);
 	emit_store(e, 8, ENV(saved_rsp), X_RSP);
-	if (j->checked) {
+	if (j->checked)
 		emit_load(e, 8, false, X_BUDGET, ENV(budget));
-		call_label(j, fixed_label(j, LF_ZERO_FRAME));	/* the first frame */
-	}
+	/*
+	 * The first frame. A program that never names r10 nor calls cannot
+	 * reach it but through a guessed address, and an access that is not
+	 * r10-relative takes the slow path, which zeroes what it reaches.
+	 */
+	if (j->checked && j->frames)
+		call_label(j, fixed_label(j, LF_ZERO_FRAME));
 	for (size_t k = 0; k < ARRAY_SIZE(zeroed); k++)
 		if (j->used >> zeroed[k] & 1)
 			emit_zero(e, xreg[zeroed[k]]);
 	call_label(j, 0);
-	emit_store(e, 8, ENV(r0), X_RAX);
+	emit_mov_rr(e, true, X_RDX, X_RAX);
 	emit_zero(e, X_RAX);
 	label_bind(j, fixed_label(j, LF_EPILOGUE));
 	if (j->checked)
@@ -1358,7 +1367,7 @@ static void emit_faults(struct jit *j)
 	/* A packet load missed: the program ends, successfully, with r0 = 0. */
 	label_bind(j, fixed_label(j, LF_PKT_MISS));
 	emit_zero(e, X_RAX);
-	emit_store(e, 8, ENV(r0), X_RAX);
+	emit_zero(e, X_RDX);
 	jump(j, CC_ALWAYS, fixed_label(j, LF_EXIT));
 }
 

@@ -56,7 +56,6 @@ struct jit_env {
 	struct bpfrt_run run;		/* what helpers receive */
 	uint64_t budget;		/* in at entry, out at exit */
 	uintptr_t saved_rsp;		/* rsp after the entry pushes */
-	uint64_t r0;
 	uint64_t fault_addr;		/* address, or callx helper id */
 	uint32_t fault_idx;		/* instruction (budget: segment start) */
 };
@@ -67,9 +66,15 @@ enum jit_exit {
 	JX_COUNT,
 };
 
-/* The generated code's entry: returns an enum jit_exit. */
-typedef int (*jit_entry_fn)(void *ctx, uint64_t ctx_len, struct jit_env *env,
-			    uintptr_t stack_top);
+/* What the generated code returns, in rax and rdx: how it ended, and r0 if JX_OK. */
+struct jit_ret {
+	uint64_t how;			/* enum jit_exit */
+	uint64_t r0;
+};
+
+/* The generated code's entry. */
+typedef struct jit_ret (*jit_entry_fn)(void *ctx, uint64_t ctx_len, struct jit_env *env,
+				       uintptr_t stack_top);
 
 struct jit_code {
 	bool checked;

@@ -137,30 +137,76 @@ static int jit_fault(struct jit_env *env, enum jit_exit how, uint64_t limit,
 
 /* ---- Running ------------------------------------------------------------ */
 
+/* The instruction limit of a checked run. */
+static inline uint64_t run_limit(const struct bpfrt_run_opts *opts)
+{
+	return opts->budget ? opts->budget : (uint64_t)1 << 32;
+}
+
+/* What code of both modes reads: the run, the stack's bottom. */
+static inline void env_init(struct jit_env *env, const struct bpfrt_prog *prog,
+			    struct bpfrt_run_opts *opts, uintptr_t lo)
+{
+	run_init(&env->run, prog, opts);
+	env->run.stack_lo = lo;
+	env->stack_min = lo + 2 * BPFRT_STACK_SIZE;
+}
+
+/* What only checked code reads: the bounds of ctx and stack, the budget. */
+static void checked_init(struct jit_env *env, const struct bpfrt_run_opts *opts,
+			 uintptr_t top)
+{
+	env->budget = run_limit(opts);
+	env->ctx_lo = (uintptr_t)opts->ctx;
+	set_spans(env->ctx_span, env->ctx_lo, opts->ctx_len);
+	/* Unverified code never sees old data: each frame as it is entered. */
+	env->stack_top = top;
+	set_stack_init(env, top);
+}
+
+/*
+ * Call the code and say how the run ended. Nothing but env lives across
+ * the call (the run's opts come back from it), so the unchecked path,
+ * where this is the only call, saves no registers of its own.
+ */
+static inline int enter(const struct jit_code *code, struct jit_env *env,
+			uintptr_t top, struct bpfrt_error *err)
+{
+	struct bpfrt_run_opts *opts = env->run.opts;
+	struct jit_ret ret = code->entry(opts->ctx, opts->ctx_len, env, top);
+
+	opts = env->run.opts;
+	if (unlikely((uint32_t)ret.how != JX_OK))
+		return jit_fault(env, (enum jit_exit)(uint32_t)ret.how, run_limit(opts), err);
+	opts->retval = ret.r0;
+	opts->insns = env->run.checked ? run_limit(opts) - env->budget : 0;
+	return 0;
+}
+
+static __attribute__((noinline)) int run_checked(const struct jit_code *code,
+						 const struct bpfrt_prog *prog,
+						 struct bpfrt_run_opts *opts,
+						 struct bpfrt_error *err)
+{
+	uint8_t stack[RUN_STACK_SIZE] __attribute__((aligned(16)));
+	uintptr_t lo = (uintptr_t)stack, top = lo + RUN_STACK_SIZE;
+	struct jit_env env;
+
+	env_init(&env, prog, opts, lo);
+	checked_init(&env, opts, top);
+	return enter(code, &env, top, err);
+}
+
+/* The per-run cost of the JIT is mostly here: only what the code reads is set. */
 int jit_run(const struct jit_code *code, const struct bpfrt_prog *prog,
 	    struct bpfrt_run_opts *opts, struct bpfrt_error *err)
 {
 	uint8_t stack[RUN_STACK_SIZE] __attribute__((aligned(16)));
-	uintptr_t lo = (uintptr_t)stack, top = lo + RUN_STACK_SIZE;
-	uint64_t limit = opts->budget ? opts->budget : (uint64_t)1 << 32;
+	uintptr_t lo = (uintptr_t)stack;
 	struct jit_env env;
-	int how;
 
-	run_init(&env.run, prog, opts);
-	env.run.stack_lo = lo;
-	env.stack_min = lo + 2 * BPFRT_STACK_SIZE;
-	env.budget = limit;
-	if (code->checked) {
-		env.ctx_lo = (uintptr_t)opts->ctx;
-		set_spans(env.ctx_span, env.ctx_lo, opts->ctx_len);
-		/* Unverified code never sees old data: each frame as it is entered. */
-		env.stack_top = top;
-		set_stack_init(&env, top);
-	}
-	how = code->entry(opts->ctx, opts->ctx_len, &env, top);
-	if (how != JX_OK)
-		return jit_fault(&env, (enum jit_exit)how, limit, err);
-	opts->retval = env.r0;
-	opts->insns = code->checked ? limit - env.budget : 0;
-	return 0;
+	if (code->checked)
+		return run_checked(code, prog, opts, err);
+	env_init(&env, prog, opts, lo);
+	return enter(code, &env, lo + RUN_STACK_SIZE, err);
 }
