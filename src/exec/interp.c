@@ -18,7 +18,10 @@
 
 struct xinsn {
 	const void *op;			/* handler label */
-	const struct xinsn *target;	/* jumps and local calls */
+	union {
+		const struct xinsn *target;	/* jumps and local calls */
+		const void *sel;	/* ALU after a skip: its select handler */
+	};
 	uint64_t k;			/* immediate as used, or helper */
 	uint8_t dst, src;
 	int16_t off;
@@ -42,7 +45,9 @@ enum {
 	L_MOVADD_LDX,		/* ... ; ldx d, [a+off]: 4 sizes x (reg, imm) */
 	L_ADDI64_JCOND = L_MOVADD_LDX + 8,	/* add a, k; if ... goto: per jcond form */
 	L_ADDI32_JCOND = L_ADDI64_JCOND + ISA_NFORMS,
-	L_COUNT = L_ADDI32_JCOND + ISA_NFORMS,
+	L_SKIP = L_ADDI32_JCOND + ISA_NFORMS,	/* if ... goto +1: per jcond form */
+	L_SELECT = L_SKIP + ISA_NFORMS,		/* ... over one ALU op: per ALU form */
+	L_COUNT = L_SELECT + ISA_NFORMS,
 };
 typedef const void *label_table[L_COUNT];
 
@@ -168,6 +173,19 @@ static int ldx_index(enum isa_form_id id)
 }
 
 /*
+ * A conditional jump over exactly one ALU instruction (clang's way to write
+ * `if (c) x = y`), which mispredicts as often as the data is random: it
+ * becomes a select that computes the ALU result and keeps one of the two.
+ */
+static bool skippable(const struct bpfrt_insn *in, enum isa_form_id a, enum isa_form_id b)
+{
+	unsigned sa = isa_forms[a].shape, sb = isa_forms[b].shape;
+
+	return (sa == SH_JCOND_IMM || sa == SH_JCOND_REG) && in->off == 1 &&
+	       (sb == SH_ALU_IMM || sb == SH_ALU_REG || sb == SH_NEG || sb == SH_END);
+}
+
+/*
  * Replace the handler of the first instruction of some common sequences
  * with one that does the whole sequence and then dispatches past it: clang's
  * address arithmetic (mov, add, load) and loop ends (add, compare and jump).
@@ -198,6 +216,13 @@ static void fuse(struct interp_code *code, const struct bpfrt_prog *prog,
 			    (ldx = ldx_index(isa_decode(&in[i + 2]))) >= 0 &&
 			    in[i + 2].src_reg == in[i].dst_reg)
 				code->x[i].op = labels[L_MOVADD_LDX + 2 * ldx + !reg];
+		} else if (skippable(&in[i], a, b)) {
+			/*
+			 * if cond goto +1; alu: a branchless select instead.
+			 * The ALU slot keeps its own handler for jumps to it.
+			 */
+			code->x[i].op = labels[L_SKIP + a];
+			code->x[i + 1].sel = labels[L_SELECT + b];
 		} else if ((a == ISA_ADD64_IMM || a == ISA_ADD32_IMM) &&
 			   (isa_forms[b].shape == SH_JCOND_IMM ||
 			    isa_forms[b].shape == SH_JCOND_REG)) {

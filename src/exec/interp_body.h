@@ -12,7 +12,9 @@ static int INTERP_FN(const struct xinsn *code, struct bpfrt_run *run,
 {
 #define LABEL_OF(id, ...) [ISA_##id] = &&H_##id, \
 	[L_ADDI64_JCOND + ISA_##id] = &&HA64_##id, \
-	[L_ADDI32_JCOND + ISA_##id] = &&HA32_##id,
+	[L_ADDI32_JCOND + ISA_##id] = &&HA32_##id, \
+	[L_SKIP + ISA_##id] = &&HS_##id, \
+	[L_SELECT + ISA_##id] = &&HL_##id,
 	static const void *const labels[L_COUNT] = {
 		ISA_FORMS(LABEL_OF)
 		[L_TRAP] = &&H_TRAP,
@@ -35,6 +37,7 @@ static int INTERP_FN(const struct xinsn *code, struct bpfrt_run *run,
 		uint64_t saved[5];	/* r6..r10 */
 	} frames[BPFRT_MAX_FRAMES];
 	unsigned depth = 0;
+	bool skip = false;		/* if-converted jumps: the condition */
 	uint64_t reg[ISA_NREGS] = { 0 };
 	uint8_t stack[RUN_STACK_SIZE] __attribute__((aligned(64)));
 	const struct xinsn *x = code;
@@ -297,6 +300,67 @@ H_MOVADD_IMM:
 	HA32_##id: { DST = sem_alu32(BPF_ADD, 0, DST, x->k); FJ_##shape_(code_) }
 	ISA_FORMS(ADDI_JCOND)
 #undef ADDI_JCOND
+
+/*
+ * if cond goto +1; alu — the jump sets `skip`, the ALU's select handler
+ * (in x[1].sel) computes its result and keeps the old value if skipping.
+ */
+#define SKIP_SH_JCOND_IMM(c) \
+	skip = sem_jcond(BPF_OP(c), isa_is_jmp32(c), DST, x->k); \
+	goto *x[1].sel;
+#define SKIP_SH_JCOND_REG(c) \
+	skip = sem_jcond(BPF_OP(c), isa_is_jmp32(c), DST, SRC); \
+	goto *x[1].sel;
+#define SEL_DO(value) { \
+		uint64_t old_ = reg[x[1].dst], new_ = (value); \
+		reg[x[1].dst] = skip ? old_ : new_; \
+		x += 2; \
+		DISPATCH(); \
+	}
+#define SEL_SH_ALU_IMM(c, v) SEL_DO(sem_alu_form(c, v, old_, x[1].k))
+#define SEL_SH_ALU_REG(c, v) SEL_DO(sem_alu_form(c, v, old_, reg[x[1].src]))
+#define SEL_SH_NEG(c, v) SEL_DO(sem_alu_form(c, v, old_, 0))
+#define SEL_SH_END(c, v) \
+	SEL_DO(sem_end(BPF_CLASS(c) == BPF_ALU64 || BPF_SRC(c) == BPF_TO_BE, v, old_))
+#define SKIP_NONE(c) goto H_TRAP;
+#define SEL_NONE(c, v) goto H_TRAP;
+#define SKIP_SH_ALU_IMM SKIP_NONE
+#define SKIP_SH_ALU_REG SKIP_NONE
+#define SKIP_SH_NEG SKIP_NONE
+#define SKIP_SH_END SKIP_NONE
+#define SKIP_SH_LDDW SKIP_NONE
+#define SKIP_SH_LDX SKIP_NONE
+#define SKIP_SH_ST SKIP_NONE
+#define SKIP_SH_STX SKIP_NONE
+#define SKIP_SH_ATOMIC SKIP_NONE
+#define SKIP_SH_LDABS SKIP_NONE
+#define SKIP_SH_LDIND SKIP_NONE
+#define SKIP_SH_JA SKIP_NONE
+#define SKIP_SH_JA32 SKIP_NONE
+#define SKIP_SH_CALL SKIP_NONE
+#define SKIP_SH_CALL_LOCAL SKIP_NONE
+#define SKIP_SH_CALLX SKIP_NONE
+#define SKIP_SH_EXIT SKIP_NONE
+#define SEL_SH_JCOND_IMM SEL_NONE
+#define SEL_SH_JCOND_REG SEL_NONE
+#define SEL_SH_LDDW SEL_NONE
+#define SEL_SH_LDX SEL_NONE
+#define SEL_SH_ST SEL_NONE
+#define SEL_SH_STX SEL_NONE
+#define SEL_SH_ATOMIC SEL_NONE
+#define SEL_SH_LDABS SEL_NONE
+#define SEL_SH_LDIND SEL_NONE
+#define SEL_SH_JA SEL_NONE
+#define SEL_SH_JA32 SEL_NONE
+#define SEL_SH_CALL SEL_NONE
+#define SEL_SH_CALL_LOCAL SEL_NONE
+#define SEL_SH_CALLX SEL_NONE
+#define SEL_SH_EXIT SEL_NONE
+#define SKIP_SELECT(id, code_, disc_, dval_, mnem_, shape_, ...) \
+	HS_##id: { SKIP_##shape_(code_) } \
+	HL_##id: { SEL_##shape_(code_, dval_) }
+	ISA_FORMS(SKIP_SELECT)
+#undef SKIP_SELECT
 
 H_TRAP:
 	return err_set(err, -EFAULT, (int)(x - code),

@@ -358,6 +358,16 @@ TEST(superinstructions)
 		"exit\n",
 		"mov %r0, 10\nmov %r6, 0\nl:\nadd %r0, -1\njsgt %r0, %r6, l\nexit\n",
 		"mov %r0, 0\nl:\nadd %r0, 3\njset %r0, 4, out\nja l\nout:\nexit\n",
+		/* a conditional jump over one ALU instruction becomes a select */
+		"mov %r0, 7\njgt %r3, 1, +1\nmov %r0, 5\nexit\n",
+		"mov %r0, 7\njne32 %r3, %r0, +1\nadd32 %r0, -9\nexit\n",
+		"mov %r0, 100\njsle %r3, 2, +1\ndiv %r0, %r3\nexit\n",
+		"mov %r0, -1\njeq %r3, 0, +1\nmod %r0, %r3\nexit\n",
+		"lddw %r0, 0x1122334455667788\njlt %r3, 2, +1\nbe16 %r0\nexit\n",
+		"mov %r0, 3\njset %r3, 1, +1\nneg32 %r0\nexit\n",
+		"mov %r0, 3\nmov %r4, 8\njge %r3, %r4, +1\narsh %r0, %r3\nexit\n",
+		/* ... also when other jumps land after it */
+		"mov %r0, 1\njeq %r3, 3, t\njgt %r3, 1, +1\nmov %r0, 5\nt:\nadd %r0, 10\nexit\n",
 	};
 	uint8_t mem_a[16] = { 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16 };
 
