@@ -13,6 +13,8 @@ CFLAGS  ?= $(OPT) -g
 override CFLAGS += -std=gnu11 -Wall -Wextra -Werror -fPIC -fvisibility=hidden \
            -Iinclude -Isrc -MMD -MP
 override LDLIBS += -lpthread
+# The object loader (src/loader) reads ELF with libelf and BTF with libbpf.
+override LDLIBS += -lelf -lbpf -lz
 
 LIB_SRCS  := $(sort $(wildcard src/*/*.c src/*/*/*.c))
 LIB_OBJS  := $(LIB_SRCS:%.c=$(BUILD)/%.o)
@@ -52,6 +54,17 @@ $(BUILD)/bpfrt_plugin: $(BUILD)/tools/bpfrt_plugin.o $(LIB_A)
 # Tests link the static library and may reach internal (hidden) symbols.
 $(BUILD)/bpfrt_tests: $(TEST_OBJS) $(LIB_A)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+# eBPF objects the loader's tests open: tests/bpf/NAME.bpf.c -> $(BUILD)/tests/bpf/NAME.o.
+TEST_BPF_CC     ?= clang-19
+TEST_BPF_CFLAGS := -O2 -g -target bpf -mcpu=v3 -Wall -Wextra -Werror -Itests/bpf
+TEST_BPF_OBJS   := $(patsubst tests/bpf/%.bpf.c,$(BUILD)/tests/bpf/%.o,$(wildcard tests/bpf/*.bpf.c))
+
+$(BUILD)/tests/bpf/%.o: tests/bpf/%.bpf.c tests/bpf/bpf_test.h
+	@mkdir -p $(@D)
+	$(TEST_BPF_CC) $(TEST_BPF_CFLAGS) -c $< -o $@
+
+$(BUILD)/bpfrt_tests: | $(TEST_BPF_OBJS)
 
 $(BUILD)/kdiff: $(BUILD)/tests/kdiff/kdiff.o $(BUILD)/tests/kdiff/gen.o $(LIB_A)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)

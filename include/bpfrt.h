@@ -327,6 +327,195 @@ BPFRT_API int bpfrt_perf_poll(struct bpfrt_map *map, bpfrt_perf_fn fn,
 			      bpfrt_perf_lost_fn lost, void *ctx, int timeout_ms);
 BPFRT_API int bpfrt_perf_fd(struct bpfrt_map *map);
 
+/* ---- Objects ----------------------------------------------------------- */
+
+/*
+ * An object is an eBPF ELF file as clang writes it (clang -O2 -g -target bpf
+ * -c), in libbpf's style or the older one of the kernel samples and
+ * iproute2. Opening it finds and relocates its programs and map
+ * definitions; loading it creates the maps and the programs. docs/loader.md
+ * lists what is supported.
+ *
+ * - Programs: every global function in a code section. Static functions are
+ *   subprograms: each program gets a copy of every function it calls or
+ *   takes the address of, appended after its own code. Global functions of
+ *   .text are programs and subprograms both.
+ * - Maps: BTF-defined ones in section .maps (with __array() initial values
+ *   for prog arrays and maps of maps), legacy struct bpf_map_def records in
+ *   section maps, and one single-entry array per global data section
+ *   (.data, .bss, .rodata and their .name variants), named after the section.
+ * - Each program refers to its maps through its own table (lddw src 5 and
+ *   6, see bpfrt_prog_opts), in the order it first mentions them.
+ *
+ * An object is not thread-safe. What it returns (names, instructions,
+ * programs, maps) stays valid until bpfrt_obj_close(), which frees the
+ * programs and drops the object's reference on its maps.
+ */
+struct bpfrt_obj;
+
+enum bpfrt_prog_type {	/* the kernel's BPF_PROG_TYPE_* numbers */
+	BPFRT_PROG_UNSPEC = 0,
+	BPFRT_PROG_SOCKET_FILTER = 1,
+	BPFRT_PROG_KPROBE = 2,		/* kprobe, kretprobe, uprobe, uretprobe */
+	BPFRT_PROG_SCHED_CLS = 3,	/* tc, classifier */
+	BPFRT_PROG_SCHED_ACT = 4,
+	BPFRT_PROG_TRACEPOINT = 5,
+	BPFRT_PROG_XDP = 6,
+	BPFRT_PROG_PERF_EVENT = 7,
+	BPFRT_PROG_CGROUP_SKB = 8,
+	BPFRT_PROG_CGROUP_SOCK = 9,
+	BPFRT_PROG_LWT_IN = 10,
+	BPFRT_PROG_LWT_OUT = 11,
+	BPFRT_PROG_LWT_XMIT = 12,
+	BPFRT_PROG_SOCK_OPS = 13,
+	BPFRT_PROG_SK_SKB = 14,
+	BPFRT_PROG_CGROUP_DEVICE = 15,
+	BPFRT_PROG_SK_MSG = 16,
+	BPFRT_PROG_RAW_TRACEPOINT = 17,
+	BPFRT_PROG_CGROUP_SOCK_ADDR = 18,
+	BPFRT_PROG_LWT_SEG6LOCAL = 19,
+	BPFRT_PROG_LIRC_MODE2 = 20,
+	BPFRT_PROG_SK_REUSEPORT = 21,
+	BPFRT_PROG_FLOW_DISSECTOR = 22,
+	BPFRT_PROG_CGROUP_SYSCTL = 23,
+	BPFRT_PROG_RAW_TRACEPOINT_WRITABLE = 24,
+	BPFRT_PROG_CGROUP_SOCKOPT = 25,
+	BPFRT_PROG_TRACING = 26,
+	BPFRT_PROG_STRUCT_OPS = 27,
+	BPFRT_PROG_EXT = 28,
+	BPFRT_PROG_LSM = 29,
+	BPFRT_PROG_SK_LOOKUP = 30,
+	BPFRT_PROG_SYSCALL = 31,
+	BPFRT_PROG_NETFILTER = 32,
+};
+
+/* "xdp", "sched_cls", ... as bpftool names them; "unknown" if out of range. */
+BPFRT_API const char *bpfrt_prog_type_name(enum bpfrt_prog_type type);
+
+struct bpfrt_obj_opts {
+	size_t sz;
+	const char *name;	/* bpfrt_obj_open_mem: the object's name; default "memory" */
+	/*
+	 * The type of programs whose section name says none (".text",
+	 * "filter", "ingress", ...); the default is BPFRT_PROG_UNSPEC.
+	 */
+	enum bpfrt_prog_type default_type;
+	unsigned int cpu;	/* for bpfrt_prog_new: newest ISA version; 0 = 4 */
+	unsigned int ncpus;	/* per-CPU maps: slots; 0 = the machine's CPUs */
+};
+
+/*
+ * Open an object: parse its ELF (libelf) and BTF, find its programs and
+ * maps, and relocate every program. A malformed object fails with a message
+ * naming the section, symbol or relocation and what is wrong with it. A
+ * program that needs what bpfrt does not support (CO-RE relocations,
+ * extern variables, kfuncs) does not stop the open: loading that program
+ * fails, and the others load if it is left out (bpfrt_obj_prog_set_autoload).
+ * bpfrt_obj_open_mem copies the buffer.
+ */
+BPFRT_API int bpfrt_obj_open(const char *path, const struct bpfrt_obj_opts *opts,
+			     struct bpfrt_obj **obj, struct bpfrt_error *err);
+BPFRT_API int bpfrt_obj_open_mem(const void *buf, size_t len,
+				 const struct bpfrt_obj_opts *opts,
+				 struct bpfrt_obj **obj, struct bpfrt_error *err);
+
+/*
+ * Create every map (global data with its initial contents, maps of maps
+ * with their inner maps), then every program whose autoload is on, then
+ * fill prog arrays. All or nothing: on failure nothing stays created, the
+ * message names the map or program (and, for a program, the instruction's
+ * source line when the object has line info), and the object may be
+ * changed and loaded again. -EBUSY if already loaded.
+ */
+BPFRT_API int bpfrt_obj_load(struct bpfrt_obj *obj, struct bpfrt_error *err);
+BPFRT_API void bpfrt_obj_close(struct bpfrt_obj *obj);
+
+/* The license section's string ("" without one); the version section's value (0 without). */
+BPFRT_API const char *bpfrt_obj_license(const struct bpfrt_obj *obj);
+BPFRT_API uint32_t bpfrt_obj_kversion(const struct bpfrt_obj *obj);
+
+struct bpfrt_obj_prog_info {
+	const char *name;		/* its function */
+	const char *section;
+	enum bpfrt_prog_type type;
+	/* Relocated: what bpfrt_obj_load passes to bpfrt_prog_new. */
+	const struct bpfrt_insn *insns;
+	size_t insn_cnt;
+	size_t nmaps;			/* entries of its map table */
+	unsigned int core_relos;	/* CO-RE relocations it needs */
+	const char *unsupported;	/* why it cannot load, or NULL */
+	bool autoload;
+	struct bpfrt_prog *prog;	/* once loaded; NULL before */
+};
+
+/* Programs are numbered 0..count-1 in section order, then by offset. */
+BPFRT_API size_t bpfrt_obj_prog_count(const struct bpfrt_obj *obj);
+/*
+ * Program i, loaded (NULL before bpfrt_obj_load, or when it was not
+ * loaded); info, if not NULL, is filled in any case. NULL for i out of range.
+ */
+BPFRT_API struct bpfrt_prog *bpfrt_obj_prog_at(const struct bpfrt_obj *obj, size_t i,
+					       struct bpfrt_obj_prog_info *info);
+/* The index of the program named name, or -ENOENT. */
+BPFRT_API int bpfrt_obj_prog_find(const struct bpfrt_obj *obj, const char *name);
+/* The loaded program named name, or NULL. */
+BPFRT_API struct bpfrt_prog *bpfrt_obj_prog_by_name(const struct bpfrt_obj *obj,
+						    const char *name);
+/* Before loading: change program i's type, or whether bpfrt_obj_load creates it. */
+BPFRT_API int bpfrt_obj_prog_set_type(struct bpfrt_obj *obj, size_t i,
+				      enum bpfrt_prog_type type);
+BPFRT_API int bpfrt_obj_prog_set_autoload(struct bpfrt_obj *obj, size_t i,
+					  bool autoload);
+
+/* Where an instruction came from, from the object's BTF line info. */
+struct bpfrt_obj_line {
+	const char *file;	/* as the compiler saw it */
+	const char *src;	/* the source line's text ("" if not recorded) */
+	uint32_t line, col;	/* 1-based; col 0 if unknown */
+};
+
+/*
+ * The source line of instruction insn of program i: the nearest line info
+ * at or before it in the same function. -ENOENT if there is none (no
+ * .BTF.ext, or none for that function), -EINVAL for i or insn out of range.
+ */
+BPFRT_API int bpfrt_obj_prog_line(const struct bpfrt_obj *obj, size_t i, size_t insn,
+				  struct bpfrt_obj_line *line);
+
+struct bpfrt_obj_map_info {
+	const char *name;	/* the variable, or the section for global data */
+	const char *section;	/* ".maps", "maps", ".data", ".rodata.str1.1", ... */
+	enum bpfrt_map_type type;
+	uint32_t key_size, value_size, max_entries, map_flags;
+	uint32_t pinning;	/* as declared (LIBBPF_PIN_BY_NAME = 1); not acted on */
+	size_t ninit;		/* slots it starts with (prog arrays, maps of maps) */
+	struct bpfrt_map *map;	/* once loaded; NULL before */
+};
+
+BPFRT_API size_t bpfrt_obj_map_count(const struct bpfrt_obj *obj);
+/* Map i, created (NULL before loading); info, if not NULL, is filled in any case. */
+BPFRT_API struct bpfrt_map *bpfrt_obj_map_at(const struct bpfrt_obj *obj, size_t i,
+					     struct bpfrt_obj_map_info *info);
+/* The loaded map named name, or NULL. */
+BPFRT_API struct bpfrt_map *bpfrt_obj_map_by_name(const struct bpfrt_obj *obj,
+						  const char *name);
+/* The index of the map named name, or -ENOENT. */
+BPFRT_API int bpfrt_obj_map_find(const struct bpfrt_obj *obj, const char *name);
+
+/*
+ * Global variables by name (a symbol of .data, .bss, .rodata, ...), such
+ * as `const volatile` configuration. size must be the variable's size (its
+ * BTF type's, else its symbol's), or -EINVAL says what it is. Before
+ * loading, set changes the map's initial value; after loading, it writes
+ * the map, except for read-only sections (.rodata*: -EPERM, like a frozen
+ * kernel map). get reads the initial value, or the map once loaded.
+ * -ENOENT if there is no such variable.
+ */
+BPFRT_API int bpfrt_obj_set_global(struct bpfrt_obj *obj, const char *name,
+				   const void *val, size_t size, struct bpfrt_error *err);
+BPFRT_API int bpfrt_obj_get_global(const struct bpfrt_obj *obj, const char *name,
+				   void *val, size_t size, struct bpfrt_error *err);
+
 /* ---- For helpers, during a run ----------------------------------------- */
 
 BPFRT_API void *bpfrt_run_user(const struct bpfrt_run *run);

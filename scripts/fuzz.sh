@@ -5,7 +5,7 @@ set -e
 B=build/fuzz
 SAN="-fsanitize=address,undefined -fno-sanitize-recover=all"
 SECONDS_EACH=${FUZZ_SECONDS:-60}
-TARGETS=${FUZZ_TARGETS:-"fuzz_asm fuzz_exec fuzz_jit fuzz_maps"}
+TARGETS=${FUZZ_TARGETS:-"fuzz_asm fuzz_exec fuzz_jit fuzz_maps fuzz_loader"}
 
 make --no-print-directory -s BUILD=$B CC=clang-19 \
 	CFLAGS="-O1 -g $SAN -fsanitize=fuzzer-no-link -fno-omit-frame-pointer" $B/libbpfrt.a
@@ -17,6 +17,12 @@ seed_corpus() {
 		for f in tests/conformance/*.data; do
 			awk '/^-- asm/{a=1;next} /^--/{a=0} a' "$f" >"$B/seeds-$1/$(basename "$f" .data)"
 		done ;;
+	fuzz_loader)	# the loader's test objects, without DWARF (BTF stays) to fit -max_len
+		for f in tests/bpf/*.bpf.c; do
+			n=$(basename "$f" .bpf.c)
+			make --no-print-directory -s BUILD=$B "$B/tests/bpf/$n.o"
+			llvm-objcopy-19 --strip-debug "$B/tests/bpf/$n.o" "$B/seeds-$1/$n.o"
+		done ;;
 	fuzz_exec|fuzz_jit)
 		cut -f1,7 tests/conformance/assembled.tsv | while read -r name hex; do
 			echo "$hex" | xxd -r -p >"$B/seeds-$1/$name"
@@ -26,7 +32,7 @@ seed_corpus() {
 
 for t in $TARGETS; do
 	clang-19 -O1 -g $SAN -fsanitize=fuzzer -Iinclude -Isrc "fuzz/$t.c" "$B/libbpfrt.a" \
-		-lpthread -o "$B/$t"
+		-lpthread -lelf -lbpf -lz -o "$B/$t"
 	seed_corpus "$t"
 	# Inputs that once crashed a target must keep passing (tests/fuzz-regressions/<target>-*).
 	prefix=${t#fuzz_}
