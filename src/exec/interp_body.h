@@ -311,9 +311,11 @@ H_MOVADD_IMM:
 #define SKIP_SH_JCOND_REG(c) \
 	skip = sem_jcond(BPF_OP(c), isa_is_jmp32(c), DST, SRC); \
 	goto *x[1].sel;
+/* A mask, not a ternary: the compiler must not turn it back into a branch. */
 #define SEL_DO(value) { \
 		uint64_t old_ = reg[x[1].dst], new_ = (value); \
-		reg[x[1].dst] = skip ? old_ : new_; \
+		uint64_t keep_ = -(uint64_t)skip; \
+		reg[x[1].dst] = (old_ & keep_) | (new_ & ~keep_); \
 		x += 2; \
 		DISPATCH(); \
 	}
