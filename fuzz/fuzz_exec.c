@@ -5,22 +5,7 @@
 #include <string.h>
 
 #include "bpfrt.h"
-
-/* A helper that reads through its pointer argument, as real helpers do. */
-static uint64_t peek_helper(uint64_t p, uint64_t len, uint64_t r3, uint64_t r4,
-			    uint64_t r5, struct bpfrt_run *run)
-{
-	uint64_t sum = 0;
-
-	(void)r3; (void)r4; (void)r5;
-	if (len > 64 || !bpfrt_run_mem_ok(run, (void *)(uintptr_t)p, len, false)) {
-		bpfrt_run_fail(run, -14, "bad pointer");
-		return 0;
-	}
-	for (uint64_t i = 0; i < len; i++)
-		sum += ((const uint8_t *)(uintptr_t)p)[i];
-	return sum;
-}
+#include "fuzz_helper.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

@@ -138,51 +138,35 @@ out:
 	return ret;
 }
 
-/* The interpreter code for this safety mode, prepared once under the lock. */
-static int get_interp(struct bpfrt_prog *prog, bool checked,
-		      const struct interp_code **out, struct bpfrt_error *err)
+/*
+ * Prepare the engine's code for this safety mode, once, under the lock
+ * (unless another thread just did), and seal the helpers. Callers check the
+ * published pointer first, without the lock.
+ */
+static __attribute__((noinline)) int prepare(struct bpfrt_prog *prog, enum bpfrt_engine engine,
+					     bool checked, struct bpfrt_error *err)
 {
-	struct interp_code *code = atomic_load_explicit(&prog->interp[checked],
-							memory_order_acquire);
 	int ret = 0;
 
-	if (likely(code)) {
-		*out = code;
-		return 0;
-	}
 	pthread_mutex_lock(&prog->lock);
 	atomic_store(&prog->sealed, true);
-	code = atomic_load_explicit(&prog->interp[checked], memory_order_relaxed);
-	if (!code) {
+	if (engine == BPFRT_ENGINE_JIT &&
+	    !atomic_load_explicit(&prog->jit[checked], memory_order_relaxed)) {
+		struct jit_code *code;
+
+		ret = jit_prepare(prog, checked, &code, err);
+		if (!ret)
+			atomic_store_explicit(&prog->jit[checked], code, memory_order_release);
+	} else if (engine == BPFRT_ENGINE_INTERP &&
+		   !atomic_load_explicit(&prog->interp[checked], memory_order_relaxed)) {
+		struct interp_code *code;
+
 		ret = interp_prepare(prog, checked, &code, err);
 		if (!ret)
 			atomic_store_explicit(&prog->interp[checked], code,
 					      memory_order_release);
 	}
 	pthread_mutex_unlock(&prog->lock);
-	*out = code;
-	return ret;
-}
-
-/* Translate prog for the JIT under the lock, unless another thread just did. */
-static __attribute__((noinline)) int prepare_jit(struct bpfrt_prog *prog, bool checked,
-						 const struct jit_code **out,
-						 struct bpfrt_error *err)
-{
-	struct jit_code *code;
-	int ret = 0;
-
-	pthread_mutex_lock(&prog->lock);
-	atomic_store(&prog->sealed, true);
-	code = atomic_load_explicit(&prog->jit[checked], memory_order_relaxed);
-	if (!code) {
-		ret = jit_prepare(prog, checked, &code, err);
-		if (!ret)
-			atomic_store_explicit(&prog->jit[checked], code,
-					      memory_order_release);
-	}
-	pthread_mutex_unlock(&prog->lock);
-	*out = code;
 	return ret;
 }
 
@@ -190,8 +174,28 @@ static __attribute__((noinline)) int prepare_jit(struct bpfrt_prog *prog, bool c
 static inline int get_jit(struct bpfrt_prog *prog, bool checked,
 			  const struct jit_code **out, struct bpfrt_error *err)
 {
+	int ret;
+
 	*out = atomic_load_explicit(&prog->jit[checked], memory_order_acquire);
-	return likely(*out) ? 0 : prepare_jit(prog, checked, out, err);
+	if (likely(*out))
+		return 0;
+	ret = prepare(prog, BPFRT_ENGINE_JIT, checked, err);
+	*out = atomic_load_explicit(&prog->jit[checked], memory_order_acquire);
+	return ret;
+}
+
+/* The interpreter's code for this safety mode, decoded once (on first use). */
+static int get_interp(struct bpfrt_prog *prog, bool checked,
+		      const struct interp_code **out, struct bpfrt_error *err)
+{
+	int ret;
+
+	*out = atomic_load_explicit(&prog->interp[checked], memory_order_acquire);
+	if (likely(*out))
+		return 0;
+	ret = prepare(prog, BPFRT_ENGINE_INTERP, checked, err);
+	*out = atomic_load_explicit(&prog->interp[checked], memory_order_acquire);
+	return ret;
 }
 
 /* A run on the interpreter, or with an unknown engine: off the JIT's fast path. */
@@ -237,10 +241,11 @@ BPFRT_API int bpfrt_prog_run(struct bpfrt_prog *prog, struct bpfrt_run_opts *opt
 		return run_interp(prog, opts, err);
 	jcode = atomic_load_explicit(&prog->jit[opts->checked], memory_order_acquire);
 	if (unlikely(!jcode)) {
-		int ret = prepare_jit(prog, opts->checked, &jcode, err);
+		int ret = prepare(prog, BPFRT_ENGINE_JIT, opts->checked, err);
 
 		if (ret)
 			return ret;
+		jcode = atomic_load_explicit(&prog->jit[opts->checked], memory_order_acquire);
 	}
 	return jit_run(jcode, prog, opts, err);
 }

@@ -24,13 +24,6 @@ struct helper_def {
 	bpfrt_helper_fn fn;
 };
 
-/* Every built-in helper, in id order. */
-extern const struct helper_def helper_defs[];
-extern const size_t helper_ndefs;
-
-/* The built-in helper with this id, or NULL. */
-const struct helper_def *helper_find(uint32_t id);
-
 /*
  * For helpers taking pointers: may the run touch [p, p + len)? In checked
  * runs this fails the run with a message naming the helper and argument.
@@ -41,7 +34,7 @@ bool helper_mem_ok(struct bpfrt_run *run, const char *helper, unsigned arg,
 /* The map argument of a map helper: a map of the program's table, checked. */
 struct bpfrt_map *helper_map_arg(struct bpfrt_run *run, const char *helper, uint64_t r1);
 
-/* Per-family tables, concatenated by registry.c. */
+/* Per-family tables, which bpfrt_prog_use_builtin_helpers (registry.c) registers. */
 extern const struct helper_def helper_map_defs[];
 extern const size_t helper_map_ndefs;
 

@@ -1,17 +1,9 @@
-/* registry.c — finding built-in helpers, argument checks, and giving them to programs. */
+/* registry.c — argument checks for built-in helpers, and giving them to programs. */
 #include <errno.h>
 
 #include "exec/prog.h"
 #include "helpers.h"
 #include "maps/map.h"
-
-const struct helper_def *helper_find(uint32_t id)
-{
-	for (size_t i = 0; i < helper_map_ndefs; i++)
-		if (helper_map_defs[i].id == id)
-			return &helper_map_defs[i];
-	return NULL;
-}
 
 bool helper_mem_ok(struct bpfrt_run *run, const char *helper, unsigned arg,
 		   uint64_t p, size_t len, bool write)
