@@ -1,18 +1,46 @@
-/* cli.h — what the command files share: the command table entry and input helpers. */
+/* cli.h — what the command files share: command tables, global options, JSON output, input helpers. */
 #ifndef BPFRT_CLI_H
 #define BPFRT_CLI_H
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
 
 #include "bpfrt.h"
 
+/*
+ * The grammar is bpftool's: bpfrt [OPTIONS] OBJECT COMMAND [ARGS]. Every
+ * object (prog, map, xdp, ...) is a table of commands; keywords may be
+ * abbreviated to any unambiguous prefix. A command returns the process's
+ * exit status: 0 success, 1 failure, 2 wrong arguments (with a usage line).
+ */
 struct cli_cmd {
 	const char *name;
-	int (*fn)(int argc, char **argv);
-	const char *help;
+	int (*fn)(int argc, char **argv);	/* argv[0] is the first argument */
+	const char *help;			/* "ARGS   what it does" */
 };
 
+/* Options before OBJECT, for every command. */
+struct cli_options {
+	bool json;	/* -j, --json */
+	bool pretty;	/* -p, --pretty (implies json) */
+};
+extern struct cli_options cli;
+
+/*
+ * Run the command of table cmds named by argv[0] (a prefix is enough);
+ * "help", no command, or an unknown one print the table's usage.
+ */
+int cli_dispatch(const char *object, const struct cli_cmd *cmds, size_t n,
+		 int argc, char **argv);
+#define CLI_DISPATCH(object, cmds, argc, argv) \
+	cli_dispatch(object, cmds, sizeof(cmds) / sizeof(cmds[0]), argc, argv)
+
+/* Objects (one file each, or a family of files) and raw-program commands. */
+int do_prog(int argc, char **argv);
+int do_map(int argc, char **argv);
+int do_xdp(int argc, char **argv);
 int cmd_asm(int argc, char **argv);
 int cmd_disasm(int argc, char **argv);
 int cmd_run(int argc, char **argv);
@@ -28,5 +56,30 @@ int cli_load_insns(const char *path, struct bpfrt_insn **insns, size_t *n);
 int cli_print_jited(struct bpfrt_prog *prog, bool checked);
 /* Does word match keyword, or an unambiguous prefix of it? */
 int cli_is_kw(const char *word, const char *keyword);
+/* Print "bpfrt: " and the message to stderr; returns 1 (or 2 for cli_usage_err). */
+int cli_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+int cli_usage_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* ---- JSON output (json.c) ----------------------------------------------
+ *
+ * A streaming writer to stdout that places commas itself and indents when
+ * cli.pretty is set. Inside an object every value is preceded by json_key().
+ * Strings are escaped (control characters, quotes, backslashes, non-UTF-8
+ * bytes as \u00XX).
+ */
+void json_begin_object(void);
+void json_end_object(void);
+void json_begin_array(void);
+void json_end_array(void);
+void json_key(const char *key);
+void json_string(const char *s);
+void json_u64(uint64_t v);
+void json_i64(int64_t v);
+void json_bool(bool v);
+void json_null(void);
+/* A byte array as bpftool prints keys and values: ["0x0a","0x00",...]. */
+void json_hex_bytes(const void *p, size_t n);
+/* End the document (a newline); the writer is ready for another. */
+void json_finish(void);
 
 #endif /* BPFRT_CLI_H */

@@ -219,7 +219,7 @@ int cmd_run(int argc, char **argv)
 	unsigned long long repeat = 1;
 	char *data = NULL;
 	size_t n, data_len = 0;
-	bool json = false;
+	bool json = cli.json;
 	double t0, t1;
 	int ret = 1;
 

@@ -22,9 +22,12 @@ t() {
 	fi
 }
 
-t "usage" 2 "usage: bpfrt COMMAND" "$B"
+t "usage" 2 "usage: bpfrt \[-j|--json\]" "$B"
 t "help" 0 "bpfrt disasm FILE" "$B" help
-t "unknown command" 2 "unknown command 'frob'" "$B" frob
+t "unknown object" 2 "unknown object 'frob'" "$B" frob
+t "unknown prog command" 2 "unknown command 'frob'" "$B" prog frob
+t "unknown option" 2 "unknown option '--frob'" "$B" --frob prog
+t "object help" 0 "bpfrt prog help" "$B" prog help
 t "prefix match" 0 "r0 = 0" "$B" dis examples/checksum.s
 t "missing file" 1 "cannot open 'nope.s'" "$B" run nope.s
 t "run" 0 "Return value: 47201, duration (average): [0-9]*ns" \
