@@ -51,10 +51,20 @@ enum {
 };
 typedef const void *label_table[L_COUNT];
 
+/* A callback a helper runs: where it starts, r1..r5, its frame's depth; r0 out. */
+struct interp_call {
+	const struct xinsn *start;
+	uint64_t args[5];
+	unsigned depth;
+	uint64_t r0;
+};
+
 static int interp_exec_fast(const struct xinsn *code, struct bpfrt_run *run,
-			    const void *const **labels, struct bpfrt_error *err);
+			    struct interp_call *call, const void *const **labels,
+			    struct bpfrt_error *err);
 static int interp_exec_checked(const struct xinsn *code, struct bpfrt_run *run,
-			       const void *const **labels, struct bpfrt_error *err);
+			       struct interp_call *call, const void *const **labels,
+			       struct bpfrt_error *err);
 
 /* ---- Memory access ----------------------------------------------------- */
 
@@ -242,9 +252,9 @@ int interp_prepare(const struct bpfrt_prog *prog, bool checked,
 	size_t n = prog->n;
 
 	if (checked)
-		interp_exec_checked(NULL, NULL, &labels, NULL);
+		interp_exec_checked(NULL, NULL, NULL, &labels, NULL);
 	else
-		interp_exec_fast(NULL, NULL, &labels, NULL);
+		interp_exec_fast(NULL, NULL, NULL, &labels, NULL);
 	code = calloc(1, sizeof(*code) + n * sizeof(struct xinsn));
 	if (!code)
 		return err_set(err, -ENOMEM, -1, "out of memory");
@@ -320,7 +330,31 @@ void interp_free(struct interp_code *code)
 int interp_run(const struct interp_code *code, struct bpfrt_run *run,
 	       struct bpfrt_error *err)
 {
+	uint8_t stack[RUN_STACK_SIZE] __attribute__((aligned(64)));
+
+	run->stack_lo = (uintptr_t)stack;
 	if (code->checked)
-		return interp_exec_checked(code->x, run, NULL, err);
-	return interp_exec_fast(code->x, run, NULL, err);
+		return interp_exec_checked(code->x, run, NULL, NULL, err);
+	return interp_exec_fast(code->x, run, NULL, NULL, err);
+}
+
+const void *interp_start(const struct interp_code *code)
+{
+	return code->x;
+}
+
+int interp_call(const struct interp_code *code, struct bpfrt_run *run, size_t idx,
+		const uint64_t args[5], unsigned depth, uint64_t *r0,
+		struct bpfrt_error *err)
+{
+	struct interp_call call = { .start = &code->x[idx], .depth = depth };
+	int ret;
+
+	memcpy(call.args, args, sizeof(call.args));
+	if (code->checked)
+		ret = interp_exec_checked(code->x, run, &call, NULL, err);
+	else
+		ret = interp_exec_fast(code->x, run, &call, NULL, err);
+	*r0 = call.r0;
+	return ret;
 }

@@ -8,7 +8,8 @@
  */
 
 static int INTERP_FN(const struct xinsn *code, struct bpfrt_run *run,
-		     const void *const **labels_out, struct bpfrt_error *err)
+		     struct interp_call *call, const void *const **labels_out,
+		     struct bpfrt_error *err)
 {
 #define LABEL_OF(id, ...) [ISA_##id] = &&H_##id, \
 	[L_ADDI64_JCOND + ISA_##id] = &&HA64_##id, \
@@ -34,20 +35,23 @@ static int INTERP_FN(const struct xinsn *code, struct bpfrt_run *run,
 	struct bpfrt_run_opts *opts = run->opts;
 	struct {
 		const struct xinsn *ret;
+		const struct xinsn *code;	/* the caller's program (tail calls change it) */
+		const struct bpfrt_prog *prog;
 		uint64_t saved[5];	/* r6..r10 */
 	} frames[BPFRT_MAX_FRAMES];
-	unsigned depth = 0;
+	/* A callback starts deeper, and returns to its helper from there. */
+	unsigned depth = call ? call->depth : 0;
+	const unsigned base = depth;
 	bool skip = false;		/* if-converted jumps: the condition */
 	uint64_t reg[ISA_NREGS] = { 0 };
-	uint8_t stack[RUN_STACK_SIZE] __attribute__((aligned(64)));
-	const struct xinsn *x = code;
+	const struct xinsn *x = call ? call->start : code;
 	uintptr_t fault_addr = 0;
 	unsigned fault_size = 0;
 	bool fault_write = false;
-	uint64_t budget = opts->budget ? opts->budget : (uint64_t)1 << 32;
-	const uint64_t limit = budget;
+	const uint64_t limit = opts->budget ? opts->budget : (uint64_t)1 << 32;
+	uint64_t budget = call ? run->budget : limit;
 
-	const uintptr_t stack_lo = (uintptr_t)stack;
+	const uintptr_t stack_lo = run->stack_lo;
 	const uintptr_t ctx_lo = (uintptr_t)opts->ctx;
 	const size_t ctx_len = opts->ctx ? opts->ctx_len : 0;
 
@@ -55,20 +59,25 @@ static int INTERP_FN(const struct xinsn *code, struct bpfrt_run *run,
 	(void)limit;
 	(void)ctx_lo;
 	(void)ctx_len;
-	run->stack_lo = stack_lo;
-	reg[R1] = (uintptr_t)opts->ctx;
-	reg[R2] = opts->ctx_len;
-	reg[R10] = (uintptr_t)stack + RUN_STACK_SIZE;
+	if (call) {
+		memcpy(&reg[R1], call->args, 5 * sizeof(reg[R1]));
+		reg[R10] = stack_lo + RUN_STACK_SIZE - (uint64_t)depth * BPFRT_STACK_SIZE;
+	} else {
+		reg[R1] = (uintptr_t)opts->ctx;
+		reg[R2] = opts->ctx_len;
+		reg[R10] = stack_lo + RUN_STACK_SIZE;
+	}
 #if CHECKED
 	/*
 	 * Unverified code may read stack it never wrote: it must never see old
 	 * host data. Frames are zeroed when entered; below the deepest frame,
 	 * [stack_lo, clean_lo) is zeroed when first touched, and all of it
-	 * before a helper (which may read through any stack pointer) runs.
+	 * before a helper (which may read through any stack pointer) runs:
+	 * so a callback, which a helper runs, finds it all clean.
 	 */
-	uintptr_t clean_lo = stack_lo + RUN_STACK_SIZE - BPFRT_STACK_SIZE;
+	uintptr_t clean_lo = call ? stack_lo : reg[R10] - BPFRT_STACK_SIZE;
 
-	memset((void *)clean_lo, 0, BPFRT_STACK_SIZE);
+	memset((void *)(uintptr_t)(reg[R10] - BPFRT_STACK_SIZE), 0, BPFRT_STACK_SIZE);
 #define CLEAN_DOWN_TO(a) do { \
 		uintptr_t c_ = (a) & ~(uintptr_t)63; \
 		if (c_ < stack_lo) \
@@ -188,27 +197,40 @@ static int INTERP_FN(const struct xinsn *code, struct bpfrt_run *run,
 		DISPATCH(); \
 	} \
 	NEXT();
+/* A helper may call back (run_call_func): it learns the frame and the budget. */
+#define HELPER_IN() do { \
+		CLEAN_DOWN_TO(stack_lo); \
+		run->frame = reg[R10]; \
+		if (CHECKED) \
+			run->budget = budget; \
+	} while (0)
+#define HELPER_OUT() do { \
+		if (CHECKED) \
+			budget = run->budget; \
+		if (unlikely(run->fail)) \
+			goto helper_failed; \
+	} while (0)
 #define DO_SH_CALL(c, v) \
-	CLEAN_DOWN_TO(stack_lo); \
+	HELPER_IN(); \
 	reg[R0] = ((bpfrt_helper_fn)(uintptr_t)x->k)(reg[R1], reg[R2], reg[R3], \
 						      reg[R4], reg[R5], run); \
-	if (unlikely(run->fail)) \
-		goto helper_failed; \
+	HELPER_OUT(); \
 	NEXT();
 #define DO_SH_CALLX(c, v) { \
 		bpfrt_helper_fn fn_ = prog_helper(run->prog, DST); \
 		if (unlikely(!fn_)) \
 			goto no_helper; \
-		CLEAN_DOWN_TO(stack_lo); \
+		HELPER_IN(); \
 		reg[R0] = fn_(reg[R1], reg[R2], reg[R3], reg[R4], reg[R5], run); \
-		if (unlikely(run->fail)) \
-			goto helper_failed; \
+		HELPER_OUT(); \
 		NEXT(); \
 	}
 #define DO_SH_CALL_LOCAL(c, v) \
 	if (unlikely(depth + 1 >= BPFRT_MAX_FRAMES)) \
 		goto too_deep; \
 	frames[depth].ret = x + 1; \
+	frames[depth].code = code; \
+	frames[depth].prog = run->prog; \
 	memcpy(frames[depth].saved, &reg[R6], sizeof(frames[depth].saved)); \
 	depth++; \
 	reg[R10] -= BPFRT_STACK_SIZE; \
@@ -220,11 +242,13 @@ static int INTERP_FN(const struct xinsn *code, struct bpfrt_run *run,
 	x = x->target; \
 	DISPATCH();
 #define DO_SH_EXIT(c, v) \
-	if (depth == 0) \
+	if (depth == base) \
 		goto done; \
 	depth--; \
 	memcpy(&reg[R6], frames[depth].saved, sizeof(frames[depth].saved)); \
 	x = frames[depth].ret; \
+	code = frames[depth].code; \
+	run->prog = frames[depth].prog; \
 	DISPATCH();
 
 #define HANDLER(id, code_, disc_, dval_, mnem_, shape_, ...) \
@@ -370,12 +394,31 @@ H_TRAP:
 		       (size_t)(x - code));
 pkt_miss:
 	/* A packet load out of range ends the program with r0 = 0, as in Linux. */
+	if (call)
+		return err_set(err, -EINVAL, (int)(x - code), "insn %zu: a packet load "
+			       "missed in a callback, which cannot end the program",
+			       (size_t)(x - code));
 	reg[R0] = 0;
 done:
+	if (call) {
+		call->r0 = reg[R0];
+		run->budget = budget;
+		return 0;
+	}
 	opts->retval = reg[R0];
 	opts->insns = CHECKED ? limit - budget : 0;
 	return 0;
 helper_failed:
+	if (run->fail == RUN_TAIL_CALL) {
+		/* The program in this frame is replaced; the frames below stay. */
+		run->fail = 0;
+		code = run->tail_code;
+		x = code;
+		if (CHECKED)
+			memset((void *)(uintptr_t)(reg[R10] - BPFRT_STACK_SIZE), 0,
+			       BPFRT_STACK_SIZE);
+		DISPATCH();
+	}
 	return err_set(err, run->fail, (int)(x - code), "insn %zu: %s",
 		       (size_t)(x - code), run->fail_msg);
 no_helper:
@@ -410,6 +453,8 @@ misaligned:
 #undef MEM_CHECK
 #undef CLEAN_DOWN_TO
 #undef NOTE_CLEAN
+#undef HELPER_IN
+#undef HELPER_OUT
 #undef ALIGN_CHECK
 #undef NEXT
 #undef DO_SH_ALU_IMM

@@ -29,6 +29,38 @@ static int take_maps(struct bpfrt_prog *prog, struct bpfrt_map *const *maps,
 	return 0;
 }
 
+static int cmp_u32(const void *a, const void *b)
+{
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* The functions lddw src 4 names: the only ones helpers may call back. */
+static int find_funcs(struct bpfrt_prog *prog)
+{
+	size_t k = 0;
+
+	for (size_t i = 0; i < prog->n; i++)
+		if (isa_decode(&prog->insns[i]) == ISA_LDDW_FUNC)
+			k++;
+	if (!k)
+		return 0;
+	prog->funcs = malloc(k * sizeof(*prog->funcs));
+	if (!prog->funcs)
+		return -ENOMEM;
+	for (size_t i = 0; i < prog->n; i++) {
+		enum isa_form_id id = isa_decode(&prog->insns[i]);
+
+		if (id == ISA_LDDW_FUNC)
+			prog->funcs[prog->nfuncs++] = (uint32_t)isa_branch_target(prog->insns, i);
+		if (isa_forms[id].shape == SH_LDDW)
+			i++;
+	}
+	qsort(prog->funcs, prog->nfuncs, sizeof(*prog->funcs), cmp_u32);
+	return 0;
+}
+
 BPFRT_API int bpfrt_prog_new(const struct bpfrt_insn *insns, size_t n,
 			     const struct bpfrt_prog_opts *opts,
 			     struct bpfrt_prog **out, struct bpfrt_error *err)
@@ -58,7 +90,13 @@ BPFRT_API int bpfrt_prog_new(const struct bpfrt_insn *insns, size_t n,
 	memcpy(prog->insns, insns, n * sizeof(*insns));
 	prog->n = n;
 	prog->cpu = cpu;
+	atomic_init(&prog->refcnt, 1);
 	pthread_mutex_init(&prog->lock, NULL);
+	ret = find_funcs(prog);
+	if (ret) {
+		bpfrt_prog_free(prog);
+		return err_set(err, ret, -1, "out of memory");
+	}
 	if (opts && opts->sz >= offsetof(struct bpfrt_prog_opts, nmaps) + sizeof(opts->nmaps)
 	    && opts->nmaps) {
 		ret = take_maps(prog, opts->maps, opts->nmaps, err);
@@ -71,10 +109,14 @@ BPFRT_API int bpfrt_prog_new(const struct bpfrt_insn *insns, size_t n,
 	return 0;
 }
 
-BPFRT_API void bpfrt_prog_free(struct bpfrt_prog *prog)
+struct bpfrt_prog *prog_get(struct bpfrt_prog *prog)
 {
-	if (!prog)
-		return;
+	atomic_fetch_add_explicit(&prog->refcnt, 1, memory_order_relaxed);
+	return prog;
+}
+
+static void prog_destroy(struct bpfrt_prog *prog)
+{
 	for (int i = 0; i < 2; i++) {
 		interp_free(prog->interp[i]);
 		jit_free(prog->jit[i]);
@@ -85,9 +127,21 @@ BPFRT_API void bpfrt_prog_free(struct bpfrt_prog *prog)
 	for (size_t i = 0; i < prog->nmaps; i++)
 		map_put(prog->maps[i]);
 	free(prog->maps);
+	free(prog->funcs);
 	free(prog->insns);
 	pthread_mutex_destroy(&prog->lock);
 	free(prog);
+}
+
+void prog_put(struct bpfrt_prog *prog)
+{
+	if (prog && atomic_fetch_sub_explicit(&prog->refcnt, 1, memory_order_acq_rel) == 1)
+		prog_destroy(prog);
+}
+
+BPFRT_API void bpfrt_prog_free(struct bpfrt_prog *prog)
+{
+	prog_put(prog);
 }
 
 BPFRT_API size_t bpfrt_prog_insn_cnt(const struct bpfrt_prog *prog)
@@ -213,7 +267,10 @@ static __attribute__((noinline)) int run_interp(struct bpfrt_prog *prog,
 	if (ret)
 		return ret;
 	run_init(&run, prog, opts);
-	return interp_run(code, &run, err);
+	ret = interp_run(code, &run, err);
+	if (unlikely(run.nheld))
+		run_release(&run);
+	return ret;
 }
 
 /*
@@ -268,6 +325,96 @@ BPFRT_API int bpfrt_prog_jited(struct bpfrt_prog *prog, bool checked,
 	return 0;
 }
 
+/* ---- Tail calls and callbacks ------------------------------------------ */
+
+void run_release(struct bpfrt_run *run)
+{
+	for (unsigned i = 0; i < run->nheld; i++)
+		prog_put(run->held[i]);
+	run->nheld = 0;
+}
+
+int run_tail_call(struct bpfrt_run *run, struct bpfrt_prog *target)
+{
+	struct bpfrt_error e;
+	int ret;
+
+	if (run->engine == BPFRT_ENGINE_JIT) {
+		const struct jit_code *code;
+
+		ret = get_jit(target, run->checked, &code, &e);
+		if (!ret)
+			run->tail_code = jit_start(code);
+	} else {
+		const struct interp_code *code;
+
+		ret = get_interp(target, run->checked, &code, &e);
+		if (!ret)
+			run->tail_code = interp_start(code);
+	}
+	if (ret) {
+		bpfrt_run_fail(run, ret, "bpf_tail_call: the target program cannot run: %s",
+			       e.msg);
+		return ret;
+	}
+	/* tail_cnt bounds nheld: RUN_MAX_TAIL_CALLS references at most */
+	run->held[run->nheld++] = prog_get(target);
+	run->prog = target;
+	run->fail = RUN_TAIL_CALL;
+	return 0;
+}
+
+static bool is_func(const struct bpfrt_prog *prog, uint64_t idx)
+{
+	uint32_t key = (uint32_t)idx;
+
+	return idx < prog->n &&
+	       bsearch(&key, prog->funcs, prog->nfuncs, sizeof(key), cmp_u32) != NULL;
+}
+
+int run_call_func(struct bpfrt_run *run, const char *helper, uint64_t fn,
+		  const uint64_t args[5], uint64_t *r0)
+{
+	const struct bpfrt_prog *prog = run->prog;
+	uint64_t idx = fn & ~PROG_FUNC_MASK;
+	uintptr_t top = run->stack_lo + RUN_STACK_SIZE;
+	unsigned depth;
+	struct bpfrt_error e;
+	int ret;
+
+	if ((fn & PROG_FUNC_MASK) != PROG_FUNC_TAG || idx >= prog->n ||
+	    (run->checked && !is_func(prog, idx))) {
+		bpfrt_run_fail(run, -EINVAL, "bpf_%s: the callback (%#llx) is not a "
+			       "function the program names (lddw src 4)", helper,
+			       (unsigned long long)fn);
+		return -EINVAL;
+	}
+	if (run->frame > top || run->frame < run->stack_lo + BPFRT_STACK_SIZE) {
+		bpfrt_run_fail(run, -EFAULT, "bpf_%s: called without a frame to call "
+			       "back from", helper);
+		return -EFAULT;
+	}
+	depth = (unsigned)((top - run->frame) / BPFRT_STACK_SIZE) + 1;
+	if (depth >= BPFRT_MAX_FRAMES) {
+		bpfrt_run_fail(run, -E2BIG, "bpf_%s: the callback would make call nesting "
+			       "exceed %u frames", helper, BPFRT_MAX_FRAMES);
+		return -E2BIG;
+	}
+	run->cb_nest++;
+	if (run->engine == BPFRT_ENGINE_JIT)
+		ret = jit_call(atomic_load_explicit(&prog->jit[run->checked],
+						    memory_order_acquire),
+			       run, idx, args, depth, r0, &e);
+	else
+		ret = interp_call(atomic_load_explicit(&prog->interp[run->checked],
+						       memory_order_acquire),
+				  run, idx, args, depth, r0, &e);
+	run->cb_nest--;
+	if (ret)
+		bpfrt_run_fail(run, ret, "bpf_%s: in the callback, %s", helper, e.msg);
+	return ret;
+}
+
 /* ---- Shared by the engines --------------------------------------------- */
 
 static const char *region_name(const struct bpfrt_run *run, uintptr_t addr)
@@ -283,6 +430,9 @@ static const char *region_name(const struct bpfrt_run *run, uintptr_t addr)
 		if (addr >= (uintptr_t)r->base && addr < (uintptr_t)r->base + r->len)
 			return r->writable ? "a region" : "a read-only region";
 	}
+	if (run->ro_len && addr >= (uintptr_t)run->ro_base &&
+	    addr < (uintptr_t)run->ro_base + run->ro_len)
+		return "a read-only region";
 	for (size_t i = 0; i < run->prog->nmaps; i++) {
 		struct bpfrt_map *m = run->prog->maps[i];
 		void *base;
@@ -352,6 +502,8 @@ bool run_mem_ok(const struct bpfrt_run *run, uintptr_t addr, size_t size,
 		if (within(addr, size, (uintptr_t)r->base, r->len))
 			return r->writable || !write;
 	}
+	if (run->ro_len && within(addr, size, (uintptr_t)run->ro_base, run->ro_len))
+		return !write;
 	/* The values of the program's maps (read-only ones for reading). */
 	for (size_t i = 0; i < run->prog->nmaps; i++) {
 		struct bpfrt_map *m = run->prog->maps[i];
@@ -376,6 +528,9 @@ int prog_lddw(const struct bpfrt_prog *prog, size_t i, uint64_t *val,
 	switch (in->src_reg) {
 	case 0:
 		*val = isa_imm64(in);
+		return 0;
+	case BPF_PSEUDO_FUNC:
+		*val = PROG_FUNC_TAG | (uint64_t)isa_branch_target(prog->insns, i);
 		return 0;
 	case BPF_PSEUDO_MAP_IDX:
 	case BPF_PSEUDO_MAP_IDX_VALUE:

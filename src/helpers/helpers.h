@@ -13,9 +13,12 @@ enum {
 	HELPER_MAP_LOOKUP_ELEM = 1,
 	HELPER_MAP_UPDATE_ELEM = 2,
 	HELPER_MAP_DELETE_ELEM = 3,
+	HELPER_TAIL_CALL = 12,
 	HELPER_MAP_PUSH_ELEM = 87,
 	HELPER_MAP_POP_ELEM = 88,
 	HELPER_MAP_PEEK_ELEM = 89,
+	HELPER_FOR_EACH_MAP_ELEM = 164,
+	HELPER_LOOP = 181,
 };
 
 struct helper_def {
@@ -37,5 +40,7 @@ struct bpfrt_map *helper_map_arg(struct bpfrt_run *run, const char *helper, uint
 /* Per-family tables, which bpfrt_prog_use_builtin_helpers (registry.c) registers. */
 extern const struct helper_def helper_map_defs[];
 extern const size_t helper_map_ndefs;
+extern const struct helper_def helper_callback_defs[];
+extern const size_t helper_callback_ndefs;
 
 #endif /* BPFRT_HELPERS_H */

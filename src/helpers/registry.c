@@ -31,14 +31,25 @@ struct bpfrt_map *helper_map_arg(struct bpfrt_run *run, const char *helper, uint
 	return NULL;
 }
 
+/* Every family's table. */
+static const struct {
+	const struct helper_def *defs;
+	const size_t *n;
+} helper_tables[] = {
+	{ helper_map_defs, &helper_map_ndefs },
+	{ helper_callback_defs, &helper_callback_ndefs },
+};
+
 BPFRT_API int bpfrt_prog_use_builtin_helpers(struct bpfrt_prog *prog)
 {
-	for (size_t i = 0; i < helper_map_ndefs; i++) {
-		const struct helper_def *h = &helper_map_defs[i];
-		int ret = bpfrt_prog_set_helper(prog, h->id, h->name, h->fn);
+	for (size_t t = 0; t < sizeof(helper_tables) / sizeof(helper_tables[0]); t++) {
+		for (size_t i = 0; i < *helper_tables[t].n; i++) {
+			const struct helper_def *h = &helper_tables[t].defs[i];
+			int ret = bpfrt_prog_set_helper(prog, h->id, h->name, h->fn);
 
-		if (ret)
-			return ret;
+			if (ret)
+				return ret;
+		}
 	}
 	return 0;
 }

@@ -3,15 +3,18 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "exec/prog.h"
 #include "maps/map.h"
 #include "util/error.h"
 
 /*
  * Declared like the kernel's (key_size 4, value_size 4), but user space
  * passes a `struct bpfrt_prog *` (pointer-sized) where the kernel takes a
- * program fd, and lookups return that pointer. The map does not own the
- * programs (they have no reference count): keep a program alive while it
- * is in a slot, and while a run may still tail-call into it.
+ * program fd, and lookups return that pointer. Each slot holds a reference
+ * on its program (a run holds one on each program it tail-called into), so
+ * bpfrt_prog_free() may come any time after the update. A program whose
+ * own map table holds the prog array it sits in makes a cycle: delete the
+ * slot to break it (the object loader does for its programs).
  */
 
 static int64_t prog_array_check(struct map_block *b, const struct bpfrt_map_opts *o,
@@ -34,6 +37,8 @@ static void prog_array_init(struct bpfrt_map *m)
 
 static void prog_array_detach(struct bpfrt_map *m)
 {
+	for (uint32_t i = 0; m->side && i < m->max_entries; i++)
+		prog_put(atomic_exchange(&m->side[i], NULL));
 	free((void *)m->side);
 	m->side = NULL;
 }
@@ -76,7 +81,7 @@ static int prog_array_sys_update(struct bpfrt_map *m, const void *key, const voi
 	memcpy(&p, value, sizeof(p));
 	if (!p)
 		return -EBADF;
-	atomic_store_explicit(&m->side[i], p, memory_order_release);
+	prog_put(atomic_exchange_explicit(&m->side[i], prog_get(p), memory_order_acq_rel));
 	return 0;
 }
 
@@ -86,7 +91,12 @@ static long prog_array_delete(struct bpfrt_map *m, const void *key)
 
 	if (i >= m->max_entries)
 		return -E2BIG;
-	return atomic_exchange(&m->side[i], NULL) ? 0 : -ENOENT;
+	struct bpfrt_prog *old = atomic_exchange(&m->side[i], NULL);
+
+	if (!old)
+		return -ENOENT;
+	prog_put(old);
+	return 0;
 }
 
 const struct map_ops prog_array_ops = {

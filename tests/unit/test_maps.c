@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include "bpfrt.h"
+#include "exec/prog.h"
 #include "maps/map.h"
 #include "t.h"
 
@@ -630,13 +631,26 @@ TEST(maps_perf_event_array)
 TEST(maps_prog_array)
 {
 	struct bpfrt_map *m = mk(BPFRT_MAP_PROG_ARRAY, 4, 4, 4, 0);
-	struct bpfrt_prog *prog = (struct bpfrt_prog *)&prog, *out = NULL, *none = NULL;
+	struct bpfrt_prog *prog = NULL, *out = NULL, *none = NULL;
+	struct bpfrt_insn exit_insn = { .code = 0x95 };
 	uint32_t k = 2;
 
 	if (!m)
 		return;
+	if (!CHECK(bpfrt_prog_new(&exit_insn, 1, NULL, &prog, NULL) == 0, "a program")) {
+		bpfrt_map_free(m);
+		return;
+	}
 	CHECK(map_prog_array_get(m, 2) == NULL && bpfrt_map_lookup(m, &k, &out) == -ENOENT, "empty");
 	CHECK(bpfrt_map_update(m, &k, &prog, 0) == 0 && map_prog_array_get(m, 2) == prog, "set");
+	CHECK(atomic_load(&prog->refcnt) == 2, "the slot holds a reference: %d",
+	      atomic_load(&prog->refcnt));
+	k = 3;
+	CHECK(bpfrt_map_update(m, &k, &prog, 0) == 0 && atomic_load(&prog->refcnt) == 3,
+	      "a reference per slot");
+	CHECK(bpfrt_map_update(m, &k, &prog, 0) == 0 && atomic_load(&prog->refcnt) == 3,
+	      "replacing drops the old one");
+	k = 2;
 	CHECK(bpfrt_map_lookup(m, &k, &out) == 0 && out == prog, "lookup gives the pointer");
 	CHECK(bpfrt_map_update(m, &k, &prog, BPFRT_NOEXIST) == -EINVAL, "only BPF_ANY");
 	CHECK(bpfrt_map_update(m, &k, &none, 0) == -EBADF, "NULL is no program");
@@ -645,7 +659,12 @@ TEST(maps_prog_array)
 	      bpfrt_map_delete(m, &k) == -E2BIG, "max_entries");
 	k = 2;
 	CHECK(bpfrt_map_delete(m, &k) == 0 && bpfrt_map_delete(m, &k) == -ENOENT, "delete");
-	bpfrt_map_free(m);
+	CHECK(atomic_load(&prog->refcnt) == 2, "delete drops the slot's reference");
+	bpfrt_prog_free(prog);	/* slot 3 keeps it alive */
+	k = 3;
+	CHECK(bpfrt_map_lookup(m, &k, &out) == 0 && out == prog &&
+	      atomic_load(&prog->refcnt) == 1, "alive in its slot");
+	bpfrt_map_free(m);	/* and freed with the map (ASan would tell) */
 }
 
 TEST(maps_of_maps)

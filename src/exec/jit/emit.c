@@ -459,6 +459,11 @@ void emit_call_r(struct emit *e, int reg)
 	emit_op_rr(e, false, 0, OP(0xff), 2, reg);
 }
 
+void emit_jmp_r(struct emit *e, int reg)
+{
+	emit_op_rr(e, false, 0, OP(0xff), 4, reg);
+}
+
 void emit_ret(struct emit *e)
 {
 	emit_u8(e, 0xc3);

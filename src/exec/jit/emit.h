@@ -119,6 +119,7 @@ static inline unsigned emit_jcc_size(enum x86_cc cc, bool near8)
 }
 void emit_call_rel32(struct emit *e, int32_t rel);
 void emit_call_r(struct emit *e, int reg);
+void emit_jmp_r(struct emit *e, int reg);
 void emit_ret(struct emit *e);
 /* n bytes of no-operation, in as few instructions as the SDM recommends. */
 void emit_nops(struct emit *e, unsigned n);

@@ -66,8 +66,9 @@ enum {
 };
 
 #define ENV(field) x86_mem(X_ENV, (int32_t)offsetof(struct jit_env, field))
-#define ENV_RUN_FAIL \
-	x86_mem(X_ENV, (int32_t)(offsetof(struct jit_env, run) + offsetof(struct bpfrt_run, fail)))
+#define ENV_RUN(field) \
+	x86_mem(X_ENV, (int32_t)(offsetof(struct jit_env, run) + offsetof(struct bpfrt_run, field)))
+#define ENV_RUN_FAIL ENV_RUN(fail)
 
 /* ---- Translation state -------------------------------------------------- */
 
@@ -81,8 +82,11 @@ enum {
 	F_LOOP = 32,	/* a backward jump lands here */
 };
 
-/* Out-of-line paths that are not exits: zero the whole stack, end after a packet miss. */
-enum { JS_ZERO_REST = JX_COUNT, JS_PKT_MISS };
+/*
+ * Out-of-line paths that are not exits: zero the whole stack, end after a
+ * packet miss, a helper that failed or asked for a tail call.
+ */
+enum { JS_ZERO_REST = JX_COUNT, JS_PKT_MISS, JS_TAIL };
 
 /* An out-of-line path, emitted after the program's body. */
 struct stub {
@@ -116,7 +120,7 @@ struct frame_track {
  */
 enum {
 	LF_EPILOGUE, LF_EXIT, LF_MEM_THUNK, LF_ZERO_FRAME, LF_ZERO_REST, LF_PKT_MISS,
-	LF_FAULT_STORE,
+	LF_FAULT_STORE, LF_TAIL, LF_CB_ENTRY,
 	LF_FAULT,	/* + enum jit_exit */
 	LF_COUNT = LF_FAULT + JX_COUNT,
 };
@@ -129,6 +133,8 @@ struct jit {
 	bool bmi2;		/* shlx/shrx/sarx */
 	uint16_t used;		/* eBPF registers the program may read or write */
 	bool frames;		/* it names r10 or calls a function: it has a stack */
+	bool may_tail;		/* it calls bpf_tail_call (or callx, which may) */
+	bool has_funcs;		/* helpers may call its functions back (lddw src 4) */
 	uint8_t *flags;		/* F_* per slot */
 	uint32_t *blk_charge;	/* checked: instructions in the block starting here */
 	uint32_t *seg_charge;	/* checked: in the segment starting here */
@@ -352,9 +358,22 @@ static void mark_targets(struct jit *j)
 			if (t <= i && sh != SH_CALL_LOCAL)
 				j->flags[t] |= F_LOOP;
 		}
+		if (sh == SH_CALLX || (sh == SH_CALL && j->insns[i].imm == HELPER_ID_TAIL_CALL))
+			j->may_tail = true;
+		if (isa_decode(&j->insns[i]) == ISA_LDDW_FUNC) {
+			j->flags[isa_branch_target(j->insns, i)] |= F_TARGET;
+			j->has_funcs = true;
+		}
 		if (sh == SH_LDDW)
 			j->flags[++i] |= F_HI;
 	}
+	/*
+	 * A tail call's target uses registers of its own: the entry saves all
+	 * the callee-saved ones, and zeroes them as the interpreter does.
+	 */
+	if (j->may_tail)
+		j->used |= 1u << R3 | 1u << R4 | 1u << R5 | 1u << R6 | 1u << R7 |
+			   1u << R8 | 1u << R9;
 }
 
 static void mark_fusion(struct jit *j)
@@ -369,11 +388,27 @@ static void mark_fusion(struct jit *j)
 	}
 }
 
-/* Instructions after which control goes elsewhere, so a new block begins. */
-static bool ends_block(unsigned shape)
+/* Helpers that may run code of the program (or another) before they return. */
+static bool calls_out(const struct bpfrt_insn *in)
 {
+	unsigned sh = shape_of(in);
+
+	return sh == SH_CALLX || (sh == SH_CALL && (in->imm == HELPER_ID_TAIL_CALL ||
+						    prog_helper_calls_back((uint32_t)in->imm)));
+}
+
+/*
+ * Instructions after which control goes elsewhere, so a new block begins;
+ * also calls of helpers that run program code (callbacks, tail calls),
+ * which must not find the rest of the block paid for.
+ */
+static bool ends_block(const struct bpfrt_insn *in)
+{
+	unsigned shape = shape_of(in);
+
 	return shape == SH_JA || shape == SH_JA32 || shape == SH_JCOND_IMM ||
-	       shape == SH_JCOND_REG || shape == SH_EXIT || shape == SH_CALL_LOCAL;
+	       shape == SH_JCOND_REG || shape == SH_EXIT || shape == SH_CALL_LOCAL ||
+	       calls_out(in);
 }
 
 /*
@@ -400,7 +435,7 @@ static void mark_budget(struct jit *j)
 		j->blk_charge[blk]++;
 		j->seg_charge[seg]++;
 		sh = shape_of(&j->insns[i]);
-		blk_ended = ends_block(sh);
+		blk_ended = ends_block(&j->insns[i]);
 		seg_ended = !is_pure(sh);
 	}
 }
@@ -1005,12 +1040,36 @@ static void call_helper(struct jit *j, int fn_reg)
 		emit_pop(e, kept_regs[k]);
 }
 
+/*
+ * A helper that may call back learns the caller's frame and, in checked
+ * mode, the budget, which the callback spends (run_call_func).
+ */
+static void before_call_out(struct jit *j, const struct bpfrt_insn *in)
+{
+	if (!calls_out(in))
+		return;
+	emit_store(&j->e, 8, ENV_RUN(frame), X_RBP);
+	if (j->checked)
+		emit_store(&j->e, 8, ENV(budget), X_BUDGET);
+}
+
+/* After the helper: the budget left, and whether it failed or asked for a tail call. */
+static void after_helper(struct jit *j, size_t i, const struct bpfrt_insn *in)
+{
+	bool out = calls_out(in);
+
+	if (out && j->checked)
+		emit_load(&j->e, 8, false, X_BUDGET, ENV(budget));
+	emit_alu_mi(&j->e, false, ALU_CMP, ENV_RUN_FAIL, 0);
+	jump_stub(j, CC_NE, out ? JS_TAIL : JX_HELPER, i);
+}
+
 static void tr_call(struct jit *j, size_t i, const struct bpfrt_insn *in)
 {
+	before_call_out(j, in);
 	emit_mov_ri(&j->e, X_TMP, (uintptr_t)prog_helper(j->prog, (uint32_t)in->imm));
 	call_helper(j, X_TMP);
-	emit_alu_mi(&j->e, false, ALU_CMP, ENV_RUN_FAIL, 0);
-	jump_stub(j, CC_NE, JX_HELPER, i);
+	after_helper(j, i, in);
 }
 
 /* callx: the helper whose id is in dst, from the table fixed at preparation. */
@@ -1026,9 +1085,9 @@ static void tr_callx(struct jit *j, size_t i, const struct bpfrt_insn *in)
 	emit_load(e, 8, false, X_TMP, x86_mem_index(X_TMP2, X_TMP, 8, 0));
 	emit_test_rr(e, true, X_TMP, X_TMP);
 	jump_stub(j, CC_E, JX_NO_HELPER, i)->reg = (int8_t)d;
+	before_call_out(j, in);
 	call_helper(j, X_TMP);
-	emit_alu_mi(e, false, ALU_CMP, ENV_RUN_FAIL, 0);
-	jump_stub(j, CC_NE, JX_HELPER, i);
+	after_helper(j, i, in);
 }
 
 /*
@@ -1088,6 +1147,10 @@ static void tr_call_local(struct jit *j, size_t i)
 		call_label(j, fixed_label(j, LF_ZERO_FRAME));
 	call_label(j, (uint32_t)isa_branch_target(j->insns, i));
 	pop_used(j, callee_saved, ARRAY_SIZE(callee_saved), X_RBP, mask);
+	if (j->may_tail) {	/* the callee may have tail-called another program */
+		emit_mov_ri(e, X_TMP, (uintptr_t)j->prog);
+		emit_store(e, 8, ENV_RUN(prog), X_TMP);
+	}
 }
 
 /* Checked mode, a block's fast copy: instructions after i it has paid for. */
@@ -1330,6 +1393,13 @@ static void emit_stub(struct jit *j, const struct stub *s)
 		jump(j, CC_ALWAYS, s->back);
 		return;
 	}
+	if (s->kind == JS_TAIL) {	/* a tail call, or the helper failed */
+		emit_alu_mi(e, false, ALU_CMP, ENV_RUN_FAIL, RUN_TAIL_CALL);
+		jump(j, CC_E, fixed_label(j, LF_TAIL));
+		emit_mov_ri(e, X_TMP2, s->idx);
+		jump(j, CC_ALWAYS, fixed_label(j, LF_FAULT + JX_HELPER));
+		return;
+	}
 	if (s->kind == JX_BUDGET)	/* r10 = what was left before the segment */
 		emit_alu_ri(e, true, ALU_ADD, X_BUDGET, (int32_t)s->charge);
 	if (s->kind == JX_NO_HELPER)
@@ -1361,14 +1431,69 @@ static void emit_faults(struct jit *j)
 	label_bind(j, fixed_label(j, LF_FAULT_STORE));
 	emit_store(e, 4, ENV(fault_idx), X_TMP2);
 	emit_store(e, 8, ENV(fault_addr), X_TMP);
+	/*
+	 * Through the epilogue of the entry the run (or the callback) came in
+	 * by, which may be another program's after tail calls.
+	 */
 	label_bind(j, fixed_label(j, LF_EXIT));
 	emit_load(e, 8, false, X_RSP, ENV(saved_rsp));
-	jump(j, CC_ALWAYS, fixed_label(j, LF_EPILOGUE));
+	emit_load(e, 8, false, X_TMP, ENV(exit_to));
+	emit_jmp_r(e, X_TMP);
 	/* A packet load missed: the program ends, successfully, with r0 = 0. */
 	label_bind(j, fixed_label(j, LF_PKT_MISS));
 	emit_zero(e, X_RAX);
 	emit_zero(e, X_RDX);
 	jump(j, CC_ALWAYS, fixed_label(j, LF_EXIT));
+	/*
+	 * A tail call: this frame runs the target (run->tail_code) from its
+	 * first instruction, fresh in checked mode; the return address and the
+	 * frames below stay, so its exit returns where this frame would have.
+	 */
+	if (j->may_tail) {
+		label_bind(j, fixed_label(j, LF_TAIL));
+		emit_store_imm(e, 4, ENV_RUN_FAIL, 0);
+		if (j->checked)
+			call_label(j, fixed_label(j, LF_ZERO_FRAME));
+		emit_load(e, 8, false, X_TMP, ENV_RUN(tail_code));
+		emit_jmp_r(e, X_TMP);
+	}
+}
+
+/*
+ * cb_entry(r1, r2, r3, r4, r5, cb): run a function of the program for a
+ * helper (jit_call). It saves what the main entry saves, the same way, so
+ * that faults leave through the same epilogue; the function's frame is
+ * cb->frame (zeroed in checked mode), r0 and r6..r9 start at 0.
+ */
+static void emit_cb_entry(struct jit *j)
+{
+	static const int8_t zeroed[] = { R0, R6, R7, R8, R9 };
+	struct emit *e = &j->e;
+
+	label_bind(j, fixed_label(j, LF_CB_ENTRY));
+	emit_endbr64(e);
+	emit_push(e, X_RBP);
+	emit_push(e, X_R12);
+	push_used(j, callee_saved, ARRAY_SIZE(callee_saved), -1, false);
+	emit_load(e, 8, false, X_TMP, x86_mem(X_TMP2, (int32_t)offsetof(struct jit_cb, target)));
+	emit_load(e, 8, false, X_RBP, x86_mem(X_TMP2, (int32_t)offsetof(struct jit_cb, frame)));
+	emit_load(e, 8, false, X_ENV, x86_mem(X_TMP2, (int32_t)offsetof(struct jit_cb, env)));
+	emit_store(e, 8, ENV(saved_rsp), X_RSP);
+	if (j->checked) {
+		emit_load(e, 8, false, X_BUDGET, ENV(budget));
+		emit_push(e, X_TMP);	/* LF_ZERO_FRAME uses r11; stays aligned */
+		emit_push(e, X_TMP);
+		call_label(j, fixed_label(j, LF_ZERO_FRAME));
+		emit_pop(e, X_TMP);
+		emit_pop(e, X_TMP);
+	}
+	for (size_t k = 0; k < ARRAY_SIZE(zeroed); k++)
+		if (j->used >> zeroed[k] & 1)
+			emit_zero(e, xreg[zeroed[k]]);
+	emit_call_r(e, X_TMP);
+	emit_mov_rr(e, true, X_RDX, X_RAX);
+	emit_zero(e, X_RAX);
+	jump(j, CC_ALWAYS, fixed_label(j, LF_EPILOGUE));
 }
 
 /* Registers the program may hold that a call into C would clobber. */
@@ -1522,6 +1647,8 @@ static void translate(struct jit *j)
 	for (size_t k = 0; k < j->nstubs; k++)
 		emit_stub(j, &j->stubs[k]);
 	emit_faults(j);
+	if (j->has_funcs)
+		emit_cb_entry(j);
 	if (j->checked) {
 		emit_thunks(j);
 		emit_zero_frame(j);
@@ -1673,6 +1800,10 @@ int jit_prepare(const struct bpfrt_prog *prog, bool checked, struct jit_code **o
 		for (size_t i = 0; i <= prog->n; i++)
 			code->offsets[i] = j.lpos[i] - JIT_PAD;
 		code->entry = (jit_entry_fn)((uint8_t *)code->mem + JIT_PAD);
+		code->epilogue = (uint8_t *)code->mem + j.lpos[fixed_label(&j, LF_EPILOGUE)];
+		if (j.has_funcs)
+			code->cb_entry = (jit_cb_fn)(void *)((uint8_t *)code->mem +
+							     j.lpos[fixed_label(&j, LF_CB_ENTRY)]);
 	}
 	jit_state_free(&j);
 	if (ret) {

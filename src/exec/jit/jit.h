@@ -28,6 +28,18 @@ void jit_free(struct jit_code *code);
 int jit_run(const struct jit_code *code, const struct bpfrt_prog *prog,
 	    struct bpfrt_run_opts *opts, struct bpfrt_error *err);
 
+/* Where a tail call into this code jumps: the code of instruction 0. */
+const void *jit_start(const struct jit_code *code);
+
+/*
+ * From a helper of a JIT run: run the function at slot idx of code (the
+ * running program's) with r1..r5 = args, in a new frame at `depth`; a fault
+ * inside it is said in err and the run goes on in the helper.
+ */
+int jit_call(const struct jit_code *code, struct bpfrt_run *run, size_t idx,
+	     const uint64_t args[5], unsigned depth, uint64_t *r0,
+	     struct bpfrt_error *err);
+
 /*
  * The machine code: [code, code + len) starts with the entry sequence;
  * offsets[i] is where instruction slot i begins (n + 1 entries, offsets[n]
@@ -56,6 +68,7 @@ struct jit_env {
 	struct bpfrt_run run;		/* what helpers receive */
 	uint64_t budget;		/* in at entry, out at exit */
 	uintptr_t saved_rsp;		/* rsp after the entry pushes */
+	const void *exit_to;		/* that entry's epilogue: where faults leave */
 	uint64_t fault_addr;		/* address, or callx helper id */
 	uint32_t fault_idx;		/* instruction (budget: segment start) */
 };
@@ -76,9 +89,22 @@ struct jit_ret {
 typedef struct jit_ret (*jit_entry_fn)(void *ctx, uint64_t ctx_len, struct jit_env *env,
 				       uintptr_t stack_top);
 
+/* What the callback entry needs besides r1..r5. */
+struct jit_cb {
+	struct jit_env *env;
+	uintptr_t frame;		/* r10 of the callback's frame */
+	const void *target;		/* the function's code */
+};
+
+/* The callback entry: r1..r5 in the argument registers they live in anyway. */
+typedef struct jit_ret (*jit_cb_fn)(uint64_t r1, uint64_t r2, uint64_t r3, uint64_t r4,
+				    uint64_t r5, const struct jit_cb *cb);
+
 struct jit_code {
 	bool checked;
 	jit_entry_fn entry;
+	jit_cb_fn cb_entry;
+	const void *epilogue, *cb_epilogue;	/* where each entry's faults leave */
 	void *mem;
 	size_t len;
 	uint32_t *offsets;		/* n + 1 */

@@ -143,13 +143,15 @@ static inline uint64_t run_limit(const struct bpfrt_run_opts *opts)
 	return opts->budget ? opts->budget : (uint64_t)1 << 32;
 }
 
-/* What code of both modes reads: the run, the stack's bottom. */
-static inline void env_init(struct jit_env *env, const struct bpfrt_prog *prog,
-			    struct bpfrt_run_opts *opts, uintptr_t lo)
+/* What code of both modes reads: the run, the stack's bottom, where faults leave. */
+static inline void env_init(struct jit_env *env, const struct jit_code *code,
+			    const struct bpfrt_prog *prog, struct bpfrt_run_opts *opts,
+			    uintptr_t lo)
 {
 	run_init(&env->run, prog, opts);
 	env->run.stack_lo = lo;
 	env->stack_min = lo + 2 * BPFRT_STACK_SIZE;
+	env->exit_to = code->epilogue;
 }
 
 /* What only checked code reads: the bounds of ctx and stack, the budget. */
@@ -176,8 +178,16 @@ static inline int enter(const struct jit_code *code, struct jit_env *env,
 	struct jit_ret ret = code->entry(opts->ctx, opts->ctx_len, env, top);
 
 	opts = env->run.opts;
-	if (unlikely((uint32_t)ret.how != JX_OK))
-		return jit_fault(env, (enum jit_exit)(uint32_t)ret.how, run_limit(opts), err);
+	if (unlikely((uint32_t)ret.how != JX_OK || env->run.nheld)) {
+		int fault = 0;
+
+		if ((uint32_t)ret.how != JX_OK)
+			fault = jit_fault(env, (enum jit_exit)(uint32_t)ret.how,
+					  run_limit(opts), err);
+		run_release(&env->run);
+		if (fault)
+			return fault;
+	}
 	opts->retval = ret.r0;
 	opts->insns = env->run.checked ? run_limit(opts) - env->budget : 0;
 	return 0;
@@ -192,7 +202,7 @@ static __attribute__((noinline)) int run_checked(const struct jit_code *code,
 	uintptr_t lo = (uintptr_t)stack, top = lo + RUN_STACK_SIZE;
 	struct jit_env env;
 
-	env_init(&env, prog, opts, lo);
+	env_init(&env, code, prog, opts, lo);
 	checked_init(&env, opts, top);
 	return enter(code, &env, top, err);
 }
@@ -207,6 +217,47 @@ int jit_run(const struct jit_code *code, const struct bpfrt_prog *prog,
 
 	if (code->checked)
 		return run_checked(code, prog, opts, err);
-	env_init(&env, prog, opts, lo);
+	env_init(&env, code, prog, opts, lo);
 	return enter(code, &env, lo + RUN_STACK_SIZE, err);
+}
+
+/* ---- Tail calls and callbacks ------------------------------------------- */
+
+const void *jit_start(const struct jit_code *code)
+{
+	return (const uint8_t *)(const void *)code->entry + code->offsets[0];
+}
+
+/*
+ * The function runs on the run's stack, below the helper's caller; a fault
+ * inside it leaves through this program's epilogue back to here (saved_rsp
+ * and exit_to are the callback's while it runs), not past the helper.
+ */
+int jit_call(const struct jit_code *code, struct bpfrt_run *run, size_t idx,
+	     const uint64_t args[5], unsigned depth, uint64_t *r0,
+	     struct bpfrt_error *err)
+{
+	struct jit_env *env = (struct jit_env *)(void *)((uint8_t *)run -
+							 offsetof(struct jit_env, run));
+	uintptr_t saved_rsp = env->saved_rsp;
+	const void *exit_to = env->exit_to;
+	struct jit_cb cb = {
+		.env = env,
+		.frame = run->stack_lo + RUN_STACK_SIZE - (uintptr_t)depth * BPFRT_STACK_SIZE,
+		.target = (const uint8_t *)(const void *)code->entry + code->offsets[idx],
+	};
+	struct jit_ret ret;
+
+	if (!code->cb_entry)
+		return err_set(err, -EINVAL, (int)idx, "insn %zu is not a function the "
+			       "program names", idx);
+	env->exit_to = code->epilogue;
+	ret = code->cb_entry(args[0], args[1], args[2], args[3], args[4], &cb);
+	env->saved_rsp = saved_rsp;
+	env->exit_to = exit_to;
+	if ((uint32_t)ret.how != JX_OK)
+		return jit_fault(env, (enum jit_exit)(uint32_t)ret.how,
+				 run_limit(run->opts), err);
+	*r0 = ret.r0;
+	return 0;
 }
