@@ -17,10 +17,11 @@
 /* ---- bpf_tail_call ------------------------------------------------------- */
 
 /*
- * The kernel's order: an index past max_entries fails without counting;
- * otherwise the attempt counts against MAX_TAIL_CALL_CNT (33) even if the
- * slot turns out empty. A failed tail call returns to the program, which
- * goes on with the next instruction.
+ * As Linux (x86-64, 6.x) does it: an index past max_entries, the count at
+ * MAX_TAIL_CALL_CNT (33) or an empty slot fail, and only a tail call that
+ * happens counts (older kernels counted the empty slot's attempt too). A
+ * failed tail call returns to the program, which goes on with the next
+ * instruction.
  */
 static uint64_t tail_call(uint64_t ctx, uint64_t r2, uint64_t index, uint64_t r4,
 			  uint64_t r5, struct bpfrt_run *run)
@@ -45,10 +46,10 @@ static uint64_t tail_call(uint64_t ctx, uint64_t r2, uint64_t index, uint64_t r4
 		return (uint64_t)-E2BIG;
 	if (run->tail_cnt >= RUN_MAX_TAIL_CALLS)
 		return (uint64_t)-ELOOP;
-	run->tail_cnt++;
 	target = map_prog_array_get(m, (uint32_t)index);
 	if (!target)
 		return (uint64_t)-ENOENT;
+	run->tail_cnt++;
 	return (uint64_t)(int64_t)run_tail_call(run, target);
 }
 
@@ -65,8 +66,12 @@ static uint64_t loop(uint64_t nr, uint64_t fn, uint64_t cb_ctx, uint64_t flags,
 	(void)r5;
 	if (flags)
 		return (uint64_t)-EINVAL;
+	/*
+	 * Linux inlines bpf_loop when flags is a known 0, and its inlined code
+	 * says -E2BIG in 32 bits (zero-extended); that is what programs see.
+	 */
 	if (n > LOOP_MAX)
-		return (uint64_t)-E2BIG;
+		return (uint32_t)-E2BIG;
 	for (uint32_t i = 0; i < n; i++) {
 		args[0] = i;
 		if (run_call_func(run, "loop", fn, args, &r0))
