@@ -23,10 +23,25 @@
  * failed tail call returns to the program, which goes on with the next
  * instruction.
  */
+/* Checked runs: argument 2 must be one of the program's maps. */
+static struct bpfrt_map *prog_array_arg(struct bpfrt_run *run, uint64_t r2)
+{
+	const struct bpfrt_prog *prog = run->prog;
+
+	if (!run->checked)
+		return (struct bpfrt_map *)(uintptr_t)r2;
+	for (size_t i = 0; i < prog->nmaps; i++)
+		if ((uintptr_t)prog->maps[i] == r2)
+			return prog->maps[i];
+	bpfrt_run_fail(run, -EINVAL, "bpf_tail_call: argument 2 (%#llx) is not one of "
+		       "the program's maps", (unsigned long long)r2);
+	return NULL;
+}
+
 static uint64_t tail_call(uint64_t ctx, uint64_t r2, uint64_t index, uint64_t r4,
 			  uint64_t r5, struct bpfrt_run *run)
 {
-	struct bpfrt_map *m = helper_map_arg(run, "tail_call", r2);
+	struct bpfrt_map *m = prog_array_arg(run, r2);
 	struct bpfrt_prog *target;
 
 	(void)ctx; (void)r4; (void)r5;
