@@ -215,6 +215,10 @@ static void fuse(struct interp_code *code, const struct bpfrt_prog *prog,
 
 		if (target[i + 1])
 			continue;
+		if (isa_forms[a].shape == SH_LDDW) {	/* its second slot is no instruction */
+			i++;
+			continue;
+		}
 		b = isa_decode(&in[i + 1]);
 		if (a == ISA_MOV64_REG && (b == ISA_ADD64_REG || b == ISA_ADD64_IMM) &&
 		    in[i + 1].dst_reg == in[i].dst_reg &&

@@ -382,8 +382,8 @@ int run_call_func(struct bpfrt_run *run, const char *helper, uint64_t fn,
 	struct bpfrt_error e;
 	int ret;
 
-	if ((fn & PROG_FUNC_MASK) != PROG_FUNC_TAG || idx >= prog->n ||
-	    (run->checked && !is_func(prog, idx))) {
+	/* in both modes: a callback never lands anywhere but a function's start */
+	if ((fn & PROG_FUNC_MASK) != PROG_FUNC_TAG || !is_func(prog, idx)) {
 		bpfrt_run_fail(run, -EINVAL, "bpf_%s: the callback (%#llx) is not a "
 			       "function the program names (lddw src 4)", helper,
 			       (unsigned long long)fn);

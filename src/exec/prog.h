@@ -119,9 +119,9 @@ int run_tail_call(struct bpfrt_run *run, struct bpfrt_prog *target);
  * Call the function that fn (a PROG_FUNC_TAG value) names, of the running
  * program, with r1..r5 = args, as a new call frame below the one that
  * called the helper (it counts against BPFRT_MAX_FRAMES). On success *r0
- * is what it returned. On failure (not a function of the program — checked
- * in checked runs —, too deep, or a fault inside it) the run is failed with
- * a message naming `helper`, and a negative errno returned.
+ * is what it returned. On failure (not a function the program names by an
+ * lddw src 4 — checked in both modes —, too deep, or a fault inside it) the
+ * run is failed with a message naming `helper`, and a negative errno returned.
  */
 int run_call_func(struct bpfrt_run *run, const char *helper, uint64_t fn,
 		  const uint64_t args[5], uint64_t *r0);

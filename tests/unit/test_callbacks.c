@@ -222,7 +222,7 @@ TEST(callbacks_bad_callback)
 			EXIT,
 		};
 		struct bpfrt_prog *p = mkprog(insns, sizeof(insns) / sizeof(insns[0]), NULL);
-		struct outcome o = run_all(p, b > 0 ? false : true, 0);
+		struct outcome o = run_all(p, false, 0);
 
 		CHECK(o.ret == -EINVAL && o.insn == 5 && strstr(o.msg, "is not a function the "
 								 "program names"),
