@@ -43,9 +43,11 @@
 #include <string.h>
 
 #include "emit.h"
+#include "helpers/helpers.h"
 #include "isa/isa.h"
 #include "isa/semantics.h"
 #include "jit.h"
+#include "maps/map.h"
 #include "util/error.h"
 
 bool jit_no_bmi2;
@@ -1064,8 +1066,87 @@ static void after_helper(struct jit *j, size_t i, const struct bpfrt_insn *in)
 	jump_stub(j, CC_NE, out ? JS_TAIL : JX_HELPER, i);
 }
 
+/* ---- Inline array lookups ---------------------------------------------- */
+
+/* bpfrt's own bpf_map_lookup_elem, which an inline lookup may stand for. */
+static bpfrt_helper_fn builtin_lookup(void)
+{
+	for (size_t k = 0; k < helper_map_ndefs; k++)
+		if (helper_map_defs[k].id == HELPER_MAP_LOOKUP_ELEM)
+			return helper_map_defs[k].fn;
+	return NULL;
+}
+
+/*
+ * The array map r1 holds at the call in slot i, if an lddw of the program's
+ * table (src 5) put it there earlier in the same basic block, with nothing
+ * but plain ALU, loads and stores in between; else NULL.
+ */
+static struct bpfrt_map *lookup_array_arg(const struct jit *j, size_t i)
+{
+	for (size_t k = i; k-- > 0;) {
+		const struct bpfrt_insn *in = &j->insns[k];
+		unsigned sh;
+
+		if (j->flags[k + 1] & F_TARGET)
+			return NULL;	/* r1 may come from elsewhere */
+		if (j->flags[k] & F_HI)
+			continue;
+		sh = shape_of(in);
+		if (sh == SH_ST || sh == SH_STX)
+			continue;
+		if (sh != SH_ALU_IMM && sh != SH_ALU_REG && sh != SH_NEG && sh != SH_END &&
+		    sh != SH_LDDW && sh != SH_LDX)
+			return NULL;
+		if (in->dst_reg != R1)
+			continue;
+		if (isa_decode(in) == ISA_LDDW_MAP_IDX && (uint32_t)in->imm < j->prog->nmaps) {
+			struct bpfrt_map *m = j->prog->maps[in->imm];
+
+			return m->type == BPFRT_MAP_ARRAY ? m : NULL;
+		}
+		return NULL;
+	}
+	return NULL;
+}
+
+/*
+ * Unchecked code (the kernel does the same for verified programs): a lookup
+ * in an array map known at translation is a bounds check and an address,
+ * as array_lookup computes it, without the call. r1..r5 stay as they are.
+ */
+static bool tr_inline_lookup(struct jit *j, size_t i, const struct bpfrt_insn *in)
+{
+	struct emit *e = &j->e;
+	struct bpfrt_map *m;
+	uint32_t null, done;
+
+	if (j->checked || in->imm != HELPER_MAP_LOOKUP_ELEM ||
+	    prog_helper(j->prog, HELPER_MAP_LOOKUP_ELEM) != builtin_lookup() ||
+	    !(m = lookup_array_arg(j, i)) || m->stride > INT32_MAX)
+		return false;
+	null = label_new(j);
+	done = label_new(j);
+	emit_load(e, 4, false, X_TMP, x86_mem(xreg[R2], 0));
+	emit_alu_ri(e, false, ALU_CMP, X_TMP, (int32_t)m->max_entries);
+	jump(j, CC_AE, null);
+	if ((m->stride & (m->stride - 1)) == 0)
+		emit_shift_ri(e, true, SHIFT_SHL, X_TMP, (unsigned)__builtin_ctz(m->stride));
+	else
+		emit_imul_rri(e, true, X_TMP, X_TMP, (int32_t)m->stride);
+	emit_mov_ri(e, X_RAX, (uintptr_t)m->area);
+	emit_alu_rr(e, true, ALU_ADD, X_RAX, X_TMP);
+	jump(j, CC_ALWAYS, done);
+	label_bind(j, null);
+	emit_zero(e, X_RAX);
+	label_bind(j, done);
+	return true;
+}
+
 static void tr_call(struct jit *j, size_t i, const struct bpfrt_insn *in)
 {
+	if (tr_inline_lookup(j, i, in))
+		return;
 	before_call_out(j, in);
 	emit_mov_ri(&j->e, X_TMP, (uintptr_t)prog_helper(j->prog, (uint32_t)in->imm));
 	call_helper(j, X_TMP);
