@@ -15,6 +15,7 @@
 
 #include "bpfrt.h"
 #include "fuzz_helper.h"
+#include "helpers/helpers.h"
 #include "isa/isa.h"
 
 /*
@@ -160,6 +161,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		struct outcome i0, i1, j0, j1;
 
 		bpfrt_prog_set_helper(prog, 1, "peek", peek_helper);
+		/* callbacks: bpf_loop runs any function an lddw src 4 names */
+		for (size_t k = 0; k < helper_callback_ndefs; k++)
+			if (helper_callback_defs[k].id == HELPER_LOOP)
+				bpfrt_prog_set_helper(prog, HELPER_LOOP, "loop",
+						      helper_callback_defs[k].fn);
 		run(prog, BPFRT_ENGINE_INTERP, 0x00);	/* prepare: it uses the stack too */
 		i0 = run(prog, BPFRT_ENGINE_INTERP, 0x00);
 		i1 = run(prog, BPFRT_ENGINE_INTERP, 0xe7);

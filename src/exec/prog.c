@@ -368,7 +368,7 @@ static bool is_func(const struct bpfrt_prog *prog, uint64_t idx)
 {
 	uint32_t key = (uint32_t)idx;
 
-	return idx < prog->n &&
+	return idx < prog->n && prog->nfuncs &&
 	       bsearch(&key, prog->funcs, prog->nfuncs, sizeof(key), cmp_u32) != NULL;
 }
 
