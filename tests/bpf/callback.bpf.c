@@ -29,6 +29,13 @@ struct {
 	__uint(max_entries, 16);
 } hash SEC(".maps");
 
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__type(key, __u32);
+	__type(value, __u64);
+	__uint(max_entries, 256);	/* room enough that Linux's per-CPU free lists never evict */
+} lru SEC(".maps");
+
 static __attribute__((always_inline)) void put(__u32 k, __u64 v)
 {
 	__u64 *p = bpf_map_lookup_elem(&result, &k);
@@ -169,6 +176,12 @@ SEC("xdp") int each_hash(void *ctx)
 {
 	(void)ctx;
 	return each(&hash, 1000);
+}
+
+SEC("xdp") int each_lru(void *ctx)
+{
+	(void)ctx;
+	return each(&lru, 1000);
 }
 
 SEC("xdp") int each_flags(void *ctx)

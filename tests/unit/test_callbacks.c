@@ -6,11 +6,16 @@
 #include "objrun.h"
 #include "t.h"
 
-/* arr[k] = 10k + 1 (6 entries); hash: keys 1..9, value 100k. */
+/* arr[k] = 10k + 1 (6 entries); hash: keys 1..9, value 100k; lru: keys 2..5, value k. */
 static void fill(struct or_map (*lookup)(void *, const char *), void *side)
 {
 	struct or_map arr = lookup(side, "arr"), hash = lookup(side, "hash");
+	struct or_map lru = lookup(side, "lru");
 
+	for (uint32_t k = 0; k < 8; k++)
+		or_delete(lru, k);
+	for (uint32_t k = 2; k <= 5; k++)
+		or_update(lru, k, k);
 	for (uint32_t k = 0; k < 6; k++)
 		or_update(arr, k, 10 * k + 1);
 	for (uint32_t k = 0; k < 16; k++)
@@ -39,6 +44,7 @@ TEST(callbacks_object)
 	or_expect(&o, "each_array", 6, (const uint64_t[]){ 6, 156, 15 }, 3);
 	or_expect(&o, "each_array_stop", 4, (const uint64_t[]){ 4, 64, 6 }, 3);
 	or_expect(&o, "each_hash", 9, (const uint64_t[]){ 9, 4500, 45 }, 3);
+	or_expect(&o, "each_lru", 4, (const uint64_t[]){ 4, 14, 14 }, 3);
 	or_expect(&o, "each_flags", 0, (const uint64_t[]){ NEG(EINVAL) }, 1);
 	struct or_result r = or_expect(&o, "each_delete", 5, (const uint64_t[]){ 9, 5 }, 2);
 	CHECK(r.hash_n == 4 && r.hash_keys == 20, "the even keys are left: %llu keys, sum %llu",
