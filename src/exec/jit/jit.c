@@ -32,6 +32,14 @@
  * before the first effect the interpreter would not have reached, naming
  * the same instruction.
  *
+ * Tail calls and callbacks (docs/engine-calls.md). A successful
+ * bpf_tail_call leaves run->fail = RUN_TAIL_CALL, and the helper's failure
+ * stub jumps to the target's instruction 0 in the same frame; faults leave
+ * through env->exit_to, the epilogue of the entry the run came in by. Helpers
+ * that call back enter the program's functions through a second entry
+ * (cb_entry) that saves the same registers. Unchecked code inlines lookups
+ * in array maps named by an lddw in the same block.
+ *
  * Layout. Jumps are emitted short (rel8) when they fit: passes repeat,
  * deciding each jump from the previous pass's positions, until the code
  * stops shrinking; the final pass writes the bytes into RW memory that is
