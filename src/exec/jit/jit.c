@@ -1483,8 +1483,10 @@ static void emit_stub(struct jit *j, const struct stub *s)
 		return;
 	}
 	if (s->kind == JS_TAIL) {	/* a tail call, or the helper failed */
-		emit_alu_mi(e, false, ALU_CMP, ENV_RUN_FAIL, RUN_TAIL_CALL);
-		jump(j, CC_E, fixed_label(j, LF_TAIL));
+		if (j->may_tail) {	/* else LF_TAIL is not there: no tail calls */
+			emit_alu_mi(e, false, ALU_CMP, ENV_RUN_FAIL, RUN_TAIL_CALL);
+			jump(j, CC_E, fixed_label(j, LF_TAIL));
+		}
 		emit_mov_ri(e, X_TMP2, s->idx);
 		jump(j, CC_ALWAYS, fixed_label(j, LF_FAULT + JX_HELPER));
 		return;
