@@ -36,6 +36,27 @@ struct {
 	__uint(max_entries, 256);	/* room enough that Linux's per-CPU free lists never evict */
 } lru SEC(".maps");
 
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__type(key, __u32);
+	__type(value, __u64);
+	__uint(max_entries, 5);
+} pcpu_arr SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
+	__type(key, __u32);
+	__type(value, __u64);
+	__uint(max_entries, 16);
+} pcpu_hash SEC(".maps");
+
+struct {
+	__uint(type, 10);	/* BPF_MAP_TYPE_LRU_PERCPU_HASH */
+	__type(key, __u32);
+	__type(value, __u64);
+	__uint(max_entries, 256);
+} pcpu_lru SEC(".maps");
+
 static __attribute__((always_inline)) void put(__u32 k, __u64 v)
 {
 	__u64 *p = bpf_map_lookup_elem(&result, &k);
@@ -182,6 +203,25 @@ SEC("xdp") int each_lru(void *ctx)
 {
 	(void)ctx;
 	return each(&lru, 1000);
+}
+
+/* Per-CPU maps: the callback sees this CPU's value (the same on every CPU here). */
+SEC("xdp") int each_pcpu_array(void *ctx)
+{
+	(void)ctx;
+	return each(&pcpu_arr, 1000);
+}
+
+SEC("xdp") int each_pcpu_hash(void *ctx)
+{
+	(void)ctx;
+	return each(&pcpu_hash, 1000);
+}
+
+SEC("xdp") int each_pcpu_lru(void *ctx)
+{
+	(void)ctx;
+	return each(&pcpu_lru, 1000);
 }
 
 SEC("xdp") int each_flags(void *ctx)

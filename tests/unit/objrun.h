@@ -42,6 +42,30 @@ static int or_update(struct or_map m, uint32_t key, uint64_t value)
 		   : (bpf_map_update_elem(m.fd, &key, &value, BPF_ANY) ? -errno : 0);
 }
 
+/* Per-CPU maps of u64 values: v in every CPU's slot. */
+static __attribute__((unused)) int or_update_percpu(struct or_map m, uint32_t key, uint64_t v)
+{
+	uint64_t vals[1024];
+	unsigned n = 0;
+
+	if (m.m) {
+		struct bpfrt_map_info info;
+
+		bpfrt_map_get_info(m.m, &info);
+		n = info.ncpus;
+	} else if (m.fd >= 0) {
+		int c = libbpf_num_possible_cpus();
+
+		n = c > 0 ? (unsigned)c : 0;
+	}
+	if (n == 0 || n > 1024)
+		return -EINVAL;
+	for (unsigned i = 0; i < n; i++)
+		vals[i] = v;
+	return m.m ? bpfrt_map_update(m.m, &key, vals, BPFRT_ANY)
+		   : (bpf_map_update_elem(m.fd, &key, vals, BPF_ANY) ? -errno : 0);
+}
+
 static int or_lookup(struct or_map m, uint32_t key, uint64_t *value)
 {
 	return m.m ? bpfrt_map_lookup(m.m, &key, value)
@@ -113,9 +137,16 @@ static void or_collect(struct or_map (*lookup)(void *, const char *), void *side
 	}
 }
 
+/* libbpf's warnings, kept to be shown only if the kernel refuses the object. */
+static char or_libbpf_log[4096];
+
 static int or_libbpf_quiet(enum libbpf_print_level level, const char *fmt, va_list ap)
 {
-	return level == LIBBPF_WARN ? vfprintf(stderr, fmt, ap) : 0;
+	size_t used = strlen(or_libbpf_log);
+
+	if (level == LIBBPF_WARN && used < sizeof(or_libbpf_log) - 1)
+		vsnprintf(or_libbpf_log + used, sizeof(or_libbpf_log) - used, fmt, ap);
+	return 0;
 }
 
 /* Open and load name.o on both sides; every program gets bpfrt's helpers. */
@@ -144,12 +175,13 @@ static bool or_open(struct objrun *o, const char *name, or_setup_fn setup)
 		if (p)
 			CHECK(bpfrt_prog_use_builtin_helpers(p) == 0, "helpers");
 	}
+	or_libbpf_log[0] = '\0';
 	libbpf_set_print(or_libbpf_quiet);
 	o->kobj = bpf_object__open_file(path, NULL);
 	if (!o->kobj || bpf_object__load(o->kobj)) {
 		if (!said)
-			printf("  (kernel comparison skipped: loading %s into Linux failed: %s)\n",
-			       name, strerror(errno));
+			printf("  (kernel comparison skipped: loading %s into Linux failed: %s)\n%s",
+			       name, strerror(errno), or_libbpf_log);
 		said = true;
 		bpf_object__close(o->kobj);
 		o->kobj = NULL;

@@ -6,16 +6,32 @@
 #include "objrun.h"
 #include "t.h"
 
-/* arr[k] = 10k + 1 (6 entries); hash: keys 1..9, value 100k; lru: keys 2..5, value k. */
+/*
+ * arr[k] = 10k + 1 (6 entries); hash: keys 1..9, value 100k; lru: keys 2..5,
+ * value k; per-CPU (every CPU the same): pcpu_arr[k] = 7k (5 entries),
+ * pcpu_hash: keys 1..3, value 1000k; pcpu_lru: keys 5..7, value k - 4.
+ */
 static void fill(struct or_map (*lookup)(void *, const char *), void *side)
 {
 	struct or_map arr = lookup(side, "arr"), hash = lookup(side, "hash");
 	struct or_map lru = lookup(side, "lru");
 
-	for (uint32_t k = 0; k < 8; k++)
+	struct or_map pa = lookup(side, "pcpu_arr"), ph = lookup(side, "pcpu_hash");
+	struct or_map pl = lookup(side, "pcpu_lru");
+
+	for (uint32_t k = 0; k < 8; k++) {
 		or_delete(lru, k);
+		or_delete(ph, k);
+		or_delete(pl, k);
+	}
 	for (uint32_t k = 2; k <= 5; k++)
 		or_update(lru, k, k);
+	for (uint32_t k = 0; k < 5; k++)
+		or_update_percpu(pa, k, 7 * k);
+	for (uint32_t k = 1; k <= 3; k++) {
+		or_update_percpu(ph, k, 1000 * k);
+		or_update_percpu(pl, k + 4, k);
+	}
 	for (uint32_t k = 0; k < 6; k++)
 		or_update(arr, k, 10 * k + 1);
 	for (uint32_t k = 0; k < 16; k++)
@@ -45,6 +61,9 @@ TEST(callbacks_object)
 	or_expect(&o, "each_array_stop", 4, (const uint64_t[]){ 4, 64, 6 }, 3);
 	or_expect(&o, "each_hash", 9, (const uint64_t[]){ 9, 4500, 45 }, 3);
 	or_expect(&o, "each_lru", 4, (const uint64_t[]){ 4, 14, 14 }, 3);
+	or_expect(&o, "each_pcpu_array", 5, (const uint64_t[]){ 5, 70, 10 }, 3);
+	or_expect(&o, "each_pcpu_hash", 3, (const uint64_t[]){ 3, 6000, 6 }, 3);
+	or_expect(&o, "each_pcpu_lru", 3, (const uint64_t[]){ 3, 6, 18 }, 3);
 	or_expect(&o, "each_flags", 0, (const uint64_t[]){ NEG(EINVAL) }, 1);
 	struct or_result r = or_expect(&o, "each_delete", 5, (const uint64_t[]){ 9, 5 }, 2);
 	CHECK(r.hash_n == 4 && r.hash_keys == 20, "the even keys are left: %llu keys, sum %llu",
