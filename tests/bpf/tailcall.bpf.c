@@ -16,7 +16,9 @@ int chain2(void *ctx);
 int self(void *ctx);
 int empty_then_self(void *ctx);
 
-enum { S_CHAIN1 = 1, S_CHAIN2 = 2, S_EMPTY = 3, S_SELF = 4, S_EMPTY_SELF = 5 };
+int looper(void *ctx);
+
+enum { S_CHAIN1 = 1, S_CHAIN2 = 2, S_EMPTY = 3, S_SELF = 4, S_EMPTY_SELF = 5, S_LOOPER = 6 };
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PROG_ARRAY);
@@ -29,6 +31,7 @@ struct {
 		[S_CHAIN2] = (void *)&chain2,
 		[S_SELF] = (void *)&self,
 		[S_EMPTY_SELF] = (void *)&empty_then_self,
+		[S_LOOPER] = (void *)&looper,
 	},
 };
 
@@ -117,4 +120,38 @@ SEC("xdp") int from_sub(void *ctx)
 
 	bump(5, (__u64)r);
 	return r + keep;
+}
+
+/* Callbacks on both sides of a tail call: each program's own. */
+static int add_one(__u32 i, void *arg)
+{
+	(void)i;
+	*(__u64 *)arg += 1;
+	return 0;
+}
+
+static int add_ten(__u32 i, void *arg)
+{
+	*(__u64 *)arg += 10 + i;
+	return 0;
+}
+
+SEC("xdp") int looper(void *ctx)
+{
+	__u64 n = 0;
+
+	(void)ctx;
+	bpf_loop(3, add_ten, &n, 0);
+	bump(6, n);
+	return (int)bump(6, 0);
+}
+
+SEC("xdp") int loop_then_tail(void *ctx)
+{
+	__u64 n = 0;
+
+	bpf_loop(4, add_one, &n, 0);
+	bump(6, n);
+	bpf_tail_call(ctx, &jmp, S_LOOPER);
+	return 0;
 }

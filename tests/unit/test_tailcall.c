@@ -25,6 +25,8 @@ TEST(tailcall_object)
 	or_expect(&o, "empty_then_self", 34, (const uint64_t[]){ 0, 0, 0, 34 }, 4);
 	/* chain2 replaces sub_tail's frame and returns 42 to from_sub */
 	or_expect(&o, "from_sub", 45, (const uint64_t[]){ 100, 0, 0, 0, 9, 42, 0 }, 7);
+	/* 4 from loop_then_tail's callback, 10 + 11 + 12 from looper's */
+	or_expect(&o, "loop_then_tail", 37, (const uint64_t[]){ 0, 0, 0, 0, 0, 0, 37 }, 7);
 	or_close(&o);
 }
 
