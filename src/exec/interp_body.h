@@ -393,11 +393,11 @@ H_TRAP:
 		       "insn %zu: executed the second slot of an lddw",
 		       (size_t)(x - code));
 pkt_miss:
-	/* A packet load out of range ends the program with r0 = 0, as in Linux. */
-	if (call)
-		return err_set(err, -EINVAL, (int)(x - code), "insn %zu: a packet load "
-			       "missed in a callback, which cannot end the program",
-			       (size_t)(x - code));
+	/*
+	 * A packet load out of range ends the program with r0 = 0, as in
+	 * Linux; in a callback (which Linux does not allow to load packets),
+	 * the callback, as the JIT does.
+	 */
 	reg[R0] = 0;
 done:
 	if (call) {

@@ -333,6 +333,34 @@ TEST(callbacks_fault_budget_tailcall)
 	bpfrt_map_free(pa);
 }
 
+/* A packet load that misses in a callback ends the callback (with 0), not the program. */
+TEST(callbacks_packet_miss)
+{
+	const struct bpfrt_insn insns[] = {
+		MOVR(6, 1),		/* 0 */
+		MOV(1, 3),
+		LDDW(2, 4, 5, 0),	/* 2: cb at 8 */
+		MOVR(3, 6),
+		MOV(4, 0),
+		CALL(181),		/* 6 */
+		EXIT,
+		MOVR(6, 2),		/* 8: cb: ++*ctx, then a byte far past the packet */
+		LDXDW(0, 6, 0),
+		ADDI(0, 1),
+		STXDW(6, 0, 0),
+		I(0x30, 0, 0, 0, 1000),	/* ldabsb [1000] */
+		MOV(0, 1),		/* not reached: it would stop the loop */
+		EXIT,
+	};
+	struct bpfrt_prog *p = mkprog(insns, sizeof(insns) / sizeof(insns[0]), NULL);
+	struct outcome o = run_all(p, false, 0);
+
+	CHECK(o.ret == 0 && o.r0 == 3 && o.ctx == 3, "3 callbacks, each ended by the miss: "
+	      "%d r0 %llu ctx %llu %s", o.ret, (unsigned long long)o.r0,
+	      (unsigned long long)o.ctx, o.msg);
+	bpfrt_prog_free(p);
+}
+
 /* A program with callbacks tail-calls another with callbacks of its own. */
 TEST(callbacks_after_tail_call)
 {
