@@ -97,7 +97,9 @@ struct bpfrt_prog_opts {
  * Create a program from instructions, which are copied. The instructions are
  * validated structurally (known opcodes, reserved fields, registers, jump
  * targets, lddw pairs, a final exit or jump in every function); that is not
- * verification. The program is freed with bpfrt_prog_free().
+ * verification. Programs are reference-counted: the caller gets one
+ * reference, which bpfrt_prog_free() drops; prog arrays holding the program,
+ * and runs that tail-called into it, hold their own.
  */
 BPFRT_API int bpfrt_prog_new(const struct bpfrt_insn *insns, size_t n,
 			     const struct bpfrt_prog_opts *opts,
@@ -268,8 +270,9 @@ BPFRT_API void bpfrt_map_get_info(const struct bpfrt_map *map,
  * 4) but their user-space values are pointer-sized: update reads a
  * `struct bpfrt_prog *` / `struct bpfrt_map *` from *value (the kernel
  * reads an fd), lookup writes one (borrowed: valid while the slot holds it).
- * A map of maps takes a reference on its inner maps; a prog array does not
- * own its programs: keep them alive while they are in it.
+ * A map of maps takes a reference on its inner maps, a prog array on its
+ * programs (a program whose own maps include the prog array it is in makes
+ * a cycle: delete its slot to let both go).
  * Perf event arrays: update opens slot *key (the u32 value stands in for
  * the kernel's perf event fd), delete closes it.
  *
