@@ -112,15 +112,18 @@ BPFRT_API int bpfrt_obj_pin_prog(struct bpfrt_obj *obj, size_t i, const char *pa
 			       "programs cannot be re-created from a record", obj->name);
 	snprintf(abs, sizeof(abs), "%s", obj->path);
 	memset(&r, 0, sizeof(r));
-	ret = pin_next_id(PIN_PROG, &r.id, err);
-	if (ret)
-		return ret;
 	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
 	if (fd < 0) {
 		int e = errno;
 
 		return err_set(err, -e, -1, "cannot pin program '%s' at '%s': %s", p->name, path,
 			       e == EEXIST ? "the file exists" : strerror(e));
+	}
+	ret = pin_next_id(PIN_PROG, &r.id, err);
+	if (ret) {
+		close(fd);
+		unlink(path);
+		return ret;
 	}
 	f = fdopen(fd, "w");
 	if (!f) {
