@@ -60,6 +60,9 @@ t "maps beside it by default" 0 "" test -f "$T/count.maps/flows" -a -f "$T/count
 t "load over a pin" 1 "cannot pin program 'count' at '$T/count': the file exists" \
 	"$B" prog load "$OBJ" "$T/count"
 t "load with type and pinmaps" 0 "" "$B" prog load "$OBJ" "$T/count2" type xdp pinmaps "$T/maps2"
+t "bpftool's section-like type names" 0 "" "$B" prog load "$OBJ" "$T/count3" type classifier pinmaps "$T/maps3"
+t "... give the type" 0 "^3: sched_cls  name count" "$B" prog show pinned "$T/count3"
+rm -f "$T/count3"
 t "unknown type" 2 "'frob' is not a program type; types: socket_filter, kprobe" \
 	"$B" prog load "$OBJ" "$T/x" type frob
 t "missing object" 1 "prog load\|cannot" "$B" prog load "$T/nope.o" "$T/x"
