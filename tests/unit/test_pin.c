@@ -830,3 +830,87 @@ out:
 	bpfrt_obj_close(obj);
 	rm_rf(root);
 }
+
+/* Loaded programs of objects with pinned maps are listed while their process runs them. */
+struct live_scan {
+	int mine, total;
+	uint32_t id;
+};
+
+static int scan_live(void *ctx, const char *path)
+{
+	struct live_scan *s = ctx;
+	struct bpfrt_prog_record r;
+
+	if (bpfrt_prog_record_read(path, &r, NULL))
+		return 0;
+	s->total++;
+	if (r.pid == getpid()) {
+		s->mine++;
+		s->id = r.id;
+	}
+	return 0;
+}
+
+TEST(pin_prog_live)
+{
+	const char *root = fresh_root();
+	char dir[256], rec[256];
+	struct live_scan s = { 0 };
+	struct bpfrt_prog_record r;
+	struct bpfrt_error err;
+	struct bpfrt_obj *obj;
+	int ret, fds[2];
+
+	if (!CHECK(root, "mkdtemp"))
+		return;
+	snprintf(dir, sizeof(dir), "%s/maps", root);
+	snprintf(rec, sizeof(rec), "%s/rec", root);
+	obj = open_pin_obj(dir, &err, &ret);
+	if (!obj || !CHECK(bpfrt_obj_load(obj, &err) == 0, "load: %s", err.msg))
+		goto out;
+	bpfrt_pinned_progs(scan_live, &s);
+	CHECK(s.mine == 1 && s.total == 1, "a live record of ours: %d of %d", s.mine, s.total);
+	/* Pinned, it keeps its id. */
+	ret = bpfrt_obj_pin_prog(obj, 0, rec, &err);
+	CHECK(ret == 0 && bpfrt_prog_record_read(rec, &r, NULL) == 0 && r.id == s.id && r.pid == 0,
+	      "pinned with the live id %u: %u, pid %d", s.id, r.id, r.pid);
+	bpfrt_obj_close(obj);
+	obj = NULL;
+	memset(&s, 0, sizeof(s));
+	bpfrt_pinned_progs(scan_live, &s);
+	CHECK(s.mine == 0 && s.total == 1, "closed: only the pinned record: %d of %d", s.mine,
+	      s.total);
+	/* A process killed while it runs the program: its record is dropped by the next reader. */
+	if (!CHECK(pipe(fds) == 0, "pipe"))
+		goto out;
+	pid_t pid = fork();
+
+	if (pid == 0) {
+		struct bpfrt_obj *co;
+
+		co = open_pin_obj(dir, &err, &ret);
+		if (!co || bpfrt_obj_load(co, &err))
+			_exit(1);
+		if (write(fds[1], "x", 1) != 1)
+			_exit(1);
+		pause();
+		_exit(0);
+	}
+	char c;
+
+	CHECK(read(fds[0], &c, 1) == 1, "child loaded");
+	memset(&s, 0, sizeof(s));
+	bpfrt_pinned_progs(scan_live, &s);
+	CHECK(s.total == 2, "the child's live record: %d", s.total);
+	kill(pid, SIGKILL);
+	waitpid(pid, NULL, 0);
+	memset(&s, 0, sizeof(s));
+	bpfrt_pinned_progs(scan_live, &s);
+	CHECK(s.total == 1, "the dead child's record is dropped: %d", s.total);
+	close(fds[0]);
+	close(fds[1]);
+out:
+	bpfrt_obj_close(obj);
+	rm_rf(root);
+}
