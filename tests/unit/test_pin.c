@@ -914,3 +914,44 @@ out:
 	bpfrt_obj_close(obj);
 	rm_rf(root);
 }
+
+/* Pinning a map its programs already use: their pointers stay valid, their updates reach the file. */
+TEST(pin_map_in_use)
+{
+	const char *root = fresh_root();
+	char path[256], opath[512];
+	struct bpfrt_obj *obj = NULL;
+	struct bpfrt_map *flows, *copy = NULL;
+	struct bpfrt_error err;
+	uint32_t key = 1;
+	uint64_t s[2] = { 0, 0 };
+	int ret;
+
+	if (!CHECK(root, "mkdtemp"))
+		return;
+	snprintf(opath, sizeof(opath), "%s/tests/bpf/pin.o", t_builddir());
+	snprintf(path, sizeof(path), "%s/flows", root);
+	ret = bpfrt_obj_open(opath, NULL, &obj, &err);
+	if (!CHECK(ret == 0 && bpfrt_obj_load(obj, &err) == 0, "load: %s", err.msg))
+		goto out;
+	for (int engine = 0; engine < 2; engine++) {
+		run_count(obj, 100, (enum bpfrt_engine)engine);	/* prepares both engines */
+		run_count(obj, 100, (enum bpfrt_engine)engine);
+	}
+	flows = bpfrt_obj_map_by_name(obj, "flows");
+	ret = bpfrt_map_pin(flows, path, &err);
+	CHECK(ret == 0, "pin in use: %d %s", ret, err.msg);
+	for (int i = 0; i < 6; i++)
+		run_count(obj, 100, i % 2 ? BPFRT_ENGINE_JIT : BPFRT_ENGINE_INTERP);
+	ret = bpfrt_map_open_pinned(path, &copy, &err);
+	if (CHECK(ret == 0, "open: %s", err.msg)) {
+		ret = bpfrt_map_lookup(copy, &key, s);
+		CHECK(ret == 0 && s[0] == 10 && s[1] == 1000,
+		      "the file has every run, before and after pinning: {%llu, %llu}",
+		      (unsigned long long)s[0], (unsigned long long)s[1]);
+		bpfrt_map_free(copy);
+	}
+out:
+	bpfrt_obj_close(obj);
+	rm_rf(root);
+}
