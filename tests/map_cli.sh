@@ -183,6 +183,37 @@ g "formatted plain" '{
 }' "$B" map lookup pinned "$T/maps/flows" key 1 0 0 0
 t "show says it has BTF" 0 "btf key type" "$B" map show pinned "$T/maps/flows"
 
+# ---- The kernel as the oracle: bpftool's JSON for the same maps and values ------------------------
+KP=/sys/fs/bpf/bpfrt_map_cli_$$
+if bpftool prog load "$OBJ" "$KP" pinmaps "${KP}_maps" 2>/dev/null; then
+	# Values: a string, a full char array (no NUL: not a string), an enum value outside the enum,
+	# negative and bitfield members, all zero.
+	Z="0 0 0 0 0 0 0 0"
+	for kv in "0x50 0 6 0|7 0 0 0 104 105 0 0 0 0 0 0 0xfd 0xff 0xff 0xff 0xfe 0xff 0xff 0xff 0xff 0xff 3 0 1 0 0 0 0 0 0 0 2 0 0 0 0 0 0 0 1 65 66 67 0 0 0 0" \
+		  "1 0 17 0|5 0 0 0 97 98 99 100 101 102 103 104 0xff 0xff 0xff 0xff 0 0 0 0x80 0 0x80 0xff 0x7f 0 0 0 0 0 0 0 0x80 0xff 0xff 0xff 0xff 0xff 0xff 0xff 0xff 0 0 0 0 0 0 0 0" \
+		  "2 0 1 0|1 0 0 0 $Z $Z $Z $Z $Z 0 0 0 0"; do
+		k=${kv%%|*} v=${kv#*|}
+		bpftool map update pinned "${KP}_maps/rich" key $k value $v || bad "bpftool update rich $k"
+		"$B" map update pinned "$T/maps/rich" key $k value $v || bad "bpfrt update rich $k"
+	done
+	bpftool map update pinned "${KP}_maps/flows" key 1 0 0 0 value 3 0 0 0 0 0 0 0 180 0 0 0 0 0 0 0
+	bpftool map update pinned "${KP}_maps/totals" key 2 0 0 0 value 9 0 0 0 0 0 0 0
+	"$B" map update pinned "$T/maps/totals" key 2 0 0 0 value 9 0 0 0 0 0 0 0
+	for m in rich flows totals; do
+		bpftool -j map dump pinned "${KP}_maps/$m" > "$T/k.json"
+		"$B" -j map dump pinned "$T/maps/$m" > "$T/b.json"
+		if python3 -c "
+import json,sys
+k = json.load(open('$T/k.json')); b = json.load(open('$T/b.json'))
+key = lambda e: e['key']
+sys.exit(0 if len(k) > 0 and sorted(k, key=key) == sorted(b, key=key) else 1)"; then ok; else
+			bad "map $m: bpfrt's JSON differs from bpftool's" "$(cat "$T/k.json" "$T/b.json")"; fi
+	done
+	rm -rf "$KP" "${KP}_maps"
+else
+	echo "skip: the kernel comparison (bpftool prog load failed: no bpf() or bpffs)"
+fi
+
 # ---- help -----------------------------------------------------------------------------------------
 t "map help" 0 "bpfrt map update MAP \[key DATA\] value DATA" "$B" map help
 t "command help" 0 "usage: bpfrt map lookup MAP key DATA" "$B" map lookup help

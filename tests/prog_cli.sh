@@ -80,7 +80,7 @@ if printf '%s\n' "$out" | sed -n 1p | grep -q "^1: socket_filter  name count  ta
    [ "$(printf '%s\n' "$out" | sed -n 4,6p)" = "	object $OBJ
 	pinmaps $T/count.maps
 	pinned $T/count" ]; then ok; else bad "show plain" "$out"; fi
-j "show json" "len(d) == 2 and d[0]['name'] == 'count' and d[0]['type'] == 'socket_filter' and d[1]['type'] == 'xdp' and d[0]['map_ids'] == [1, 2] and d[1]['map_ids'] == [3, 4] and d[0]['gpl_compatible'] and d[0]['jited'] and d[0]['bytes_xlated'] % 8 == 0 and d[0]['pinned'] == ['$T/count']" \
+j "show json" "len(d) == 2 and d[0]['name'] == 'count' and d[0]['type'] == 'socket_filter' and d[1]['type'] == 'xdp' and d[0]['map_ids'] == [1, 2] and d[1]['map_ids'] == [4, 5] and d[0]['gpl_compatible'] and d[0]['jited'] and d[0]['bytes_xlated'] % 8 == 0 and d[0]['pinned'] == ['$T/count']" \
 	"$B" -j prog show
 t "show by pinned path" 0 "^[0-9]*: xdp  name count" "$B" prog show pinned "$T/count2"
 t "name is ambiguous" 1 "2 programs are named 'count'" "$B" prog show name count
