@@ -955,3 +955,59 @@ out:
 	bpfrt_obj_close(obj);
 	rm_rf(root);
 }
+
+/* A process that dies holding a reserved ring buffer record does not stop the consumer for good. */
+TEST(pin_ringbuf_reserver_killed)
+{
+	const char *root = fresh_root();
+	char path[256];
+	struct bpfrt_map *rb = NULL;
+	uint32_t sum = 0, v;
+	int fds[2], ret;
+
+	if (!CHECK(root, "mkdtemp") || !CHECK(pipe(fds) == 0, "pipe"))
+		return;
+	snprintf(path, sizeof(path), "%s/rb", root);
+	rb = new_map(BPFRT_MAP_RINGBUF, 0, 0, 4096, 0, "rb");
+	if (!rb || !CHECK(bpfrt_map_pin(rb, path, NULL) == 0, "pin"))
+		goto out;
+	v = 1;
+	map_ringbuf_output(rb, &v, 4, 0);
+	pid_t pid = fork();
+
+	if (pid == 0) {
+		struct bpfrt_map *c;
+		uint32_t *rec;
+
+		if (bpfrt_map_open_pinned(path, &c, NULL) || !(rec = map_ringbuf_reserve(c, 4, 0)))
+			_exit(1);
+		*rec = 1000;
+		if (write(fds[1], "x", 1) != 1)
+			_exit(1);
+		pause();	/* killed before submitting */
+		_exit(0);
+	}
+	char c;
+
+	CHECK(read(fds[0], &c, 1) == 1, "child reserved");
+	v = 2;
+	map_ringbuf_output(rb, &v, 4, 0);
+	ret = bpfrt_ringbuf_consume(rb, rb_collect, &sum);
+	CHECK(ret == 1 && sum == 1, "stops at the live reserver's record: %d records, sum %u", ret,
+	      sum);
+	ret = bpfrt_ringbuf_consume(rb, rb_collect, &sum);
+	CHECK(ret == 0, "still waiting for it: %d", ret);
+	kill(pid, SIGKILL);
+	waitpid(pid, NULL, 0);
+	ret = bpfrt_ringbuf_consume(rb, rb_collect, &sum);
+	CHECK(ret == 1 && sum == 3, "past the dead reserver's record: %d records, sum %u", ret, sum);
+	/* And the ring goes on working, around its end several times. */
+	for (v = 1; v <= 600; v++)
+		map_ringbuf_output(rb, &v, 4, 0), bpfrt_ringbuf_consume(rb, rb_collect, &sum);
+	CHECK(sum == 3 + 180300, "600 more records: sum %u", sum);
+out:
+	close(fds[0]);
+	close(fds[1]);
+	bpfrt_map_free(rb);
+	rm_rf(root);
+}
