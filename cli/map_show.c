@@ -126,7 +126,8 @@ int cmd_map_show(int argc, char **argv)
 	ret = bpfrt_pinned_maps(collect, &l);
 	if (ret)
 		return cli_err("cannot list the maps of '%s'", bpfrt_state_dir());
-	qsort(l.v, l.n, sizeof(*l.v), by_id);
+	if (l.n)
+		qsort(l.v, l.n, sizeof(*l.v), by_id);
 	if (cli.json)
 		json_begin_array();
 	for (size_t k = 0; k < l.n;) {

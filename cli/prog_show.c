@@ -222,7 +222,8 @@ int cmd_prog_show(int argc, char **argv)
 	}
 	if (bpfrt_pinned_progs(pcollect, &l))
 		return cli_err("cannot list the programs of '%s'", bpfrt_state_dir());
-	qsort(l.v, l.n, sizeof(*l.v), pby_id);
+	if (l.n)
+		qsort(l.v, l.n, sizeof(*l.v), pby_id);
 	if (cli.json)
 		json_begin_array();
 	for (size_t k = 0; k < l.n;) {
