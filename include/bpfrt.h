@@ -294,6 +294,14 @@ BPFRT_API int bpfrt_map_get_next_key(struct bpfrt_map *map, const void *key,
 				     void *next_key);
 
 /*
+ * Freeze the map, as BPF_MAP_FREEZE: from then on user-space writes
+ * (update, delete, lookup_and_delete) fail with -EPERM in every process
+ * that shares it; programs still write. -EBUSY if already frozen.
+ */
+BPFRT_API int bpfrt_map_freeze(struct bpfrt_map *map);
+BPFRT_API bool bpfrt_map_frozen(const struct bpfrt_map *map);
+
+/*
  * Ring buffers: call fn for each submitted record, in order, until it
  * returns non-zero or none is left (the record it stopped at counts as
  * consumed). Returns the number of records passed to fn, or fn's value if

@@ -156,6 +156,14 @@ t "dump a queue" 1 "has no keys to dump; use peek or pop" "$B" map dump pinned "
 t "push to a hash" 1 "push is for queues" "$B" map push id 1 value 1 0 0 0 0 0 0 0
 t "ambiguous prefix" 2 "'p' is ambiguous" "$B" map p pinned "$T/q"
 
+# ---- freeze ----------------------------------------------------------------------------------------
+t "freeze" 0 "" "$B" map freeze pinned "$T/a"
+t "frozen: update refused" 1 "cannot update map 'arr': it is frozen" "$B" map update pinned "$T/a" key 0 0 0 0 value 1 0 0 0
+t "frozen: lookup works" 0 "key: 00 00 00 00  value: 00 00 00 00" "$B" map lookup pinned "$T/a" key 0 0 0 0
+t "freeze twice" 1 "map 'arr' is frozen already" "$B" map freeze pinned "$T/a"
+t "show says frozen" 0 "max_entries 3  frozen" "$B" map show pinned "$T/a"
+j "json frozen" "d['frozen'] == 1" "$B" -j map show pinned "$T/a"
+
 # ---- pin, registry ---------------------------------------------------------------------------------
 t "pin again" 0 "" "$B" map pin id 1 "$T/h2"
 g "both paths, one map" "1: hash  name counts  flags 0x0
@@ -209,6 +217,19 @@ key = lambda e: e['key']
 sys.exit(0 if len(k) > 0 and sorted(k, key=key) == sorted(b, key=key) else 1)"; then ok; else
 			bad "map $m: bpfrt's JSON differs from bpftool's" "$(cat "$T/k.json" "$T/b.json")"; fi
 	done
+	# Freezing: Linux and bpfrt refuse the same writes afterwards.
+	bpftool map freeze pinned "${KP}_maps/totals" && "$B" map freeze pinned "$T/maps/totals" || bad "freeze both"
+	same() {	# same NAME CMD OK ARGS...: Linux and bpfrt both succeed (OK 1) or both fail (0)
+		name=$1 cmd=$2 want=$3
+		shift 3
+		bpftool map "$cmd" pinned "${KP}_maps/totals" "$@" >/dev/null 2>&1; k=$?
+		"$B" map "$cmd" pinned "$T/maps/totals" "$@" >/dev/null 2>&1; b=$?
+		if [ $((k == 0)) = $((b == 0)) ] && [ $((b == 0)) = "$want" ]; then ok; else
+			bad "$name: Linux exit $k, bpfrt exit $b (want success: $want)"; fi
+	}
+	same "frozen: update" update 0 key 1 0 0 0 value 1 0 0 0 0 0 0 0
+	same "frozen: lookup" lookup 1 key 2 0 0 0
+	same "frozen: freeze again" freeze 0
 	rm -rf "$KP" "${KP}_maps"
 else
 	echo "skip: the kernel comparison (bpftool prog load failed: no bpf() or bpffs)"

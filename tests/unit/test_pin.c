@@ -1097,3 +1097,44 @@ TEST(pin_damaged_files)
 	      crashed);
 	rm_rf(root);
 }
+
+/* Frozen: no user-space writes in any process sharing the map; programs still write. */
+TEST(pin_freeze)
+{
+	const char *root = fresh_root();
+	char dir[256], path[300];
+	struct bpfrt_obj *obj = NULL;
+	struct bpfrt_map *flows, *other = NULL;
+	struct bpfrt_error err;
+	uint32_t key = 1;
+	uint64_t v[2] = { 5, 5 };
+	int ret;
+
+	if (!CHECK(root, "mkdtemp"))
+		return;
+	snprintf(dir, sizeof(dir), "%s/maps", root);
+	obj = open_pin_obj(dir, &err, &ret);
+	if (!obj || !CHECK(bpfrt_obj_load(obj, &err) == 0, "load: %s", err.msg))
+		goto out;
+	flows = bpfrt_obj_map_by_name(obj, "flows");
+	CHECK(!bpfrt_map_frozen(flows) && bpfrt_map_update(flows, &key, v, 0) == 0, "writable");
+	CHECK(bpfrt_map_freeze(flows) == 0 && bpfrt_map_frozen(flows), "freeze");
+	CHECK(bpfrt_map_freeze(flows) == -EBUSY, "freeze twice: -EBUSY");
+	CHECK(bpfrt_map_update(flows, &key, v, 0) == -EPERM, "update: -EPERM");
+	CHECK(bpfrt_map_delete(flows, &key) == -EPERM, "delete: -EPERM");
+	CHECK(bpfrt_map_lookup_and_delete(flows, &key, v) == -EPERM, "lookup_and_delete: -EPERM");
+	snprintf(path, sizeof(path), "%s/flows", dir);
+	if (CHECK(bpfrt_map_open_pinned(path, &other, &err) == 0, "open: %s", err.msg)) {
+		CHECK(bpfrt_map_frozen(other) && bpfrt_map_update(other, &key, v, 0) == -EPERM,
+		      "frozen for the other opener too");
+	}
+	for (int i = 0; i < 4; i++)
+		run_count(obj, 100, i % 2 ? BPFRT_ENGINE_JIT : BPFRT_ENGINE_INTERP);
+	CHECK(bpfrt_map_lookup(other, &key, v) == 0 && v[0] == 9 && v[1] == 405,
+	      "programs still write: {%llu, %llu}", (unsigned long long)v[0],
+	      (unsigned long long)v[1]);
+	bpfrt_map_free(other);
+out:
+	bpfrt_obj_close(obj);
+	rm_rf(root);
+}
