@@ -294,6 +294,14 @@ BPFRT_API int bpfrt_map_get_next_key(struct bpfrt_map *map, const void *key,
 				     void *next_key);
 
 /*
+ * Freeze the map, as BPF_MAP_FREEZE: from then on user-space writes
+ * (update, delete, lookup_and_delete) fail with -EPERM in every process
+ * that shares it; programs still write. -EBUSY if already frozen.
+ */
+BPFRT_API int bpfrt_map_freeze(struct bpfrt_map *map);
+BPFRT_API bool bpfrt_map_frozen(const struct bpfrt_map *map);
+
+/*
  * Ring buffers: call fn for each submitted record, in order, until it
  * returns non-zero or none is left (the record it stopped at counts as
  * consumed). Returns the number of records passed to fn, or fn's value if
@@ -516,17 +524,6 @@ BPFRT_API int bpfrt_obj_set_global(struct bpfrt_obj *obj, const char *name,
 BPFRT_API int bpfrt_obj_get_global(const struct bpfrt_obj *obj, const char *name,
 				   void *val, size_t size, struct bpfrt_error *err);
 
-/* ---- For helpers, during a run ----------------------------------------- */
-
-BPFRT_API void *bpfrt_run_user(const struct bpfrt_run *run);
-/* May the helper access [p, p+len)? Always true in unchecked runs. */
-BPFRT_API bool bpfrt_run_mem_ok(const struct bpfrt_run *run, const void *p,
-				size_t len, bool write);
-/* Stop the run after this helper returns; bpfrt_prog_run returns `code`. */
-BPFRT_API void bpfrt_run_fail(struct bpfrt_run *run, int code,
-			      const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
 /* ---- Pinned state ------------------------------------------------------ */
 
 /*
@@ -542,14 +539,6 @@ BPFRT_API void bpfrt_run_fail(struct bpfrt_run *run, int code,
  * first needed. The string is valid until the next call in the same thread.
  */
 BPFRT_API const char *bpfrt_state_dir(void);
-
-/*
- * Freeze the map, as BPF_MAP_FREEZE: from then on user-space writes
- * (update, delete, lookup_and_delete) fail with -EPERM in every process
- * that shares it; programs still write. -EBUSY if already frozen.
- */
-BPFRT_API int bpfrt_map_freeze(struct bpfrt_map *map);
-BPFRT_API bool bpfrt_map_frozen(const struct bpfrt_map *map);
 
 /*
  * Pin map at path (a new file; its directory must exist). The map's block
@@ -669,6 +658,17 @@ BPFRT_API int bpfrt_prog_record_pin(const char *from, const char *to, struct bpf
  */
 BPFRT_API int bpfrt_prog_open_pinned(const char *path, struct bpfrt_obj **obj,
 				     struct bpfrt_prog **prog, struct bpfrt_error *err);
+
+/* ---- For helpers, during a run ----------------------------------------- */
+
+BPFRT_API void *bpfrt_run_user(const struct bpfrt_run *run);
+/* May the helper access [p, p+len)? Always true in unchecked runs. */
+BPFRT_API bool bpfrt_run_mem_ok(const struct bpfrt_run *run, const void *p,
+				size_t len, bool write);
+/* Stop the run after this helper returns; bpfrt_prog_run returns `code`. */
+BPFRT_API void bpfrt_run_fail(struct bpfrt_run *run, int code,
+			      const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
 
 #ifdef __cplusplus
 }
