@@ -4,7 +4,8 @@ BUILD=${BUILD:-build}
 B="$PWD/$BUILD/bpfrt"
 OBJ="$PWD/$BUILD/tests/bpf/pin.o"
 T=$(mktemp -d)
-trap 'rm -rf "$T"' EXIT
+KP=/sys/fs/bpf/bpfrt_map_cli_$$
+trap 'rm -rf "$T" "$KP" "${KP}_maps"' EXIT
 export BPFRT_ROOT="$T/state"
 pass=0 fail=0
 
@@ -192,7 +193,6 @@ g "formatted plain" '{
 t "show says it has BTF" 0 "btf key type" "$B" map show pinned "$T/maps/flows"
 
 # ---- The kernel as the oracle: bpftool's JSON for the same maps and values ------------------------
-KP=/sys/fs/bpf/bpfrt_map_cli_$$
 if bpftool prog load "$OBJ" "$KP" pinmaps "${KP}_maps" 2>/dev/null; then
 	# Values: a string, a full char array (no NUL: not a string), an enum value outside the enum,
 	# negative and bitfield members, all zero.
