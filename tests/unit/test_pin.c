@@ -1138,3 +1138,39 @@ out:
 	bpfrt_obj_close(obj);
 	rm_rf(root);
 }
+
+/*
+ * A writer killed inside a value copy leaves its sequence count odd. The
+ * next writer must repair it before writing, or every later write would
+ * leave the count odd and, while it writes, even: readers could then copy
+ * half-written values without noticing.
+ */
+TEST(pin_dead_writer_seq)
+{
+	struct bpfrt_map *h = new_map(BPFRT_MAP_HASH, 4, 8, 8, 0, "h");
+	struct bpfrt_map *a = new_map(BPFRT_MAP_ARRAY, 4, 8, 8, 0, "a");
+	uint32_t k = 1;
+	uint64_t v = 7, got = 0;
+
+	if (!h || !a)
+		goto out;
+	CHECK(bpfrt_map_update(h, &k, &v, 0) == 0, "hash insert");
+	int64_t slot = htab_slot_of(h, &k);
+	seq_t *hs = &helem(h, (uint32_t)slot)->seq;
+	/* The array's stripe of index 1: after values_off and padding, {lock, seq} per 64 bytes. */
+	seq_t *as = (seq_t *)(a->base + MAP_FAMILY_OFF + 64 + 64 * 1 + sizeof(plock_t));
+
+	CHECK(slot >= 0 && !(atomic_load(hs) & 1) && !(atomic_load(as) & 1), "even to start with");
+	atomic_fetch_add(hs, 1);	/* what a writer killed mid-copy leaves */
+	atomic_fetch_add(as, 1);
+	v = 8;
+	CHECK(bpfrt_map_update(h, &k, &v, BPFRT_EXIST) == 0, "hash update after the dead writer");
+	CHECK(bpfrt_map_update(a, &k, &v, 0) == 0, "array update after the dead writer");
+	CHECK(!(atomic_load(hs) & 1), "hash: the count is even after the update: %u", atomic_load(hs));
+	CHECK(!(atomic_load(as) & 1), "array: the count is even after the update: %u", atomic_load(as));
+	CHECK(bpfrt_map_lookup(h, &k, &got) == 0 && got == 8, "hash value %llu", (unsigned long long)got);
+	CHECK(bpfrt_map_lookup(a, &k, &got) == 0 && got == 8, "array value %llu", (unsigned long long)got);
+out:
+	bpfrt_map_free(h);
+	bpfrt_map_free(a);
+}
