@@ -180,6 +180,7 @@ static void map_destroy(struct bpfrt_map *m, bool attached)
 		close(m->block_fd);
 	if (m->event_fd >= 0)
 		close(m->event_fd);
+	free(m->pin);
 	free(m);
 }
 
@@ -315,6 +316,29 @@ fail:
 	return ret;
 }
 
+int map_rebind_fd(struct bpfrt_map *m, int fd)
+{
+	const struct map_block *b = (const struct map_block *)m->base;
+	uint64_t size = b->size;
+	uint32_t mirror = b->mirror;
+
+	if (mmap(m->base, size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED, fd, 0) ==
+	    MAP_FAILED)
+		return -errno;
+	if (mirror && mmap(m->base + size, mirror, PROT_READ | PROT_WRITE,
+			   MAP_SHARED | MAP_FIXED, fd, (off_t)(size - mirror)) == MAP_FAILED)
+		return -errno;
+	if (m->block_fd >= 0)
+		close(m->block_fd);
+	m->block_fd = fd;
+	return 0;
+}
+
+bool map_holds_local_refs(uint32_t type)
+{
+	return holds_local_refs(type);
+}
+
 int map_block_fd(const struct bpfrt_map *map)
 {
 	return map->block_fd;
@@ -401,6 +425,26 @@ BPFRT_API int bpfrt_map_lookup(struct bpfrt_map *map, const void *key, void *val
 	return nosup(ops->sys_lookup_err);
 }
 
+/* Frozen (bpfrt_map_freeze, by any process sharing the block): no user-space writes. */
+static bool frozen(const struct bpfrt_map *map)
+{
+	return atomic_load_explicit(&((struct map_block *)map->base)->frozen,
+				    memory_order_acquire) != 0;
+}
+
+BPFRT_API int bpfrt_map_freeze(struct bpfrt_map *map)
+{
+	uint32_t no = 0;
+
+	return atomic_compare_exchange_strong(&((struct map_block *)map->base)->frozen, &no, 1)
+		       ? 0 : -EBUSY;
+}
+
+BPFRT_API bool bpfrt_map_frozen(const struct bpfrt_map *map)
+{
+	return frozen(map);
+}
+
 BPFRT_API int bpfrt_map_update(struct bpfrt_map *map, const void *key,
 			       const void *value, uint64_t flags)
 {
@@ -409,7 +453,7 @@ BPFRT_API int bpfrt_map_update(struct bpfrt_map *map, const void *key,
 
 	if (ret)
 		return ret;
-	if (map->map_flags & MAP_F_RDONLY)
+	if ((map->map_flags & MAP_F_RDONLY) || frozen(map))
 		return -EPERM;
 	if (!value && ops->sys_update_err == 0)
 		return -EFAULT;
@@ -429,7 +473,7 @@ BPFRT_API int bpfrt_map_delete(struct bpfrt_map *map, const void *key)
 
 	if (ret)
 		return ret;
-	if (map->map_flags & MAP_F_RDONLY)
+	if ((map->map_flags & MAP_F_RDONLY) || frozen(map))
 		return -EPERM;
 	return ops->delete ? (int)ops->delete(map, key) : nosup(ops->sys_delete_err);
 }
@@ -442,7 +486,7 @@ BPFRT_API int bpfrt_map_lookup_and_delete(struct bpfrt_map *map, const void *key
 
 	if (ret)
 		return ret;
-	if (map->map_flags & (MAP_F_RDONLY | MAP_F_WRONLY))
+	if ((map->map_flags & (MAP_F_RDONLY | MAP_F_WRONLY)) || frozen(map))
 		return -EPERM;
 	if (!value)
 		return -EFAULT;
