@@ -1,0 +1,342 @@
+/* trace.c — trace_printk, trace_vprintk, snprintf: the kernel's format rules, and the trace sink. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "exec/prog.h"
+#include "helpers.h"
+#include "maps/sync.h"
+
+/*
+ * The kernel's rules (bpf_bprintf_prepare): the format is printable ASCII
+ * or white space; each conversion is %% or "%[0 +-]*[width]" followed by
+ * d i u x X (optionally l or ll before it), c, s, p (plain, or pK px ps pS
+ * pB, pks pus, pi4 pI4 pi6 pI6); anything else — precision, h, o, an
+ * unknown %p extension, a %s followed by a letter or digit, more
+ * conversions than arguments — is -EINVAL. Strings (%s, %pks, %pus) are
+ * read like probe_read_str (an unreadable one prints as ""), addresses of
+ * %pI4/%pI6 like probe_read (unreadable: zeros). Output follows the
+ * kernel's vsnprintf; pointers print as 16 hex digits (the kernel hashes
+ * %p and resolves %ps/%pS to symbols, bpfrt prints the address itself).
+ */
+#define FMT_MAX_ARGS   12u	/* MAX_BPRINTF_VARARGS */
+#define FMT_MAX_STR    512u	/* MAX_BPRINTF_BIN_ARGS: room for copied strings */
+#define TRACE_BUF      1024u	/* MAX_BPRINTF_BUF */
+#define TRACE_MAX_ARGS 3u	/* MAX_TRACE_PRINTK_VARARGS */
+
+/* ---- Output: what fits is written, the would-be length is counted -------- */
+
+struct out {
+	char *buf;
+	size_t cap;	/* bytes of buf; 0 for none */
+	size_t len;	/* would-be length without the NUL */
+};
+
+__attribute__((format(printf, 2, 3)))
+static void emit(struct out *o, const char *fmt, ...)
+{
+	size_t at = o->len < o->cap ? o->len : o->cap;
+	char dummy[1];
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(o->cap ? o->buf + at : dummy, o->cap ? o->cap - at : 1, fmt, ap);
+	va_end(ap);
+	if (n > 0)
+		o->len += (size_t)n;
+}
+
+static bool is_punct(int c)
+{
+	return c > 0x20 && c < 0x7f && !(c >= '0' && c <= '9') &&
+	       !((c | 0x20) >= 'a' && (c | 0x20) <= 'z');
+}
+
+static bool is_space(int c)
+{
+	return c == ' ' || (c >= '\t' && c <= '\r');
+}
+
+/* An IPv4 or IPv6 address read from p, as %pi4 %pI4 %pi6 %pI6 print it. */
+static void emit_ip(struct out *o, const char *spec, uint64_t p, char kind, char ver)
+{
+	uint8_t a[16] = { 0 };
+	char s[48];
+	size_t n = 0;
+
+	if (probe_copy(a, (const void *)(uintptr_t)p, ver == '4' ? 4 : 16))
+		memset(a, 0, sizeof(a));
+	if (ver == '4') {
+		snprintf(s, sizeof(s), kind == 'i' ? "%03u.%03u.%03u.%03u" : "%u.%u.%u.%u",
+			 a[0], a[1], a[2], a[3]);
+	} else {
+		for (int i = 0; i < 16; i += 2)
+			n += (size_t)snprintf(s + n, sizeof(s) - n, "%s%02x%02x",
+					      kind == 'I' && i ? ":" : "", a[i], a[i + 1]);
+	}
+	emit(o, spec, s);
+}
+
+/*
+ * Format fmt (NUL-terminated) with args into o. Returns 0 or -EINVAL; *why
+ * is set to the reason (kept for the verifier's messages to come).
+ */
+static int format(struct out *o, const char *fmt, const uint64_t *args, uint32_t nargs,
+		  const char **why)
+{
+	uint32_t spec_n = 0;
+
+	for (size_t i = 0; fmt[i]; i++) {
+		char spec[32], *sp = spec, str[FMT_MAX_STR];
+		unsigned char c = (unsigned char)fmt[i];
+		size_t start, w;
+		uint64_t arg;
+		int lng = 0;
+
+		if (c >= 0x80 || (!(c >= 0x20 && c < 0x7f) && !is_space(c)))
+			return *why = "has a character that is not printable ASCII", -EINVAL;
+		if (c != '%') {
+			emit(o, "%c", c);
+			continue;
+		}
+		if (fmt[i + 1] == '%') {
+			emit(o, "%%");
+			i++;
+			continue;
+		}
+		if (spec_n >= nargs)
+			return *why = "has more conversions than arguments", -EINVAL;
+		arg = args[spec_n++];
+		*sp++ = '%';
+		start = ++i;
+		while (fmt[i] == '0' || fmt[i] == '+' || fmt[i] == '-' || fmt[i] == ' ')
+			i++;
+		if (i - start > 8)
+			return *why = "has too many flags", -EINVAL;
+		memcpy(sp, fmt + start, i - start);
+		sp += i - start;
+		start = i;
+		if (fmt[i] >= '1' && fmt[i] <= '9')
+			while (fmt[i] >= '0' && fmt[i] <= '9')
+				i++;
+		w = i - start;
+		if (w > 7)	/* the kernel caps widths below 2^23 */
+			return *why = "has a field width that is too big", -EINVAL;
+		memcpy(sp, fmt + start, w);
+		sp += w;
+		switch (fmt[i]) {
+		case 'p': {
+			char n1 = fmt[i + 1];
+
+			if ((n1 == 'k' || n1 == 'u') && fmt[i + 2] == 's') {
+				i += 2;
+				goto string;
+			}
+			if (n1 == 'i' || n1 == 'I') {
+				if (fmt[i + 2] != '4' && fmt[i + 2] != '6')
+					return *why = "has %pi or %pI without 4 or 6", -EINVAL;
+				strcpy(sp, "s");
+				emit_ip(o, spec, arg, n1, fmt[i + 2]);
+				i += 2;
+				continue;
+			}
+			if (n1 == 'K' || n1 == 'x' || n1 == 's' || n1 == 'S' || n1 == 'B')
+				i++;
+			else if (n1 && !is_space(n1) && !is_punct(n1))
+				return *why = "has an unknown %p extension", -EINVAL;
+			if (!arg && n1 != 'K' && n1 != 'x') {
+				strcpy(sp, "s");
+				emit(o, spec, "(null)");
+			} else {
+				strcpy(sp, "s");
+				snprintf(str, sizeof(str), "%016llx", (unsigned long long)arg);
+				emit(o, spec, str);
+			}
+			continue;
+		}
+		case 's':
+string:
+			if (fmt[i + 1] && !is_space(fmt[i + 1]) && !is_punct(fmt[i + 1]))
+				return *why = "has %s followed by a letter or digit", -EINVAL;
+			if (probe_copy_str(str, (const void *)(uintptr_t)arg, sizeof(str)) < 0)
+				str[0] = '\0';
+			strcpy(sp, "s");
+			emit(o, spec, str);
+			continue;
+		case 'c':
+			strcpy(sp, "c");
+			emit(o, spec, (int)(unsigned char)arg);
+			continue;
+		}
+		if (fmt[i] == 'l')
+			lng++, i++;
+		if (fmt[i] == 'l')
+			lng++, i++;
+		switch (fmt[i]) {
+		case 'd': case 'i':
+			strcpy(sp, lng ? "lld" : "d");
+			if (lng)
+				emit(o, spec, (long long)arg);
+			else
+				emit(o, spec, (int)(uint32_t)arg);
+			break;
+		case 'u': case 'x': case 'X':
+			sp[0] = lng ? 'l' : fmt[i];
+			sp[1] = lng ? 'l' : '\0';
+			sp[2] = lng ? fmt[i] : '\0';
+			sp[3] = '\0';
+			if (lng)
+				emit(o, spec, (unsigned long long)arg);
+			else
+				emit(o, spec, (unsigned)arg);
+			break;
+		default:
+			return *why = "has a conversion the kernel does not allow", -EINVAL;
+		}
+	}
+	return 0;
+}
+
+/* Check the whole format first (nothing is written on -EINVAL), then format into o. */
+static long bprintf(struct out *o, const char *fmt, const uint64_t *data, uint32_t nargs)
+{
+	struct out dry = { 0 };
+	const char *why = NULL;
+	int ret = format(&dry, fmt, data, nargs, &why);
+
+	if (ret)
+		return ret;
+	return format(o, fmt, data, nargs, &why);
+}
+
+/* ---- The sink ------------------------------------------------------------ */
+
+static pthread_mutex_t sink_lock = PTHREAD_MUTEX_INITIALIZER;
+static bpfrt_trace_fn sink_fn;
+static void *sink_ctx;
+
+BPFRT_API void bpfrt_trace_set_sink(bpfrt_trace_fn fn, void *ctx)
+{
+	pthread_mutex_lock(&sink_lock);
+	sink_fn = fn;
+	sink_ctx = ctx;
+	pthread_mutex_unlock(&sink_lock);
+}
+
+/* One trace_pipe-style line per call: "<comm>-<tid> [cpu] ..... <time>: bpf_trace_printk: <text>". */
+static void trace_line(const char *text, size_t len)
+{
+	char comm[17] = "", line[TRACE_BUF + 128];
+	struct timespec ts;
+	uint32_t cpu = sync_cpu_slot() % sync_ncpus();
+	int n;
+
+	if (len && text[len - 1] == '\n')
+		len--;
+	if (prctl(PR_GET_NAME, comm, 0, 0, 0))
+		strcpy(comm, "<...>");
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	n = snprintf(line, sizeof(line), "%16s-%-7d [%03u] ..... %5llu.%06llu: "
+		     "bpf_trace_printk: %.*s\n", comm, (int)gettid(), cpu,
+		     (unsigned long long)ts.tv_sec, (unsigned long long)ts.tv_nsec / 1000,
+		     (int)len, text);
+	if (n < 0)
+		return;
+	if ((size_t)n >= sizeof(line)) {
+		n = sizeof(line) - 1;
+		line[n - 1] = '\n';
+	}
+	pthread_mutex_lock(&sink_lock);
+	if (sink_fn)
+		sink_fn(sink_ctx, line, (size_t)n);
+	else if (write(STDERR_FILENO, line, (size_t)n) < 0)
+		(void)0;	/* nowhere to say it */
+	pthread_mutex_unlock(&sink_lock);
+}
+
+/* ---- The helpers --------------------------------------------------------- */
+
+/* fmt of fmt_size bytes with a NUL in them; the format's checks; then the line. */
+static uint64_t trace_common(struct bpfrt_run *run, const char *helper, uint64_t r1,
+			     uint64_t fmt_size, const uint64_t *args, uint32_t nargs)
+{
+	const char *fmt = (const char *)(uintptr_t)r1;
+	char buf[TRACE_BUF];
+	struct out o = { buf, sizeof(buf), 0 };
+	long ret;
+
+	if (!helper_mem_ok(run, helper, 1, r1, (uint32_t)fmt_size, false))
+		return HELPER_ERR(-EFAULT);
+	if (!fmt_size || !memchr(fmt, 0, (uint32_t)fmt_size))
+		return HELPER_ERR(-EINVAL);
+	ret = bprintf(&o, fmt, args, nargs);
+	if (ret)
+		return HELPER_ERR(ret);
+	trace_line(buf, o.len < sizeof(buf) ? o.len : sizeof(buf) - 1);
+	return o.len;
+}
+
+/* (fmt, fmt_size, a1, a2, a3): the length of the text, or -EINVAL. */
+HELPER_DEF(trace_printk)
+{
+	uint64_t args[TRACE_MAX_ARGS] = { r3, r4, r5 };
+
+	return trace_common(run, "trace_printk", r1, r2, args, TRACE_MAX_ARGS);
+}
+
+/* data, data_len: a u64 array of at most 12 arguments. */
+static bool data_ok(struct bpfrt_run *run, const char *helper, unsigned arg,
+		    uint64_t data, uint64_t len, long *err)
+{
+	*err = -EINVAL;
+	if ((uint32_t)len % 8 || (uint32_t)len > FMT_MAX_ARGS * 8 || ((uint32_t)len && !data))
+		return false;
+	*err = -EFAULT;
+	return helper_mem_ok(run, helper, arg, data, (uint32_t)len, false);
+}
+
+/* (fmt, fmt_size, data, data_len). */
+HELPER_DEF(trace_vprintk)
+{
+	long err;
+
+	if (!data_ok(run, "trace_vprintk", 3, r3, r4, &err))
+		return HELPER_ERR(err);
+	return trace_common(run, "trace_vprintk", r1, r2, (const uint64_t *)(uintptr_t)r3,
+			    (uint32_t)r4 / 8);
+}
+
+/* (str, str_size, fmt, data, data_len): the would-be length incl. the NUL. */
+HELPER_DEF(snprintf_helper)
+{
+	uint32_t size = (uint32_t)r2;
+	struct out o = { (char *)(uintptr_t)r1, size, 0 };
+	long err;
+
+	if (!helper_mem_ok(run, "snprintf", 1, r1, size, true) ||
+	    helper_str_arg(run, "snprintf", 3, r3, SIZE_MAX) < 0)
+		return HELPER_ERR(-EFAULT);
+	if (!data_ok(run, "snprintf", 4, r4, r5, &err))
+		return HELPER_ERR(err);
+	err = bprintf(&o, (const char *)(uintptr_t)r3, (const uint64_t *)(uintptr_t)r4,
+		      (uint32_t)r5 / 8);
+	if (err)
+		return HELPER_ERR(err);
+	if (size)
+		o.buf[o.len < size ? o.len : size - 1] = '\0';
+	return o.len + 1;
+}
+
+const struct helper_def helper_trace_defs[] = {
+	{ HELPER_TRACE_PRINTK, "trace_printk", trace_printk },
+	{ HELPER_TRACE_VPRINTK, "trace_vprintk", trace_vprintk },
+	{ HELPER_SNPRINTF, "snprintf", snprintf_helper },
+};
+const size_t helper_trace_ndefs = HELPER_NDEFS(helper_trace_defs);
