@@ -166,13 +166,23 @@ static uint32_t csum_add32(uint32_t a, uint32_t b)
 	return s + (s < b);
 }
 
-/* The kernel's csum_partial for whole 32-bit words: seed plus every word. */
+/*
+ * The kernel's csum_partial (x86-64): seed plus the buffer's little-endian
+ * words, a short tail zero-padded. Adding 32-bit words with end-around
+ * carry gives the same 32-bit value as its 64-bit adds and final fold (the
+ * result is 0 only when every input is).
+ */
 static uint32_t csum_words(const uint8_t *p, uint32_t len, uint32_t seed)
 {
-	uint32_t s = seed, w;
+	uint32_t s = seed, w, i;
 
-	for (uint32_t i = 0; i < len; i += 4) {
+	for (i = 0; i + 4 <= len; i += 4) {
 		memcpy(&w, p + i, 4);
+		s = csum_add32(s, w);
+	}
+	if (i < len) {
+		w = 0;
+		memcpy(&w, p + i, len - i);
 		s = csum_add32(s, w);
 	}
 	return s;
@@ -187,8 +197,8 @@ static uint32_t csum_fold16(uint32_t s)
 
 /*
  * (from, from_size, to, to_size, seed): the checksum of `to` minus that of
- * `from`, added to seed. Sizes must be multiples of 4, at most 512 bytes
- * together (-EINVAL).
+ * `from`, added to seed, folded to 16 bits, as Linux 6.18 computes it:
+ * any sizes (older kernels wanted multiples of 4 and at most 512 bytes).
  */
 HELPER_DEF(csum_diff)
 {
@@ -196,8 +206,6 @@ HELPER_DEF(csum_diff)
 	const uint8_t *to = (const uint8_t *)(uintptr_t)r3;
 	uint32_t fs = (uint32_t)r2, ts = (uint32_t)r4, sum = (uint32_t)r5;
 
-	if (((fs | ts) & 3) || (uint64_t)fs + ts > 512)
-		return HELPER_ERR(-EINVAL);
 	if ((fs && !helper_mem_ok(run, "csum_diff", 1, r1, fs, false)) ||
 	    (ts && !helper_mem_ok(run, "csum_diff", 3, r3, ts, false)))
 		return HELPER_ERR(-EFAULT);

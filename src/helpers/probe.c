@@ -54,23 +54,33 @@ int probe_copy(void *dst, const void *src, size_t len)
 	return self_copy(dst, src, len, false);
 }
 
-/* Page by page, so a string ending just before unmapped memory is still read. */
+/*
+ * Page by page, so a string ending just before unmapped memory is still
+ * read; through a bounce buffer, so nothing after the NUL is written (as
+ * the kernel's strncpy_from_kernel_nofault).
+ */
 long probe_copy_str(char *dst, const void *src, size_t size)
 {
 	uintptr_t p = (uintptr_t)src;
 	size_t done = 0;
+	char tmp[256];
 
 	while (done < size) {
 		size_t chunk = 4096 - ((p + done) & 4095);
 		char *nul;
 
+		if (chunk > sizeof(tmp))
+			chunk = sizeof(tmp);
 		if (chunk > size - done)
 			chunk = size - done;
-		if (probe_copy(dst + done, (const void *)(p + done), chunk))
+		if (probe_copy(tmp, (const void *)(p + done), chunk))
 			return -EFAULT;
-		nul = memchr(dst + done, 0, chunk);
-		if (nul)
-			return nul - dst + 1;
+		nul = memchr(tmp, 0, chunk);
+		if (nul) {
+			memcpy(dst + done, tmp, (size_t)(nul - tmp) + 1);
+			return (long)(done + (size_t)(nul - tmp) + 1);
+		}
+		memcpy(dst + done, tmp, chunk);
 		done += chunk;
 	}
 	dst[size - 1] = '\0';

@@ -21,9 +21,13 @@
  * unknown %p extension, a %s followed by a letter or digit, more
  * conversions than arguments — is -EINVAL. Strings (%s, %pks, %pus) are
  * read like probe_read_str (an unreadable one prints as ""), addresses of
- * %pI4/%pI6 like probe_read (unreadable: zeros). Output follows the
- * kernel's vsnprintf; pointers print as 16 hex digits (the kernel hashes
- * %p and resolves %ps/%pS to symbols, bpfrt prints the address itself).
+ * %pI4/%pI6 like probe_read (unreadable: zeros). Output is the kernel's
+ * (compared with it in tests/unit/test_helpers_kernel.c), including its
+ * quirks: %pks, %pus and the %pi/%pI forms take no field width and are
+ * neither written nor counted once the output is full. (The kernel then
+ * also misreads the arguments after them; bpfrt does not copy that.)
+ * Pointers print as 16 hex digits: the kernel hashes %p and resolves
+ * %ps/%pS to symbols, bpfrt prints the address itself.
  */
 #define FMT_MAX_ARGS   12u	/* MAX_BPRINTF_VARARGS */
 #define FMT_MAX_STR    512u	/* MAX_BPRINTF_BIN_ARGS: room for copied strings */
@@ -64,8 +68,19 @@ static bool is_space(int c)
 	return c == ' ' || (c >= '\t' && c <= '\r');
 }
 
+/*
+ * Text the kernel makes before formatting (%pks, %pus, %pi4, %pI4, %pi6,
+ * %pI6): bstr_printf copies it without a field width, and only while there
+ * is room left — past the end it is not even counted.
+ */
+static void emit_copied(struct out *o, const char *text)
+{
+	if (o->len < o->cap)
+		emit(o, "%s", text);
+}
+
 /* An IPv4 or IPv6 address read from p, as %pi4 %pI4 %pi6 %pI6 print it. */
-static void emit_ip(struct out *o, const char *spec, uint64_t p, char kind, char ver)
+static void emit_ip(struct out *o, uint64_t p, char kind, char ver)
 {
 	uint8_t a[16] = { 0 };
 	char s[48];
@@ -81,7 +96,7 @@ static void emit_ip(struct out *o, const char *spec, uint64_t p, char kind, char
 			n += (size_t)snprintf(s + n, sizeof(s) - n, "%s%02x%02x",
 					      kind == 'I' && i ? ":" : "", a[i], a[i + 1]);
 	}
-	emit(o, spec, s);
+	emit_copied(o, s);
 }
 
 /*
@@ -137,13 +152,18 @@ static int format(struct out *o, const char *fmt, const uint64_t *args, uint32_t
 
 			if ((n1 == 'k' || n1 == 'u') && fmt[i + 2] == 's') {
 				i += 2;
-				goto string;
+				if (fmt[i + 1] && !is_space(fmt[i + 1]) && !is_punct(fmt[i + 1]))
+					return *why = "has %pks or %pus followed by a letter or digit",
+					       -EINVAL;
+				if (probe_copy_str(str, (const void *)(uintptr_t)arg, sizeof(str)) < 0)
+					str[0] = '\0';
+				emit_copied(o, str);
+				continue;
 			}
 			if (n1 == 'i' || n1 == 'I') {
 				if (fmt[i + 2] != '4' && fmt[i + 2] != '6')
 					return *why = "has %pi or %pI without 4 or 6", -EINVAL;
-				strcpy(sp, "s");
-				emit_ip(o, spec, arg, n1, fmt[i + 2]);
+				emit_ip(o, arg, n1, fmt[i + 2]);
 				i += 2;
 				continue;
 			}
@@ -162,7 +182,6 @@ static int format(struct out *o, const char *fmt, const uint64_t *args, uint32_t
 			continue;
 		}
 		case 's':
-string:
 			if (fmt[i + 1] && !is_space(fmt[i + 1]) && !is_punct(fmt[i + 1]))
 				return *why = "has %s followed by a letter or digit", -EINVAL;
 			if (probe_copy_str(str, (const void *)(uintptr_t)arg, sizeof(str)) < 0)

@@ -1,0 +1,180 @@
+/* helpers_kern.bpf.c — helper tests that run in the kernel too: XDP programs whose input and output are a map value. */
+#include "helpers_test.h"
+
+char LICENSE[] SEC("license") = "GPL";
+
+/*
+ * Each program NAME works on value 0 of the array map NAME_io: the test
+ * writes the input there, runs the program (in the kernel through
+ * BPF_PROG_TEST_RUN, in bpfrt on both engines), and compares the values.
+ * Helpers may not take ctx pointers in the kernel, but map values they may.
+ */
+#define IO_MAP(name, vtype)						\
+	struct {							\
+		__uint(type, BPF_MAP_TYPE_ARRAY);			\
+		__uint(max_entries, 1);					\
+		__type(key, __u32);					\
+		__type(value, vtype);					\
+	} name##_io SEC(".maps")
+
+#define IO_VALUE(name, c)						\
+	__u32 zero_ = 0;						\
+	c = bpf_map_lookup_elem(&name##_io, &zero_);			\
+	(void)ctx;							\
+	if (!c)								\
+		return 1
+
+/* ---- csum_diff ------------------------------------------------------------ */
+
+struct csum_ctx {
+	__u32 from_size, to_size, seed, pad;
+	__u32 from[160], to[160];
+	__s64 ret;
+};
+
+IO_MAP(csum, struct csum_ctx);
+
+SEC("xdp") int csum(void *ctx)
+{
+	struct csum_ctx *c;
+	__u32 fs, ts;
+	IO_VALUE(csum, c);
+
+	fs = c->from_size;
+	ts = c->to_size;
+
+	if (fs > 640)
+		fs = 640;
+	if (ts > 640)
+		ts = 640;
+	c->ret = bpf_csum_diff(c->from, fs, c->to, ts, c->seed);
+	return 0;
+}
+
+/* ---- snprintf ------------------------------------------------------------- */
+
+#define NFMT 24
+struct snp_ctx {
+	__u64 args[12];
+	char str[32];
+	__u8 ip[16];
+	__u32 size;		/* of each output, at most 64 */
+	__u32 pad;
+	__s64 ret[NFMT];
+	char out[NFMT][64];
+};
+
+#define SNP(i, fmt)								\
+	do {									\
+		static const char f##i[] = fmt;					\
+		c->ret[i] = bpf_snprintf(c->out[i], size, f##i, args, sizeof(args)); \
+	} while (0)
+
+IO_MAP(snp, struct snp_ctx);
+
+SEC("xdp") int snp(void *ctx)
+{
+	struct snp_ctx *c;
+	__u64 args[12];
+	__u32 size;
+	IO_VALUE(snp, c);
+
+	size = c->size;
+	if (size > 64)
+		size = 64;
+	for (int i = 0; i < 12; i++)
+		args[i] = c->args[i];
+	SNP(0, "%d %i %u %x %X");
+	SNP(1, "%ld %lld %lu %llu %lx %llx");
+	SNP(2, "[%c%c%c] %% 100%%");
+	SNP(3, "%05d|%-5d|%+d|% d|%5x|%-8X|");
+	SNP(4, "%lld,%0+20lld,%-20llu|");
+	SNP(5, "plain text, no conversions");
+	SNP(6, "%-1d|%1d|%+5u|% 5x|");
+	SNP(7, "%lli %li %ld %lu");
+	SNP(8, "%d%d%d%d%d%d%d%d%d%d%d%d");
+	SNP(9, "%%d %%%% %d");
+	SNP(10, "%lu%d%llx%i%x%u%X%ld%li%lli%c%c");
+	SNP(11, "%0-8d|%-08d|%  d|%++d|");
+	SNP(12, "%X%X%X%x%x%x");
+	SNP(13, "%20llx|%-20lX|%020llu|");
+	SNP(14, "%d, %d. %d; %d! %d? %d");
+	SNP(15, "tab\there\nnewline %d");
+	SNP(16, "%010u|%08x|%-+5d|%+-5d|");
+	/*
+	 * Formats 17-21 take pointers. When the output is full, the kernel
+	 * skips %pI4 & co. without moving on to the next argument, so that
+	 * conversions after them read the wrong one: keep those last.
+	 */
+	args[0] = (__u64)(unsigned long)c->str;
+	args[1] = 0;
+	args[2] = (__u64)(unsigned long)c->ip;
+	SNP(17, "%s|%s|%pI4|");
+	SNP(18, "%12s|%-12s|%s.");
+	SNP(19, "%s,%s.%s");
+	SNP(20, "%pi4 %pI6 %pi6");
+	SNP(21, "%pks|%20pI4|%-16pi4|");
+	args[0] = c->args[0];
+	args[1] = c->args[1];
+	args[2] = c->args[2];
+	SNP(22, "%c%c%c%c%c%c%c%c%c%c%c%c");
+	SNP(23, "%5c|%-3c|");
+	return 0;
+}
+
+/* ---- strncmp -------------------------------------------------------------- */
+
+struct cmp_ctx {
+	char s1[32];
+	__u32 n;
+	__u32 pad;
+	__s64 ret[4];
+};
+
+IO_MAP(cmp, struct cmp_ctx);
+
+SEC("xdp") int cmp(void *ctx)
+{
+	static const char a[] = "hello", b[] = "", d[] = "hello world, longer", e[] = "\x80\xff";
+	struct cmp_ctx *c;
+	__u32 n;
+	IO_VALUE(cmp, c);
+
+	n = (c->n & 31) + 1;	/* the kernel wants s1_sz > 0 */
+	c->ret[0] = bpf_strncmp(c->s1, n, a);
+	c->ret[1] = bpf_strncmp(c->s1, n, b);
+	c->ret[2] = bpf_strncmp(c->s1, n, d);
+	c->ret[3] = bpf_strncmp(c->s1, n, e);
+	return 0;
+}
+
+/* ---- probe_read_kernel(_str) ---------------------------------------------- */
+
+struct str_ctx {
+	char src[64];
+	__u32 size, off;
+	char dst[64];
+	char dst2[64];
+	__s64 ret, ret2, ret3;
+};
+
+IO_MAP(pstr, struct str_ctx);
+
+SEC("xdp") int pstr(void *ctx)
+{
+	struct str_ctx *c;
+	__u32 size, off;
+	IO_VALUE(pstr, c);
+
+	size = c->size;
+	off = c->off;
+	if (size > 64)
+		size = 64;
+	if (off > 63)
+		off = 63;
+	c->ret = bpf_probe_read_kernel_str(c->dst, size, c->src + off);
+	/* Unmapped in both: the kernel's guard hole, not a user address here. */
+	c->ret2 = bpf_probe_read_kernel_str(c->dst2, size, (void *)0xffff800000001000ull);
+	c->ret3 = bpf_probe_read_kernel(c->dst2, size, (void *)0xffff800000001000ull);
+	return 0;
+}

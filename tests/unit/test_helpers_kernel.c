@@ -1,0 +1,372 @@
+/* test_helpers_kernel.c — deterministic helpers against the Linux kernel: one object, run in both, ctx compared. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "bpfrt.h"
+#include "t.h"
+
+/*
+ * tests/bpf/helpers_kern.bpf.c holds XDP programs that read their input
+ * from and write their output to value 0 of an array map: the kernel runs
+ * them through BPF_PROG_TEST_RUN, bpfrt on both engines and in both modes,
+ * each from the same input; the whole value after the run must be the same.
+ */
+
+static uint64_t rng = 0x243f6a8885a308d3ull;
+
+static uint64_t rnd(void)
+{
+	rng ^= rng << 13;
+	rng ^= rng >> 7;
+	rng ^= rng << 17;
+	return rng;
+}
+
+struct pair {
+	struct bpf_object *kobj;	/* the kernel's, or NULL (skipped) */
+	struct bpfrt_obj *obj;
+};
+
+static int silent(enum libbpf_print_level l, const char *f, va_list ap)
+{
+	(void)l; (void)f; (void)ap;
+	return 0;
+}
+
+static bool open_pair(struct pair *p)
+{
+	char path[512];
+	struct bpfrt_error err;
+	int ret;
+
+	snprintf(path, sizeof(path), "%s/tests/bpf/helpers_kern.o", t_builddir());
+	memset(p, 0, sizeof(*p));
+	ret = bpfrt_obj_open(path, NULL, &p->obj, &err);
+	if (!CHECK(ret == 0, "open %s: %s", path, err.msg))
+		return false;
+	if (!CHECK(bpfrt_obj_load(p->obj, &err) == 0, "load: %s", err.msg))
+		return false;
+	for (size_t i = 0; i < bpfrt_obj_prog_count(p->obj); i++)
+		CHECK(bpfrt_prog_use_builtin_helpers(bpfrt_obj_prog_at(p->obj, i, NULL)) == 0,
+		      "helpers");
+	libbpf_set_print(silent);
+	p->kobj = bpf_object__open_file(path, NULL);
+	if (!p->kobj || bpf_object__load(p->kobj)) {
+		printf("  helpers_kernel: skipped the kernel side: cannot load %s (%s)\n", path,
+		       strerror(errno));
+		if (p->kobj)
+			bpf_object__close(p->kobj);
+		p->kobj = NULL;
+	}
+	return true;
+}
+
+static void close_pair(struct pair *p)
+{
+	if (p->kobj)
+		bpf_object__close(p->kobj);
+	bpfrt_obj_close(p->obj);
+}
+
+/*
+ * Run prog in the kernel on kctx (in place); false if it could not. XDP
+ * programs take their input and leave their output in map io's value 0.
+ */
+static bool kernel_run(struct pair *p, const char *name, const char *io, void *kctx,
+		       size_t len)
+{
+	struct bpf_program *prog = bpf_object__find_program_by_name(p->kobj, name);
+	struct bpf_map *map = io ? bpf_object__find_map_by_name(p->kobj, io) : NULL;
+	uint8_t pkt[64] = { 0 };
+	uint32_t zero = 0;
+	LIBBPF_OPTS(bpf_test_run_opts, o);
+
+	if (!CHECK(prog != NULL && (!io || map), "kernel: no program %s", name))
+		return false;
+	if (io) {
+		o.data_in = pkt;
+		o.data_size_in = sizeof(pkt);
+		if (!CHECK(bpf_map_update_elem(bpf_map__fd(map), &zero, kctx, 0) == 0,
+			   "kernel: update %s: %s", io, strerror(errno)))
+			return false;
+	} else {
+		o.ctx_in = kctx;
+		o.ctx_size_in = (uint32_t)len;
+	}
+	if (!CHECK(bpf_prog_test_run_opts(bpf_program__fd(prog), &o) == 0 && o.retval == 0,
+		   "kernel: test run of %s: %s, retval %u", name, strerror(errno), o.retval))
+		return false;
+	return !io || CHECK(bpf_map_lookup_elem(bpf_map__fd(map), &zero, kctx) == 0,
+			    "kernel: lookup %s: %s", io, strerror(errno));
+}
+
+/*
+ * Run prog in bpfrt on a copy of ctx (or of map io's value 0) for each
+ * engine and mode; each must equal want.
+ */
+static unsigned bpfrt_runs(struct pair *p, const char *name, const char *io, const void *ctx,
+			   size_t len, const void *want,
+			   void (*explain)(const void *got, const void *want))
+{
+	struct bpfrt_prog *prog = bpfrt_obj_prog_by_name(p->obj, name);
+	struct bpfrt_map *map = io ? bpfrt_obj_map_by_name(p->obj, io) : NULL;
+	uint8_t *buf = malloc(len), pkt[64] = { 0 };
+	uint32_t zero = 0;
+	unsigned bad = 0;
+
+	if (io && !CHECK(map != NULL, "bpfrt: no map %s", io)) {
+		free(buf);
+		return 1;
+	}
+
+	if (!CHECK(prog && buf, "bpfrt: no program %s", name)) {
+		free(buf);
+		return 1;
+	}
+	for (int e = 0; e < 2; e++) {
+		for (int checked = 0; checked < 2; checked++) {
+			BPFRT_OPTS(bpfrt_run_opts, o, .engine = e ? BPFRT_ENGINE_JIT : BPFRT_ENGINE_INTERP,
+				   .checked = checked, .ctx = io ? (void *)pkt : buf,
+				   .ctx_len = io ? sizeof(pkt) : len);
+			struct bpfrt_error err;
+			int ret;
+
+			memcpy(buf, ctx, len);
+			if (io && !CHECK(bpfrt_map_update(map, &zero, buf, 0) == 0, "update %s", io))
+				continue;
+			ret = bpfrt_prog_run(prog, &o, &err);
+			if (io && ret == 0)
+				CHECK(bpfrt_map_lookup(map, &zero, buf) == 0, "lookup %s", io);
+			if (!CHECK(ret == 0, "%s engine %d checked %d: %s", name, e, checked, err.msg)) {
+				bad++;
+				continue;
+			}
+			if (!CHECK(memcmp(buf, want, len) == 0, "%s engine %d checked %d: ctx differs "
+				   "from the kernel's", name, e, checked)) {
+				if (explain && bad++ < 3)
+					explain(buf, want);
+			}
+		}
+	}
+	free(buf);
+	return bad;
+}
+
+/* ---- csum_diff -------------------------------------------------------------- */
+
+struct csum_ctx {
+	uint32_t from_size, to_size, seed, pad;
+	uint32_t from[160], to[160];
+	int64_t ret;
+};
+
+static void csum_explain(const void *got, const void *want)
+{
+	const struct csum_ctx *g = got, *w = want;
+
+	printf("    from_size %u to_size %u seed %#x: bpfrt %#llx, kernel %#llx\n",
+	       w->from_size, w->to_size, w->seed, (unsigned long long)g->ret,
+	       (unsigned long long)w->ret);
+}
+
+TEST(helpers_kernel_csum_diff)
+{
+	struct pair p;
+	unsigned bad = 0;
+
+	if (!open_pair(&p))
+		return;
+	for (int k = 0; k < 400; k++) {
+		struct csum_ctx c, kc;
+		uint32_t sizes[] = { 0, 4, 8, 12, 16, 20, 64, 128, 252, 256, 2, 3, 6, 255, 1, 7, 9, 511, 512, 513, 640 };
+
+		memset(&c, 0, sizeof(c));
+		c.from_size = sizes[rnd() % (k < 200 ? 10 : 21)];
+		c.to_size = sizes[rnd() % (k < 200 ? 10 : 21)];
+		switch (rnd() % 4) {
+		case 0: c.seed = 0; break;
+		case 1: c.seed = 0xffffffff; break;
+		default: c.seed = (uint32_t)rnd(); break;
+		}
+		for (int i = 0; i < 160; i++) {
+			uint64_t r = rnd();
+
+			c.from[i] = k % 7 == 0 ? 0 : k % 7 == 1 ? 0xffffffff : (uint32_t)r;
+			c.to[i] = k % 11 == 0 ? c.from[i] : (uint32_t)(r >> 32);
+		}
+		kc = c;
+		if (p.kobj && !kernel_run(&p, "csum", "csum_io", &kc, sizeof(kc)))
+			break;
+		if (!p.kobj)
+			break;
+		bad += bpfrt_runs(&p, "csum", "csum_io", &c, sizeof(c), &kc, csum_explain);
+		if (bad > 8)
+			break;
+	}
+	CHECK(bad == 0, "csum_diff: %u runs differ from the kernel", bad);
+	close_pair(&p);
+}
+
+/* ---- snprintf ------------------------------------------------------------------ */
+
+#define NFMT 24
+struct snp_ctx {
+	uint64_t args[12];
+	char str[32];
+	uint8_t ip[16];
+	uint32_t size, pad;
+	int64_t ret[NFMT];
+	char out[NFMT][64];
+};
+
+static void snp_explain(const void *got, const void *want)
+{
+	const struct snp_ctx *g = got, *w = want;
+
+	for (int i = 0; i < NFMT; i++)
+		if (g->ret[i] != w->ret[i] || memcmp(g->out[i], w->out[i], 64))
+			printf("    format %d (size %u): bpfrt %lld \"%.64s\", kernel %lld \"%.64s\"\n",
+			       i, w->size, (long long)g->ret[i], g->out[i], (long long)w->ret[i],
+			       w->out[i]);
+}
+
+TEST(helpers_kernel_snprintf)
+{
+	static const char *const strs[] = { "", "a", "hello", "exactly 31 characters long ...!",
+					    "tab\tin it" };
+	struct pair p;
+	unsigned bad = 0;
+
+	if (!open_pair(&p))
+		return;
+	for (int k = 0; k < 150 && p.kobj; k++) {
+		struct snp_ctx c, kc;
+
+		memset(&c, 0, sizeof(c));
+		for (int i = 0; i < 12; i++) {
+			uint64_t r = rnd();
+
+			switch (rnd() % 5) {
+			case 0: c.args[i] = r & 0xff; break;
+			case 1: c.args[i] = (uint64_t)-(int64_t)(r & 0xffff); break;
+			case 2: c.args[i] = (uint32_t)r; break;
+			default: c.args[i] = r; break;
+			}
+			if (rnd() % 3 == 0)	/* printable characters for %c */
+				c.args[i] = 0x20 + r % 95;
+		}
+		snprintf(c.str, sizeof(c.str), "%s", strs[rnd() % 5]);
+		for (int i = 0; i < 16; i++)
+			c.ip[i] = (uint8_t)rnd();
+		c.size = k % 5 == 0 ? (uint32_t)(rnd() % 12) : 64;
+		kc = c;
+		if (!kernel_run(&p, "snp", "snp_io", &kc, sizeof(kc)))
+			break;
+		bad += bpfrt_runs(&p, "snp", "snp_io", &c, sizeof(c), &kc, snp_explain);
+		if (bad > 8)
+			break;
+	}
+	CHECK(bad == 0, "snprintf: %u runs differ from the kernel", bad);
+	close_pair(&p);
+}
+
+/* ---- strncmp --------------------------------------------------------------------- */
+
+struct cmp_ctx {
+	char s1[32];
+	uint32_t n, pad;
+	int64_t ret[4];
+};
+
+static void cmp_explain(const void *got, const void *want)
+{
+	const struct cmp_ctx *g = got, *w = want;
+
+	printf("    \"%.32s\" n %u: bpfrt %lld %lld %lld %lld, kernel %lld %lld %lld %lld\n",
+	       w->s1, w->n, (long long)g->ret[0], (long long)g->ret[1], (long long)g->ret[2],
+	       (long long)g->ret[3], (long long)w->ret[0], (long long)w->ret[1],
+	       (long long)w->ret[2], (long long)w->ret[3]);
+}
+
+TEST(helpers_kernel_strncmp)
+{
+	static const char *const s[] = { "hello", "hell", "hello world", "hellp", "", "\x80",
+					 "hello world, longer", "hello world, longest" };
+	struct pair p;
+	unsigned bad = 0;
+
+	if (!open_pair(&p))
+		return;
+	for (int k = 0; k < 120 && p.kobj; k++) {
+		struct cmp_ctx c, kc;
+
+		memset(&c, 0, sizeof(c));
+		if (k % 4 == 3)
+			for (int i = 0; i < 32; i++)
+				c.s1[i] = (char)(rnd() % 3 ? 'h' + rnd() % 3 : 0);
+		else
+			snprintf(c.s1, sizeof(c.s1), "%s", s[rnd() % 8]);
+		c.n = (uint32_t)(rnd() % 34);
+		kc = c;
+		if (!kernel_run(&p, "cmp", "cmp_io", &kc, sizeof(kc)))
+			break;
+		bad += bpfrt_runs(&p, "cmp", "cmp_io", &c, sizeof(c), &kc, cmp_explain);
+		if (bad > 8)
+			break;
+	}
+	CHECK(bad == 0, "strncmp: %u runs differ from the kernel", bad);
+	close_pair(&p);
+}
+
+/* ---- probe_read_kernel_str: truncation, lengths, faults ----------------------------- */
+
+struct str_ctx {
+	char src[64];
+	uint32_t size, off;
+	char dst[64];
+	char dst2[64];
+	int64_t ret, ret2, ret3;
+};
+
+static void str_explain(const void *got, const void *want)
+{
+	const struct str_ctx *g = got, *w = want;
+
+	printf("    size %u off %u: bpfrt %lld/%lld/%lld \"%.64s\", kernel %lld/%lld/%lld \"%.64s\"\n",
+	       w->size, w->off, (long long)g->ret, (long long)g->ret2, (long long)g->ret3, g->dst,
+	       (long long)w->ret, (long long)w->ret2, (long long)w->ret3, w->dst);
+}
+
+TEST(helpers_kernel_probe_read_str)
+{
+	struct pair p;
+	unsigned bad = 0;
+
+	if (!open_pair(&p))
+		return;
+	for (int k = 0; k < 150 && p.kobj; k++) {
+		struct str_ctx c, kc;
+		uint32_t len = (uint32_t)(rnd() % 64);
+
+		memset(&c, 0, sizeof(c));
+		for (uint32_t i = 0; i < 64; i++)
+			c.src[i] = i < len ? (char)('a' + rnd() % 26) : 0;
+		for (int i = 0; i < 64; i++)
+			c.dst[i] = c.dst2[i] = (char)0xaa;	/* what is not written stays */
+		c.size = (uint32_t)(rnd() % 66);
+		c.off = (uint32_t)(rnd() % 64);
+		kc = c;
+		if (!kernel_run(&p, "pstr", "pstr_io", &kc, sizeof(kc)))
+			break;
+		bad += bpfrt_runs(&p, "pstr", "pstr_io", &c, sizeof(c), &kc, str_explain);
+		if (bad > 8)
+			break;
+	}
+	CHECK(bad == 0, "probe_read_kernel_str: %u runs differ from the kernel", bad);
+	close_pair(&p);
+}
