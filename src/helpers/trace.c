@@ -14,8 +14,8 @@
 #include "maps/sync.h"
 
 /*
- * The kernel's rules (bpf_bprintf_prepare): the format is printable ASCII
- * or white space; each conversion is %% or "%[0 +-]*[width]" followed by
+ * The kernel's rules (bpf_bprintf_prepare): the format's ASCII characters
+ * are printable or white space (bytes from 0x80 up are allowed: UTF-8); each conversion is %% or "%[0 +-]*[width]" followed by
  * d i u x X (optionally l or ll before it), c, s, p (plain, or pK px ps pS
  * pB, pks pus, pi4 pI4 pi6 pI6); anything else — precision, h, o, an
  * unknown %p extension, a %s followed by a letter or digit, more
@@ -57,16 +57,36 @@ static void emit(struct out *o, const char *fmt, ...)
 		o->len += (size_t)n;
 }
 
-static bool is_punct(int c)
+/*
+ * The kernel's <linux/ctype.h> classes, which are Latin-1: 0xa0 is a
+ * space, 0xa1-0xbf, 0xd7 and 0xf7 are punctuation, the rest of 0xc0-0xff
+ * letters; 0x80-0x9f are control characters.
+ */
+static bool is_space(unsigned c)
 {
+	return c == ' ' || (c >= '\t' && c <= '\r') || c == 0xa0;
+}
+
+static bool is_punct(unsigned c)
+{
+	if (c >= 0x80)
+		return (c >= 0xa1 && c <= 0xbf) || c == 0xd7 || c == 0xf7;
 	return c > 0x20 && c < 0x7f && !(c >= '0' && c <= '9') &&
 	       !((c | 0x20) >= 'a' && (c | 0x20) <= 'z');
 }
 
-static bool is_space(int c)
+static bool is_print(unsigned c)
 {
-	return c == ' ' || (c >= '\t' && c <= '\r');
+	return (c >= 0x20 && c < 0x7f) || c >= 0xa0;
 }
+
+/* What may follow %s (and %pks, %pus, %p): the end, a space or punctuation. */
+static bool ends_conversion(char c)
+{
+	return !c || is_space((unsigned char)c) || is_punct((unsigned char)c);
+}
+
+#define FIELD_WIDTH_MAX ((1 << 23) - 1)	/* vsnprintf clamps wider fields */
 
 /*
  * Text the kernel makes before formatting (%pks, %pus, %pi4, %pI4, %pi6,
@@ -111,12 +131,12 @@ static int format(struct out *o, const char *fmt, const uint64_t *args, uint32_t
 	for (size_t i = 0; fmt[i]; i++) {
 		char spec[32], *sp = spec, str[FMT_MAX_STR];
 		unsigned char c = (unsigned char)fmt[i];
-		size_t start, w;
-		uint64_t arg;
+		bool flag[4] = { false };	/* - + space 0 */
+		uint64_t arg, width = 0;
 		int lng = 0;
 
-		if (c >= 0x80 || (!(c >= 0x20 && c < 0x7f) && !is_space(c)))
-			return *why = "has a character that is not printable ASCII", -EINVAL;
+		if (c < 0x80 && !is_print(c) && !is_space(c))	/* UTF-8 is allowed */
+			return *why = "has a control character", -EINVAL;
 		if (c != '%') {
 			emit(o, "%c", c);
 			continue;
@@ -130,29 +150,31 @@ static int format(struct out *o, const char *fmt, const uint64_t *args, uint32_t
 			return *why = "has more conversions than arguments", -EINVAL;
 		arg = args[spec_n++];
 		*sp++ = '%';
-		start = ++i;
-		while (fmt[i] == '0' || fmt[i] == '+' || fmt[i] == '-' || fmt[i] == ' ')
-			i++;
-		if (i - start > 8)
-			return *why = "has too many flags", -EINVAL;
-		memcpy(sp, fmt + start, i - start);
-		sp += i - start;
-		start = i;
-		if (fmt[i] >= '1' && fmt[i] <= '9')
-			while (fmt[i] >= '0' && fmt[i] <= '9')
-				i++;
-		w = i - start;
-		if (w > 7)	/* the kernel caps widths below 2^23 */
-			return *why = "has a field width that is too big", -EINVAL;
-		memcpy(sp, fmt + start, w);
-		sp += w;
+		for (i++;; i++) {
+			const char *f = strchr("-+ 0", fmt[i]);
+
+			if (!fmt[i] || !f)
+				break;
+			flag[f - "-+ 0"] = true;
+		}
+		for (int f = 0; f < 4; f++)
+			if (flag[f])
+				*sp++ = "-+ 0"[f];
+		if (fmt[i] >= '1' && fmt[i] <= '9') {
+			while (fmt[i] >= '0' && fmt[i] <= '9') {
+				width = width * 10 + (uint64_t)(fmt[i++] - '0');
+				if (width > FIELD_WIDTH_MAX)
+					width = FIELD_WIDTH_MAX;
+			}
+			sp += sprintf(sp, "%u", (unsigned)width);
+		}
 		switch (fmt[i]) {
 		case 'p': {
 			char n1 = fmt[i + 1];
 
 			if ((n1 == 'k' || n1 == 'u') && fmt[i + 2] == 's') {
 				i += 2;
-				if (fmt[i + 1] && !is_space(fmt[i + 1]) && !is_punct(fmt[i + 1]))
+				if (!ends_conversion(fmt[i + 1]))
 					return *why = "has %pks or %pus followed by a letter or digit",
 					       -EINVAL;
 				if (probe_copy_str(str, (const void *)(uintptr_t)arg, sizeof(str)) < 0)
@@ -169,7 +191,7 @@ static int format(struct out *o, const char *fmt, const uint64_t *args, uint32_t
 			}
 			if (n1 == 'K' || n1 == 'x' || n1 == 's' || n1 == 'S' || n1 == 'B')
 				i++;
-			else if (n1 && !is_space(n1) && !is_punct(n1))
+			else if (!ends_conversion(n1))
 				return *why = "has an unknown %p extension", -EINVAL;
 			if (!arg && n1 != 'K' && n1 != 'x') {
 				strcpy(sp, "s");
@@ -182,7 +204,7 @@ static int format(struct out *o, const char *fmt, const uint64_t *args, uint32_t
 			continue;
 		}
 		case 's':
-			if (fmt[i + 1] && !is_space(fmt[i + 1]) && !is_punct(fmt[i + 1]))
+			if (!ends_conversion(fmt[i + 1]))
 				return *why = "has %s followed by a letter or digit", -EINVAL;
 			if (probe_copy_str(str, (const void *)(uintptr_t)arg, sizeof(str)) < 0)
 				str[0] = '\0';

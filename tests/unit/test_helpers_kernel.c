@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
@@ -369,4 +370,141 @@ TEST(helpers_kernel_probe_read_str)
 	}
 	CHECK(bad == 0, "probe_read_kernel_str: %u runs differ from the kernel", bad);
 	close_pair(&p);
+}
+
+/* ---- Format rules: the kernel's verifier checks constant formats ------------------ */
+
+/*
+ * snprintf(buf64, 64, fmt, data, 96) with fmt in a frozen read-only array:
+ * the kernel's verifier runs its format check on the constant format, so a
+ * program it accepts is one whose format is valid. bpfrt must answer
+ * -EINVAL exactly for the formats the kernel rejects.
+ */
+static const char *const formats[] = {
+	"%d", "%i", "%u", "%x", "%X", "%ld", "%lld", "%lu", "%llu", "%lx", "%llx", "%lX",
+	"%li", "%lli", "%llX", "%c", "%s", "%%", "%p", "%pK", "%px", "%ps", "%pS", "%pB",
+	"%pks", "%pus", "%pi4", "%pI4", "%pi6", "%pI6", "%5d", "%-5d", "%05d", "% d", "%+d",
+	"%-+ 0d", "%0-8d", "%10s", "%-3c", "%123d", "%1234567d", "%12345678d", "%01d",
+	"%hd", "%hhd", "%.2d", "%q", "%o", "%l", "%ll", "%lllx", "%*d", "%sx", "%s.", "%s1",
+	"%s ", "%pI", "%pI5", "%pZ", "%p.", "%p1", "%pa", "%pI6c", "%pksx", "%pks.",
+	"%lc", "%ls", "%Lu", "%zu", "%jd", "%#x", "%'d", "%010.3d", "%", "abc%", "\x01",
+	"\xc3\xa9", "tab\there", "new\nline", "%d%d%d%d%d%d%d%d%d%d%d%d",
+	"%d%d%d%d%d%d%d%d%d%d%d%d%d", "%%%d%%", "%e", "%f", "%n", "%pV", "%pE", "%pM",
+	"%p%", "%0000000000d", "%+++++++++d", "%-0", "%5", "%l5d", "%5ld", "%5lld", "%-5lx",
+	"%ds", "%dd", "%pks%pus", "\x7f", "\r\v\f", "%s\xe9", "%s\xa1", "%s\xa0", "\x85",
+	"\xa0", "%p\xd7", "%p\xc0",
+};
+
+/* Load the format program in the kernel: 1 accepted, 0 rejected, -1 could not try. */
+static int kernel_format_ok(const char *fmt)
+{
+	struct bpf_insn prog[24];
+	char value[64] = { 0 };
+	uint32_t zero = 0;
+	int map, fd, n = 0;
+	LIBBPF_OPTS(bpf_map_create_opts, mo, .map_flags = BPF_F_RDONLY_PROG);
+
+	snprintf(value, sizeof(value), "%s", fmt);
+	map = bpf_map_create(BPF_MAP_TYPE_ARRAY, "fmt", 4, sizeof(value), 1, &mo);
+	if (map < 0)
+		return -1;
+	if (bpf_map_update_elem(map, &zero, value, 0) || bpf_map_freeze(map)) {
+		close(map);
+		return -1;
+	}
+	prog[n++] = (struct bpf_insn){ .code = 0xb7, .dst_reg = 6 };		/* r6 = 0 */
+	for (int k = 1; k <= 12; k++)	/* data: 12 zero u64 at r10-96 */
+		prog[n++] = (struct bpf_insn){ .code = 0x7b, .dst_reg = 10, .src_reg = 6,
+					       .off = (int16_t)(-8 * k) };
+	prog[n++] = (struct bpf_insn){ .code = 0xbf, .dst_reg = 1, .src_reg = 10 };
+	prog[n++] = (struct bpf_insn){ .code = 0x07, .dst_reg = 1, .imm = -160 };
+	prog[n++] = (struct bpf_insn){ .code = 0xb7, .dst_reg = 2, .imm = 64 };
+	prog[n++] = (struct bpf_insn){ .code = 0x18, .dst_reg = 3, .src_reg = BPF_PSEUDO_MAP_VALUE,
+				       .imm = map };
+	prog[n++] = (struct bpf_insn){ 0 };
+	prog[n++] = (struct bpf_insn){ .code = 0xbf, .dst_reg = 4, .src_reg = 10 };
+	prog[n++] = (struct bpf_insn){ .code = 0x07, .dst_reg = 4, .imm = -96 };
+	prog[n++] = (struct bpf_insn){ .code = 0xb7, .dst_reg = 5, .imm = 96 };
+	prog[n++] = (struct bpf_insn){ .code = 0x85, .imm = 165 };
+	prog[n++] = (struct bpf_insn){ .code = 0x95 };
+	fd = bpf_prog_load(BPF_PROG_TYPE_SOCKET_FILTER, "fmt", "GPL", prog, (size_t)n, NULL);
+	close(map);
+	if (fd < 0)
+		return errno == EINVAL || errno == EACCES ? 0 : -1;
+	close(fd);
+	return 1;
+}
+
+/* Run snprintf with fmt in bpfrt (an array map's value, lddw src 6); its r0. */
+static int64_t bpfrt_format(const char *fmt, int engine, bool checked)
+{
+	BPFRT_OPTS(bpfrt_map_opts, mo, .type = BPFRT_MAP_ARRAY, .key_size = 4, .value_size = 64,
+		   .max_entries = 1);
+	struct bpfrt_insn insns[24];
+	struct bpfrt_map *map = NULL;
+	struct bpfrt_prog *prog = NULL;
+	struct bpfrt_error err;
+	char value[64] = { 0 };
+	uint32_t zero = 0;
+	int64_t r0 = INT64_MIN;
+	size_t n = 0;
+
+	snprintf(value, sizeof(value), "%s", fmt);
+	if (bpfrt_map_create(&mo, &map, &err) || bpfrt_map_update(map, &zero, value, 0))
+		return r0;
+	insns[n++] = (struct bpfrt_insn){ .code = 0xb7, .dst_reg = 6 };
+	for (int k = 1; k <= 12; k++)
+		insns[n++] = (struct bpfrt_insn){ .code = 0x7b, .dst_reg = 10, .src_reg = 6,
+						  .off = (int16_t)(-8 * k) };
+	insns[n++] = (struct bpfrt_insn){ .code = 0xbf, .dst_reg = 1, .src_reg = 10 };
+	insns[n++] = (struct bpfrt_insn){ .code = 0x07, .dst_reg = 1, .imm = -160 };
+	insns[n++] = (struct bpfrt_insn){ .code = 0xb7, .dst_reg = 2, .imm = 64 };
+	insns[n++] = (struct bpfrt_insn){ .code = 0x18, .dst_reg = 3, .src_reg = 6 };
+	insns[n++] = (struct bpfrt_insn){ 0 };
+	insns[n++] = (struct bpfrt_insn){ .code = 0xbf, .dst_reg = 4, .src_reg = 10 };
+	insns[n++] = (struct bpfrt_insn){ .code = 0x07, .dst_reg = 4, .imm = -96 };
+	insns[n++] = (struct bpfrt_insn){ .code = 0xb7, .dst_reg = 5, .imm = 96 };
+	insns[n++] = (struct bpfrt_insn){ .code = 0x85, .imm = 165 };
+	insns[n++] = (struct bpfrt_insn){ .code = 0x95 };
+	{
+		BPFRT_OPTS(bpfrt_prog_opts, po, .maps = &map, .nmaps = 1);
+		BPFRT_OPTS(bpfrt_run_opts, ro, .engine = engine ? BPFRT_ENGINE_JIT : BPFRT_ENGINE_INTERP,
+			   .checked = checked);
+
+		if (bpfrt_prog_new(insns, n, &po, &prog, &err) == 0 &&
+		    bpfrt_prog_use_builtin_helpers(prog) == 0 &&
+		    CHECK(bpfrt_prog_run(prog, &ro, &err) == 0, "format \"%s\": %s", fmt, err.msg))
+			r0 = (int64_t)ro.retval;
+	}
+	bpfrt_prog_free(prog);
+	bpfrt_map_free(map);
+	return r0;
+}
+
+TEST(helpers_kernel_format_rules)
+{
+	unsigned tried = 0, bad = 0;
+
+	for (size_t i = 0; i < sizeof(formats) / sizeof(formats[0]); i++) {
+		int k = kernel_format_ok(formats[i]);
+
+		if (k < 0) {
+			printf("  helpers_kernel_format_rules: skipped: the kernel cannot load "
+			       "programs here (%s)\n", strerror(errno));
+			return;
+		}
+		tried++;
+		for (int e = 0; e < 2; e++) {
+			for (int checked = 0; checked < 2; checked++) {
+				int64_t r0 = bpfrt_format(formats[i], e, checked);
+				bool ok = r0 >= 0;
+
+				if (!CHECK(ok == (k == 1) && (ok || r0 == -EINVAL),
+					   "format \"%s\": the kernel %s it, bpfrt returns %lld",
+					   formats[i], k ? "accepts" : "rejects", (long long)r0))
+					bad++;
+			}
+		}
+	}
+	CHECK(tried > 0 && bad == 0, "%u of %u formats judged differently", bad, tried);
 }
