@@ -78,6 +78,7 @@ struct helper_def {
 /*
  * For helpers taking pointers: may the run touch [p, p + len)? In checked
  * runs this fails the run with a message naming the helper and argument.
+ * Zero bytes are always fine (the kernel's NULL-or-memory arguments).
  */
 bool helper_mem_ok(struct bpfrt_run *run, const char *helper, unsigned arg,
 		   uint64_t p, size_t len, bool write);

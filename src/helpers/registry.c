@@ -8,7 +8,7 @@
 bool helper_mem_ok(struct bpfrt_run *run, const char *helper, unsigned arg,
 		   uint64_t p, size_t len, bool write)
 {
-	if (!run->checked || run_mem_ok(run, (uintptr_t)p, len, write))
+	if (!run->checked || !len || run_mem_ok(run, (uintptr_t)p, len, write))
 		return true;
 	bpfrt_run_fail(run, -EFAULT, "bpf_%s: argument %u (%#llx, %zu bytes to %s) "
 		       "is not memory the program may %s", helper, arg,

@@ -32,5 +32,30 @@ static long (*bpf_snprintf)(char *str, __u32 str_size, const char *fmt, __u64 *d
 			    __u32 data_len) = (void *)165;
 static long (*bpf_strncmp)(const char *s1, __u32 s1_sz, const char *s2) = (void *)182;
 static void *(*bpf_map_lookup_percpu_elem)(void *map, const void *key, __u32 cpu) = (void *)195;
+static __u64 (*bpf_perf_event_read)(void *map, __u64 flags) = (void *)22;
+static __u64 (*bpf_get_current_task)(void) = (void *)35;
+static __u32 (*bpf_get_numa_node_id)(void) = (void *)42;
+static long (*bpf_perf_event_read_value)(void *map, __u64 flags, void *buf,
+					 __u32 size) = (void *)55;
+static __u64 (*bpf_get_current_cgroup_id)(void) = (void *)80;
+static long (*bpf_send_signal)(__u32 sig) = (void *)109;
+static long (*bpf_probe_read_user)(void *dst, __u32 size, const void *src) = (void *)112;
+static long (*bpf_probe_read_user_str)(void *dst, __u32 size, const void *src) = (void *)114;
+static long (*bpf_probe_write_user)(void *dst, const void *src, __u32 len) = (void *)36;
+static long (*bpf_send_signal_thread)(__u32 sig) = (void *)117;
+static __u64 (*bpf_jiffies64)(void) = (void *)118;
+static __u64 (*bpf_ktime_get_boot_ns)(void) = (void *)125;
+static __u64 (*bpf_ktime_get_coarse_ns)(void) = (void *)160;
+static long (*bpf_trace_vprintk)(const char *fmt, __u32 fmt_size, const void *data,
+				 __u32 data_len) = (void *)177;
+static __u64 (*bpf_ktime_get_tai_ns)(void) = (void *)208;
+
+/* Map types and flags bpf_test.h does not name. */
+enum { HT_MAP_STACK_TRACE = 7, HT_MAP_CGROUP_ARRAY = 8 };
+enum { HT_F_CURRENT_CPU = 0xffffffffull };
+enum { HT_RB_AVAIL_DATA = 0, HT_RB_RING_SIZE = 1, HT_RB_CONS_POS = 2, HT_RB_PROD_POS = 3 };
+struct bpf_spin_lock {
+	__u32 val;
+};
 
 #endif /* HELPERS_TEST_H */

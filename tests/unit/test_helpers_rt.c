@@ -1,0 +1,357 @@
+/* test_helpers_rt.c — the generic helpers in bpfrt: values, error codes, bounds, on both engines and in both modes. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <execinfo.h>
+#include <fcntl.h>
+#include <linux/types.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "bpfrt.h"
+#include "t.h"
+
+struct bpf_spin_lock {
+	__u32 val;
+};
+#include "../bpf/helpers_rt.h"
+
+/* ---- Running helpers_rt.o's programs -------------------------------------------------- */
+
+static struct bpfrt_obj *rt_open(void)
+{
+	struct bpfrt_obj *obj = NULL;
+	struct bpfrt_error err;
+	char path[512];
+
+	snprintf(path, sizeof(path), "%s/tests/bpf/helpers_rt.o", t_builddir());
+	if (!CHECK(bpfrt_obj_open(path, NULL, &obj, &err) == 0, "open %s: %s", path, err.msg))
+		return NULL;
+	if (!CHECK(bpfrt_obj_load(obj, &err) == 0, "load %s: %s", path, err.msg)) {
+		bpfrt_obj_close(obj);
+		return NULL;
+	}
+	for (size_t i = 0; i < bpfrt_obj_prog_count(obj); i++)
+		bpfrt_prog_use_builtin_helpers(bpfrt_obj_prog_at(obj, i, NULL));
+	return obj;
+}
+
+/* Run program name on c; engine 0/1, checked. Returns bpfrt_prog_run's result. */
+static int rt_run(struct bpfrt_obj *obj, const char *name, struct rt_ctx *c, int engine,
+		  bool checked, uint64_t *r0, struct bpfrt_error *err)
+{
+	struct bpfrt_prog *prog = bpfrt_obj_prog_by_name(obj, name);
+	BPFRT_OPTS(bpfrt_run_opts, o, .engine = engine ? BPFRT_ENGINE_JIT : BPFRT_ENGINE_INTERP,
+		   .checked = checked, .ctx = c, .ctx_len = sizeof(*c));
+	int ret;
+
+	if (!prog) {
+		snprintf(err->msg, sizeof(err->msg), "no program %s", name);
+		return -ENOENT;
+	}
+	ret = bpfrt_prog_run(prog, &o, err);
+	if (r0)
+		*r0 = o.retval;
+	return ret;
+}
+
+#define FOR_EACH_MODE(e, chk) \
+	for (int e = 0; e < 2; e++) \
+		for (int chk = 0; chk < 2; chk++)
+
+static bool run_ok(struct bpfrt_obj *obj, const char *name, struct rt_ctx *c, int e, int chk)
+{
+	struct bpfrt_error err;
+	int ret = rt_run(obj, name, c, e, chk, NULL, &err);
+
+	return CHECK(ret == 0, "%s engine %d checked %d: %d %s", name, e, chk, ret, err.msg);
+}
+
+static uint64_t now(clockid_t id)
+{
+	struct timespec ts;
+
+	clock_gettime(id, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+/* ---- Clocks -------------------------------------------------------------------------- */
+
+TEST(helpers_rt_clocks)
+{
+	struct bpfrt_obj *obj = rt_open();
+
+	FOR_EACH_MODE(e, chk) {
+		struct rt_ctx c = { 0 };
+		uint64_t mono0 = now(CLOCK_MONOTONIC), boot0 = now(CLOCK_BOOTTIME);
+		uint64_t tai0 = now(CLOCK_TAI), coarse0 = now(CLOCK_MONOTONIC_COARSE);
+		uint64_t mono1, boot1, tai1, coarse1;
+
+		if (!obj || !run_ok(obj, "clocks", &c, e, chk))
+			break;
+		mono1 = now(CLOCK_MONOTONIC);
+		boot1 = now(CLOCK_BOOTTIME);
+		tai1 = now(CLOCK_TAI);
+		coarse1 = now(CLOCK_MONOTONIC_COARSE);
+		CHECK((uint64_t)c.out[0] >= mono0 && (uint64_t)c.out[0] <= mono1 &&
+		      c.out[5] >= c.out[0], "ktime_get_ns %lld outside [%llu, %llu]",
+		      (long long)c.out[0], (unsigned long long)mono0, (unsigned long long)mono1);
+		CHECK((uint64_t)c.out[1] >= boot0 && (uint64_t)c.out[1] <= boot1,
+		      "ktime_get_boot_ns %lld", (long long)c.out[1]);
+		CHECK((uint64_t)c.out[2] >= coarse0 && (uint64_t)c.out[2] <= coarse1,
+		      "ktime_get_coarse_ns %lld", (long long)c.out[2]);
+		CHECK((uint64_t)c.out[3] >= tai0 && (uint64_t)c.out[3] <= tai1,
+		      "ktime_get_tai_ns %lld", (long long)c.out[3]);
+		CHECK((uint64_t)c.out[4] >= mono0 / 1000000 && (uint64_t)c.out[4] <= mono1 / 1000000,
+		      "jiffies64 %lld: monotonic milliseconds", (long long)c.out[4]);
+	}
+	bpfrt_obj_close(obj);
+}
+
+/* ---- The current task ---------------------------------------------------------------------- */
+
+TEST(helpers_rt_ids)
+{
+	struct bpfrt_obj *obj = rt_open();
+	char name[16] = "", root[512];
+	uint32_t seen_bits = 0, bits_set[32] = { 0 };
+	unsigned samples = 0;
+
+	prctl(PR_GET_NAME, name);
+	prctl(PR_SET_NAME, "bpfrt-ids-test");
+	FOR_EACH_MODE(e, chk) {
+		struct rt_ctx c;
+
+		for (uint32_t size = 1; obj && size <= 20; size += (size < 4 ? 1 : 5)) {
+			memset(&c, 0x55, sizeof(c));
+			c.in[0] = size;
+			if (!run_ok(obj, "ids", &c, e, chk))
+				break;
+			CHECK((uint64_t)c.out[0] == ((uint64_t)getpid() << 32 | (uint32_t)gettid()),
+			      "pid_tgid %#llx", (unsigned long long)c.out[0]);
+			CHECK((uint64_t)c.out[1] == ((uint64_t)getgid() << 32 | getuid()),
+			      "uid_gid %#llx", (unsigned long long)c.out[1]);
+			CHECK(c.out[2] >= 0 && c.out[2] < 4096, "cpu %lld", (long long)c.out[2]);
+			CHECK(c.out[3] >= 0 && c.out[3] < 1024, "numa node %lld", (long long)c.out[3]);
+			CHECK(c.out[4] == 0, "get_current_comm: %lld", (long long)c.out[4]);
+			{
+				char want[64];
+				size_t n = strnlen("bpfrt-ids-test", size - 1);
+
+				memset(want, 0, sizeof(want));
+				memcpy(want, "bpfrt-ids-test", n);
+				memset(want + size, 0x55, sizeof(want) - size);
+				CHECK(memcmp(c.buf, want, sizeof(want)) == 0,
+				      "comm of size %u: \"%.16s\" (truncated, NUL-padded to size, the "
+				      "rest untouched)", size, c.buf);
+			}
+			CHECK(c.out[5] == 0 && c.out[9] == -EFAULT,
+			      "get_current_task %lld, reading it %lld", (long long)c.out[5],
+			      (long long)c.out[9]);
+			for (int b = 0; b < 32; b++) {
+				bits_set[b] += (uint32_t)c.out[7] >> b & 1;
+				bits_set[b] += (uint32_t)c.out[8] >> b & 1;
+			}
+			seen_bits |= (uint32_t)c.out[7] ^ (uint32_t)c.out[8];
+			samples += 2;
+		}
+	}
+	CHECK(seen_bits == 0xffffffffu, "prandom: every bit changed at least once: %#x", seen_bits);
+	for (int b = 0; b < 32; b++)
+		CHECK(bits_set[b] > samples / 8 && bits_set[b] < samples - samples / 8,
+		      "prandom: bit %d set %u times of %u", b, bits_set[b], samples);
+	/* The cgroup id is the inode of this process's cgroup v2 directory. */
+	{
+		struct rt_ctx c = { .in = { 16 } };
+		FILE *f = fopen("/proc/self/mountinfo", "r");
+		char line[1024], rel[512] = "";
+		struct stat sb;
+
+		root[0] = '\0';
+		while (f && fgets(line, sizeof(line), f))
+			if (strstr(line, " - cgroup2 ") && sscanf(line, "%*s %*s %*s %*s %511s", root) == 1)
+				break;
+		if (f)
+			fclose(f);
+		f = fopen("/proc/self/cgroup", "r");
+		while (f && fgets(line, sizeof(line), f))
+			if (!strncmp(line, "0::", 3) && sscanf(line + 3, "%511s", rel) == 1)
+				break;
+		if (f)
+			fclose(f);
+		snprintf(line, sizeof(line), "%s%s", root, rel);
+		if (obj && root[0] && stat(line, &sb) == 0 && run_ok(obj, "ids", &c, 0, true))
+			CHECK((uint64_t)c.out[6] == sb.st_ino, "cgroup id %lld, %s has inode %llu",
+			      (long long)c.out[6], line, (unsigned long long)sb.st_ino);
+	}
+	prctl(PR_SET_NAME, name);
+	bpfrt_obj_close(obj);
+}
+
+/* ---- probe_read*, probe_write_user ----------------------------------------------------------- */
+
+TEST(helpers_rt_probes)
+{
+	struct bpfrt_obj *obj = rt_open();
+	long page = sysconf(_SC_PAGESIZE);
+	char *two = mmap(NULL, (size_t)page * 2, PROT_READ | PROT_WRITE,
+			 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	char *ro = mmap(NULL, (size_t)page, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	char *edge, target[32];
+
+	if (!obj || two == MAP_FAILED || ro == MAP_FAILED)
+		return;
+	/* The second page: no access (unmapping it would let the JIT's code land there). */
+	mprotect(two + page, (size_t)page, PROT_NONE);
+	memset(two + page - 8, 'x', 8);
+	edge = two + page - 6;
+	FOR_EACH_MODE(e, chk) {
+		static const char src[] = "twenty-seven characters, ok";
+		struct rt_ctx c;
+
+		/* A good address: copies, and _str's lengths and truncation. */
+		for (uint32_t size = 0; size <= 40; size += 5) {
+			memset(&c, 0x55, sizeof(c));
+			c.in[0] = (uintptr_t)src;
+			c.in[1] = size;
+			c.in[2] = (uintptr_t)target;
+			c.in[3] = 8;
+			memcpy(&c.in[4], "written!", 8);
+			memset(target, 0, sizeof(target));
+			if (!run_ok(obj, "probes", &c, e, chk))
+				break;
+			CHECK(c.out[0] == 0 && c.out[3] == 0 && !memcmp(c.buf, src, size < 28 ? size : 28),
+			      "probe_read size %u: %lld", size, (long long)c.out[0]);
+			CHECK(c.out[1] == (size == 0 ? 0 : size < 28 ? size : 28) && c.out[4] == c.out[1],
+			      "probe_read_str size %u: %lld %lld", size, (long long)c.out[1],
+			      (long long)c.out[4]);
+			if (size)
+				CHECK(strlen(c.buf2) == (size < 28 ? size - 1 : 27) &&
+				      !strncmp(c.buf2, src, strlen(c.buf2)) &&
+				      (size > 28 || (unsigned char)c.buf2[size] == 0x55),
+				      "probe_read_str size %u: \"%s\"", size, c.buf2);
+			CHECK(c.out[2] == 0 && !memcmp(target, "written!", 8),
+			      "probe_write_user: %lld", (long long)c.out[2]);
+		}
+		/* NULL, unmapped, a string up to unmapped memory, a read-only target. */
+		memset(&c, 0x55, sizeof(c));
+		c.in[0] = 0;
+		c.in[1] = 16;
+		c.in[2] = (uintptr_t)ro;
+		c.in[3] = 4;
+		if (run_ok(obj, "probes", &c, e, chk)) {
+			char zero[16] = { 0 };
+
+			CHECK(c.out[0] == -EFAULT && c.out[1] == -EFAULT && c.out[3] == -EFAULT &&
+			      c.out[4] == -EFAULT, "NULL: %lld %lld", (long long)c.out[0],
+			      (long long)c.out[1]);
+			CHECK(!memcmp(c.buf, zero, 16) && !memcmp(c.buf2, zero, 16),
+			      "a failed probe read zeroes its destination");
+			CHECK(c.out[2] == -EFAULT && ro[0] == 0, "write to read-only memory: %lld",
+			      (long long)c.out[2]);
+		}
+		memset(&c, 0x55, sizeof(c));
+		c.in[0] = (uintptr_t)(two + page - 4);	/* 4 bytes readable, then a hole */
+		c.in[1] = 8;
+		memset(two + page - 8, 'x', 8);
+		if (run_ok(obj, "probes", &c, e, chk))
+			CHECK(c.out[0] == -EFAULT && c.out[1] == -EFAULT,
+			      "a read running into inaccessible memory: %lld %lld",
+			      (long long)c.out[0], (long long)c.out[1]);
+		memset(&c, 0x55, sizeof(c));
+		memcpy(edge, "edge!", 6);		/* the string ends at the last byte */
+		c.in[0] = (uintptr_t)edge;
+		c.in[1] = 64;
+		if (run_ok(obj, "probes", &c, e, chk))
+			CHECK(c.out[1] == 6 && !strcmp(c.buf2, "edge!"),
+			      "a string that ends just before unmapped memory: %lld",
+			      (long long)c.out[1]);
+		/* Checked runs refuse a destination the program may not write. */
+		if (chk) {
+			struct bpfrt_error err;
+			uint64_t r0;
+			int ret;
+
+			memset(&c, 0, sizeof(c));
+			c.in[0] = (uintptr_t)src;
+			c.in[2] = (uintptr_t)target;
+			ret = rt_run(obj, "probe_bad_dst", &c, e, true, &r0, &err);
+			CHECK(ret == -EFAULT && strstr(err.msg, "bpf_probe_read_user: argument 1"),
+			      "checked: bad destination: %d %s", ret, err.msg);
+		}
+	}
+	munmap(two, (size_t)page);
+	munmap(ro, (size_t)page);
+	bpfrt_obj_close(obj);
+}
+
+/* ---- trace_printk, trace_vprintk, snprintf --------------------------------------------------- */
+
+struct lines {
+	char text[8][256];
+	int n;
+};
+
+static void sink(void *ctx, const char *line, size_t len)
+{
+	struct lines *l = ctx;
+
+	if (l->n < 8 && len < sizeof(l->text[0]) && strlen(line) == len)
+		memcpy(l->text[l->n++], line, len + 1);
+}
+
+TEST(helpers_rt_trace)
+{
+	struct bpfrt_obj *obj = rt_open();
+
+	prctl(PR_SET_NAME, "tracer");
+	FOR_EACH_MODE(e, chk) {
+		struct rt_ctx c;
+		struct lines l = { .n = 0 };
+		char want[128], *p;
+
+		memset(&c, 0, sizeof(c));
+		for (int i = 0; i < 5; i++)
+			c.in[i] = (uint64_t)(i * 10 - 20);
+		c.in[1] = 64;	/* also snprintf's size */
+		strcpy(c.buf2, "bpfrt");
+		bpfrt_trace_set_sink(sink, &l);
+		if (!obj || !run_ok(obj, "traces", &c, e, chk))
+			break;
+		bpfrt_trace_set_sink(NULL, NULL);
+		CHECK(c.out[0] == (long)strlen("hello -20 from bpfrt\n"), "trace_printk: %lld",
+		      (long long)c.out[0]);
+		CHECK(c.out[1] == -EINVAL, "4 conversions, 3 arguments: %lld", (long long)c.out[1]);
+		CHECK(c.out[2] == (long)strlen("-20-64-0-10-20"), "trace_vprintk: %lld",
+		      (long long)c.out[2]);
+		CHECK(c.out[4] == -EINVAL, "a format without its NUL: %lld", (long long)c.out[4]);
+		CHECK(c.out[5] == -EINVAL, "data_len not a multiple of 8: %lld", (long long)c.out[5]);
+		CHECK(c.out[6] == (long)strlen("-20-64-0-10-20") + 1,
+		      "snprintf(NULL, 0): the length it would need, %lld", (long long)c.out[6]);
+		if (!CHECK(l.n == 2, "two lines reach the sink, not %d", l.n))
+			continue;
+		snprintf(want, sizeof(want), "          tracer-%-7d [", (int)gettid());
+		CHECK(!strncmp(l.text[0], want, strlen(want)), "line: \"%s\"", l.text[0]);
+		p = strstr(l.text[0], "] ..... ");
+		CHECK(p && strstr(p, ": bpf_trace_printk: hello -20 from bpfrt\n") &&
+		      strchr(l.text[0], '\n') == l.text[0] + strlen(l.text[0]) - 1,
+		      "one line, the text's own newline dropped: \"%s\"", l.text[0]);
+		CHECK(strstr(l.text[1], ": bpf_trace_printk: -20-64-0-10-20\n") != NULL,
+		      "trace_vprintk: \"%s\"", l.text[1]);
+		/* %p, %px, %pK (0), %p, a string at an unreadable address. */
+		CHECK(c.out[3] == 75 && !strncmp(c.buf, "ffffffffffffffec|0000000000000040|"
+						 "0000000000000000|000000000000000a|     |", 63) &&
+		      strlen(c.buf) == 63, /* truncated to the 64-byte buffer */
+		      "snprintf %%p: %lld \"%s\"", (long long)c.out[3], c.buf);
+	}
+	prctl(PR_SET_NAME, "bpfrt_tests");
+	bpfrt_obj_close(obj);
+}
