@@ -355,3 +355,343 @@ TEST(helpers_rt_trace)
 	prctl(PR_SET_NAME, "bpfrt_tests");
 	bpfrt_obj_close(obj);
 }
+
+/* ---- Ring buffers ------------------------------------------------------------------------- */
+
+struct got {
+	uint8_t data[4][64];
+	size_t size[4];
+	int n;
+};
+
+static int take(void *ctx, void *data, size_t size)
+{
+	struct got *g = ctx;
+
+	if (g->n < 4 && size <= 64) {
+		memcpy(g->data[g->n], data, size);
+		g->size[g->n] = size;
+	}
+	g->n++;
+	return 0;
+}
+
+TEST(helpers_rt_ringbuf)
+{
+	struct bpfrt_obj *obj = rt_open();
+	struct bpfrt_map *rb = obj ? bpfrt_obj_map_by_name(obj, "rb") : NULL;
+
+	FOR_EACH_MODE(e, chk) {
+		struct rt_ctx c;
+		struct got g = { .n = 0 };
+		uint64_t r[2];
+
+		memset(&c, 0, sizeof(c));
+		c.in[0] = 24;
+		c.in[1] = 0x1122334455667788ull;
+		memcpy(c.buf, "ring buffer record #1...", 24);
+		if (!rb || !run_ok(obj, "rings", &c, e, chk))
+			break;
+		CHECK(c.out[0] == 0 && c.out[1] == 1 && c.out[2] == 1, "output %lld, reserve %lld %lld",
+		      (long long)c.out[0], (long long)c.out[1], (long long)c.out[2]);
+		/* 24 + 8, 16 + 8, 8 + 8 bytes are taken; nothing consumed yet. */
+		CHECK(c.out[3] == 72 && c.out[4] == 16384 && c.out[6] - c.out[5] == 72,
+		      "query: avail %lld size %lld cons %lld prod %lld", (long long)c.out[3],
+		      (long long)c.out[4], (long long)c.out[5], (long long)c.out[6]);
+		CHECK(c.out[7] == 1 && c.out[8] == -EINVAL && c.out[9] == 1,
+		      "bad flags, too big: %lld %lld %lld", (long long)c.out[7], (long long)c.out[8],
+		      (long long)c.out[9]);
+		CHECK(bpfrt_ringbuf_consume(rb, take, &g) == 2 && g.n == 2, "two records, not %d", g.n);
+		memcpy(r, g.data[1], sizeof(r));
+		CHECK(g.size[0] == 24 && !memcmp(g.data[0], "ring buffer record #1...", 24) &&
+		      g.size[1] == 16 && r[0] == c.in[1] && r[1] == ~c.in[1],
+		      "the records, in order; the discarded one is gone");
+	}
+	/* Checked runs refuse to submit what is not a reserved record, or twice. */
+	for (int e = 0; rb && e < 2; e++) {
+		struct rt_ctx c;
+		struct bpfrt_error err;
+		uint64_t r0;
+		int ret;
+
+		memset(&c, 0, sizeof(c));
+		c.in[0] = (uintptr_t)c.buf + 8;
+		ret = rt_run(obj, "ring_bad_submit", &c, e, true, &r0, &err);
+		CHECK(ret == -EINVAL && strstr(err.msg, "bpf_ringbuf_submit: argument 1") &&
+		      strstr(err.msg, "not a record reserved"), "engine %d: %d %s", e, ret, err.msg);
+		c.in[1] = 1;
+		ret = rt_run(obj, "ring_bad_submit", &c, e, true, &r0, &err);
+		CHECK(ret == -EINVAL && strstr(err.msg, "not yet submitted"), "engine %d: twice: %d %s",
+		      e, ret, err.msg);
+		bpfrt_ringbuf_consume(rb, take, &(struct got){ .n = 0 });
+	}
+	bpfrt_obj_close(obj);
+}
+
+/* Producers on several threads, one consumer: every record exactly once, none torn. */
+#define RB_THREADS 3
+#define RB_PER_THREAD 20000
+
+struct producer {
+	struct bpfrt_obj *obj;
+	int id, engine;
+	unsigned full, failed;
+};
+
+static void *produce(void *arg)
+{
+	struct producer *p = arg;
+
+	for (uint64_t seq = 0; seq < RB_PER_THREAD; seq++) {
+		struct rt_ctx c = { .in = { (uint64_t)p->id, seq } };
+		struct bpfrt_error err;
+		uint64_t r0 = 1;
+
+		while (r0) {
+			if (rt_run(p->obj, "ring_produce", &c, p->engine, p->id & 1, &r0, &err)) {
+				p->failed++;
+				return NULL;
+			}
+			if (r0) {
+				p->full++;
+				sched_yield();
+			}
+		}
+	}
+	return NULL;
+}
+
+struct seen {
+	uint64_t next[RB_THREADS];
+	unsigned bad, total;
+};
+
+static int check_rec(void *ctx, void *data, size_t size)
+{
+	struct seen *s = ctx;
+	struct rt_rec r;
+
+	if (size != sizeof(r)) {
+		s->bad++;
+		return 0;
+	}
+	memcpy(&r, data, sizeof(r));
+	if (r.thread >= RB_THREADS || r.check != ((r.thread * 31 + r.seq) ^ RT_REC_MAGIC) ||
+	    r.seq != s->next[r.thread])
+		s->bad++;
+	else
+		s->next[r.thread]++;
+	s->total++;
+	return 0;
+}
+
+TEST(helpers_rt_ringbuf_threads)
+{
+	struct bpfrt_obj *obj = rt_open();
+	struct bpfrt_map *rb = obj ? bpfrt_obj_map_by_name(obj, "rb") : NULL;
+
+	for (int e = 0; rb && e < 2; e++) {
+		struct producer p[RB_THREADS];
+		pthread_t th[RB_THREADS];
+		struct seen s = { .bad = 0 };
+		unsigned full = 0;
+
+		bpfrt_ringbuf_consume(rb, take, &(struct got){ .n = 0 });
+		for (int i = 0; i < RB_THREADS; i++) {
+			p[i] = (struct producer){ .obj = obj, .id = i, .engine = e };
+			pthread_create(&th[i], NULL, produce, &p[i]);
+		}
+		while (s.total < RB_THREADS * RB_PER_THREAD && s.bad == 0) {
+			int n = bpfrt_ringbuf_poll(rb, check_rec, &s, 100);
+
+			if (n < 0)
+				break;
+			if (n == 0) {	/* every producer may have finished or failed */
+				bool done = true;
+
+				for (int i = 0; i < RB_THREADS; i++)
+					done &= p[i].failed > 0;
+				if (done)
+					break;
+			}
+		}
+		for (int i = 0; i < RB_THREADS; i++) {
+			pthread_join(th[i], NULL);
+			CHECK(p[i].failed == 0, "engine %d: producer %d failed", e, i);
+			full += p[i].full;
+		}
+		bpfrt_ringbuf_consume(rb, check_rec, &s);
+		CHECK(s.bad == 0 && s.total == RB_THREADS * RB_PER_THREAD,
+		      "engine %d: %u records, %u bad (the ring was full %u times)", e, s.total,
+		      s.bad, full);
+	}
+	bpfrt_obj_close(obj);
+}
+
+/* ---- Perf event arrays ---------------------------------------------------------------------- */
+
+struct perf_got {
+	unsigned n, cpu[4];
+	size_t size[4];
+};
+
+static int perf_take(void *ctx, unsigned cpu, void *data, size_t size)
+{
+	struct perf_got *g = ctx;
+
+	(void)data;
+	if (g->n < 4) {
+		g->cpu[g->n] = cpu;
+		g->size[g->n] = size;
+	}
+	g->n++;
+	return 0;
+}
+
+TEST(helpers_rt_perf_event)
+{
+	struct bpfrt_obj *obj = rt_open();
+	struct bpfrt_map *pe = obj ? bpfrt_obj_map_by_name(obj, "pe") : NULL;
+
+	FOR_EACH_MODE(e, chk) {
+		struct rt_ctx c;
+		struct perf_got g = { 0 };
+		uint32_t slot = 2, val = 7;
+
+		if (!pe)
+			break;
+		/* Slot 2 closed: output -ENOENT, counters -ENOENT, the value zeroed. */
+		memset(&c, 0x55, sizeof(c));
+		c.in[0] = slot;
+		bpfrt_map_delete(pe, &slot);
+		if (!run_ok(obj, "perfs", &c, e, chk))
+			break;
+		CHECK(c.out[1] == -ENOENT && c.out[2] == -ENOENT && c.out[3] == -ENOENT &&
+		      c.out[4] == -EINVAL && c.out[5] == -EINVAL,
+		      "closed slot: %lld %lld %lld %lld %lld", (long long)c.out[1], (long long)c.out[2],
+		      (long long)c.out[3], (long long)c.out[4], (long long)c.out[5]);
+		CHECK(!memcmp(c.buf2, (char[24]){ 0 }, 24) && (uint8_t)c.buf2[24] == 0x55,
+		      "perf_event_read_value zeroes exactly its 24 bytes");
+		/* Open: output works; there is still no counter behind the slot. */
+		CHECK(bpfrt_map_update(pe, &slot, &val, 0) == 0, "open slot 2");
+		c.in[0] = slot;
+		if (!run_ok(obj, "perfs", &c, e, chk))
+			break;
+		CHECK(c.out[1] == 0 && c.out[2] == -EINVAL && c.out[3] == -EINVAL,
+		      "open slot: %lld %lld %lld", (long long)c.out[1], (long long)c.out[2],
+		      (long long)c.out[3]);
+		c.in[0] = 9;
+		if (run_ok(obj, "perfs", &c, e, chk))
+			CHECK(c.out[1] == -E2BIG && c.out[2] == -E2BIG, "slot 9 of 4: %lld %lld",
+			      (long long)c.out[1], (long long)c.out[2]);
+		bpfrt_perf_consume(pe, perf_take, NULL, &g);
+		CHECK(g.n >= 1 && g.cpu[g.n > 4 ? 3 : g.n - 1] == 2, "records reached slot 2: %u", g.n);
+		bpfrt_map_delete(pe, &slot);
+	}
+	bpfrt_obj_close(obj);
+}
+
+/* ---- bpf_spin_lock ------------------------------------------------------------------------- */
+
+#define LOCK_THREADS 4
+#define LOCK_RUNS 20000
+
+struct locker {
+	struct bpfrt_obj *obj;
+	int engine, checked;
+	unsigned failed;
+};
+
+static void *lock_loop(void *arg)
+{
+	struct locker *l = arg;
+
+	for (int i = 0; i < LOCK_RUNS; i++) {
+		struct rt_ctx c = { .in = { 0 } };
+		struct bpfrt_error err;
+
+		if (rt_run(l->obj, "lock_add", &c, l->engine, l->checked, NULL, &err))
+			l->failed++;
+	}
+	return NULL;
+}
+
+TEST(helpers_rt_spin_lock)
+{
+	struct bpfrt_obj *obj = rt_open();
+	struct bpfrt_map *m = obj ? bpfrt_obj_map_by_name(obj, "locked") : NULL;
+	uint32_t zero = 0;
+
+	for (int e = 0; m && e < 2; e++) {
+		struct rt_locked v = { .counter = 0 };
+		struct locker l[LOCK_THREADS];
+		pthread_t th[LOCK_THREADS];
+		pid_t child;
+		int status = 0;
+
+		bpfrt_map_update(m, &zero, &v, 0);
+		/* A forked child counts too, through the same shared block. */
+		child = fork();
+		if (child == 0) {
+			struct locker me = { .obj = obj, .engine = e, .checked = 1 };
+
+			lock_loop(&me);
+			_exit(me.failed ? 1 : 0);
+		}
+		for (int i = 0; i < LOCK_THREADS; i++) {
+			l[i] = (struct locker){ .obj = obj, .engine = e, .checked = i & 1 };
+			pthread_create(&th[i], NULL, lock_loop, &l[i]);
+		}
+		for (int i = 0; i < LOCK_THREADS; i++) {
+			pthread_join(th[i], NULL);
+			CHECK(l[i].failed == 0, "engine %d thread %d: %u runs failed", e, i, l[i].failed);
+		}
+		CHECK(child > 0 && waitpid(child, &status, 0) == child && WIFEXITED(status) &&
+		      WEXITSTATUS(status) == 0, "engine %d: the child's runs", e);
+		bpfrt_map_lookup(m, &zero, &v);
+		CHECK(v.runs == (LOCK_THREADS + 1) * LOCK_RUNS && v.counter == v.runs && v.lock.val == 0,
+		      "engine %d: counter %llu after %llu runs (4 threads and a process), lock %u", e,
+		      (unsigned long long)v.counter, (unsigned long long)v.runs, v.lock.val);
+	}
+	for (int e = 0; m && e < 2; e++) {
+		struct rt_ctx c = { .in = { 0 } };
+		struct bpfrt_error err;
+		int ret = rt_run(obj, "lock_bad", &c, e, true, NULL, &err);
+
+		CHECK(ret == -EINVAL && strstr(err.msg, "bpf_spin_lock: argument 1") &&
+		      strstr(err.msg, "aligned"), "engine %d: misaligned lock: %d %s", e, ret, err.msg);
+	}
+	bpfrt_obj_close(obj);
+}
+
+/* ---- map_lookup_percpu_elem --------------------------------------------------------------- */
+
+TEST(helpers_rt_percpu)
+{
+	struct bpfrt_obj *obj = rt_open();
+	struct bpfrt_map *m = obj ? bpfrt_obj_map_by_name(obj, "pc") : NULL;
+	struct bpfrt_map_info info;
+	uint64_t *vals;
+	uint32_t key = 1;
+
+	if (!m)
+		goto out;
+	bpfrt_map_get_info(m, &info);
+	vals = calloc(info.ncpus, 8);
+	for (unsigned i = 0; i < info.ncpus; i++)
+		vals[i] = 1000 + i;
+	CHECK(bpfrt_map_update(m, &key, vals, 0) == 0, "set every CPU's value");
+	FOR_EACH_MODE(e, chk) {
+		for (unsigned cpu = 0; cpu <= info.ncpus; cpu++) {
+			struct rt_ctx c = { .in = { cpu, 1 } };
+
+			if (!run_ok(obj, "percpu", &c, e, chk))
+				break;
+			CHECK(c.out[0] == (cpu < info.ncpus ? 1000 + (long)cpu : -1),
+			      "cpu %u of %u: %lld", cpu, info.ncpus, (long long)c.out[0]);
+		}
+	}
+	free(vals);
+out:
+	bpfrt_obj_close(obj);
+}
