@@ -85,6 +85,9 @@ bool helper_mem_ok(struct bpfrt_run *run, const char *helper, unsigned arg,
 
 /* The map argument of a map helper: a map of the program's table, checked. */
 struct bpfrt_map *helper_map_arg(struct bpfrt_run *run, const char *helper, uint64_t r1);
+/* The same for a map in argument arg (r is its value). */
+struct bpfrt_map *helper_map_argn(struct bpfrt_run *run, const char *helper, unsigned arg,
+				  uint64_t r);
 
 /*
  * A NUL-terminated string argument (a format, strncmp's s2): in checked runs

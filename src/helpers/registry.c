@@ -17,18 +17,24 @@ bool helper_mem_ok(struct bpfrt_run *run, const char *helper, unsigned arg,
 	return false;
 }
 
-struct bpfrt_map *helper_map_arg(struct bpfrt_run *run, const char *helper, uint64_t r1)
+struct bpfrt_map *helper_map_argn(struct bpfrt_run *run, const char *helper, unsigned arg,
+				  uint64_t r)
 {
 	const struct bpfrt_prog *prog = run->prog;
 
 	if (!run->checked)
-		return (struct bpfrt_map *)(uintptr_t)r1;
+		return (struct bpfrt_map *)(uintptr_t)r;
 	for (size_t i = 0; i < prog->nmaps; i++)
-		if ((uintptr_t)prog->maps[i] == r1)
+		if ((uintptr_t)prog->maps[i] == r)
 			return prog->maps[i];
-	bpfrt_run_fail(run, -EINVAL, "bpf_%s: argument 1 (%#llx) is not one of the "
-		       "program's maps", helper, (unsigned long long)r1);
+	bpfrt_run_fail(run, -EINVAL, "bpf_%s: argument %u (%#llx) is not one of the "
+		       "program's maps", helper, arg, (unsigned long long)r);
 	return NULL;
+}
+
+struct bpfrt_map *helper_map_arg(struct bpfrt_run *run, const char *helper, uint64_t r1)
+{
+	return helper_map_argn(run, helper, 1, r1);
 }
 
 long helper_str_arg(struct bpfrt_run *run, const char *helper, unsigned arg,

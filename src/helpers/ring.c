@@ -81,7 +81,7 @@ HELPER_DEF(ringbuf_query)
 /* (ctx, map, flags, data, size): flags are the slot (BPF_F_CURRENT_CPU: this thread's). */
 HELPER_DEF(perf_event_output)
 {
-	struct bpfrt_map *m = helper_map_arg(run, "perf_event_output", r2);
+	struct bpfrt_map *m = helper_map_argn(run, "perf_event_output", 2, r2);
 
 	if (!m || !helper_mem_ok(run, "perf_event_output", 4, r4, r5, false))
 		return HELPER_ERR(-EFAULT);

@@ -36,7 +36,7 @@ static __attribute__((noinline)) int capture(uint64_t *ips, uint32_t skip, uint3
 /* (ctx, map, flags): the stack's id in the stack trace map, or an error. */
 HELPER_DEF(get_stackid)
 {
-	struct bpfrt_map *m = helper_map_arg(run, "get_stackid", r2);
+	struct bpfrt_map *m = helper_map_argn(run, "get_stackid", 2, r2);
 	uint64_t ips[127];
 	uint64_t flags = r3;
 	int n;

@@ -695,3 +695,275 @@ TEST(helpers_rt_percpu)
 out:
 	bpfrt_obj_close(obj);
 }
+
+/* ---- get_stackid, get_stack ------------------------------------------------------------------ */
+
+/* Is ip among the n frames? */
+static bool has_frame(const uint64_t *ips, size_t n, uint64_t ip)
+{
+	for (size_t i = 0; i < n; i++)
+		if (ips[i] == ip)
+			return true;
+	return false;
+}
+
+TEST(helpers_rt_stacks)
+{
+	struct bpfrt_obj *obj = rt_open();
+	struct bpfrt_map *st = obj ? bpfrt_obj_map_by_name(obj, "st") : NULL;
+	void *mine[4];
+	int nmine = backtrace(mine, 4);
+
+	FOR_EACH_MODE(e, chk) {
+		struct rt_ctx c;
+		uint64_t stack[32], a[8], b[8];
+		uint32_t id;
+
+		memset(&c, 0x55, sizeof(c));
+		if (!st || nmine < 2 || !run_ok(obj, "stacks", &c, e, chk))
+			break;
+		memcpy(a, c.buf, sizeof(a));
+		memcpy(b, c.buf2, sizeof(b));
+		/* The last get_stack (-EINVAL) zeroed the first 12 bytes of buf. */
+		CHECK(c.out[4] == -EINVAL && c.out[5] == -EINVAL && a[0] == 0 && (uint32_t)a[1] == 0,
+		      "bad flags, size not a multiple of 8: %lld %lld, buf zeroed",
+		      (long long)c.out[4], (long long)c.out[5]);
+		CHECK(c.out[6] == -EFAULT, "skipping every frame: %lld", (long long)c.out[6]);
+		if (!CHECK(c.out[0] >= 0 && c.out[0] < 64 && c.out[2] > 0 && c.out[2] % 8 == 0,
+			   "engine %d: stackid %lld, get_stack %lld", e, (long long)c.out[0],
+			   (long long)c.out[2]))
+			continue;
+		id = (uint32_t)c.out[0];
+		CHECK(bpfrt_map_lookup(st, &id, stack) == 0, "the stack %u is in the map", id);
+		if (e == 0) {
+			/*
+			 * The interpreter calls every helper from one place, so both
+			 * calls see the same stack: the same id, and skip 1 is the
+			 * same frames one down. The stack reaches the test's caller.
+			 */
+			CHECK(c.out[1] == c.out[0], "the same stack, the same id: %lld %lld",
+			      (long long)c.out[0], (long long)c.out[1]);
+			CHECK(c.out[3] == 64 && !memcmp(b + 1, a + 2, 6 * 8),
+			      "skip 1: %lld bytes, one frame down", (long long)c.out[3]);
+			CHECK(has_frame(stack, 32, (uintptr_t)mine[1]),
+			      "the stack reaches the frame that called this test (%p)", mine[1]);
+		} else {
+			CHECK(c.out[1] >= 0, "the JIT: a second stack id %lld", (long long)c.out[1]);
+		}
+	}
+	bpfrt_obj_close(obj);
+}
+
+/* ---- current_task_under_cgroup, the cgroup_array map ---------------------------------------------- */
+
+static bool cgroup2_root(char *root, size_t len)
+{
+	FILE *f = fopen("/proc/self/mountinfo", "r");
+	char line[1024];
+	bool found = false;
+
+	while (f && fgets(line, sizeof(line), f) && !found)
+		if (strstr(line, " - cgroup2 ") && len >= 512)
+			found = sscanf(line, "%*s %*s %*s %*s %511s", root) == 1;
+	if (f)
+		fclose(f);
+	return found;
+}
+
+TEST(helpers_rt_cgroups)
+{
+	struct bpfrt_obj *obj = rt_open();
+	struct bpfrt_map *cg = obj ? bpfrt_obj_map_by_name(obj, "cg") : NULL;
+	char root[512], mine[1600] = "", child[1700], line[1024];
+	uint32_t k0 = 0, k1 = 1, k2 = 2, k9 = 9;
+	int fd_mine, fd_child, fd_tmp, val;
+	FILE *f;
+
+	if (!cg)
+		goto out;
+	if (!cgroup2_root(root, sizeof(root))) {
+		printf("  helpers_rt_cgroups: skipped: no cgroup2 mount\n");
+		goto out;
+	}
+	f = fopen("/proc/self/cgroup", "r");
+	while (f && fgets(line, sizeof(line), f))
+		if (!strncmp(line, "0::", 3)) {
+			line[strcspn(line, "\n")] = '\0';
+			snprintf(mine, sizeof(mine), "%s%s", root, line + 3);
+		}
+	if (f)
+		fclose(f);
+	snprintf(child, sizeof(child), "%s/bpfrt-test-%d", mine, getpid());
+	fd_mine = open(mine, O_RDONLY | O_DIRECTORY);
+	fd_tmp = open("/tmp", O_RDONLY | O_DIRECTORY);
+	if (mkdir(child, 0755)) {
+		printf("  helpers_rt_cgroups: skipped: cannot make %s (%s)\n", child, strerror(errno));
+		goto out;
+	}
+	fd_child = open(child, O_RDONLY | O_DIRECTORY);
+	CHECK(bpfrt_map_update(cg, &k0, &fd_mine, 0) == 0, "slot 0: this process's cgroup");
+	CHECK(bpfrt_map_update(cg, &k2, &fd_child, 0) == 0, "slot 2: a child cgroup");
+	CHECK(bpfrt_map_update(cg, &k1, &fd_tmp, 0) == -EBADF, "/tmp is not a cgroup");
+	val = -1;
+	CHECK(bpfrt_map_update(cg, &k1, &val, 0) == -EBADF, "fd -1");
+	CHECK(bpfrt_map_update(cg, &k9, &fd_mine, 0) == -E2BIG, "slot 9 of 4");
+	CHECK(bpfrt_map_update(cg, &k1, &fd_mine, BPFRT_NOEXIST) == -EINVAL, "flags");
+	CHECK(bpfrt_map_lookup(cg, &k0, &val) == -ENOTSUP, "user space cannot look up, like the kernel");
+	FOR_EACH_MODE(e, chk) {
+		struct rt_ctx c = { .in = { 0 } };
+
+		if (!run_ok(obj, "cgroups", &c, e, chk))
+			break;
+		CHECK(c.out[0] == 1 && c.out[1] == -EAGAIN && c.out[2] == -E2BIG && c.out[3] == 0,
+		      "under mine %lld, empty %lld, out of range %lld, under the child %lld",
+		      (long long)c.out[0], (long long)c.out[1], (long long)c.out[2],
+		      (long long)c.out[3]);
+	}
+	/* A forked child that moves into the child cgroup is under both. */
+	{
+		pid_t pid = fork();
+		int status = 0;
+
+		if (pid == 0) {
+			struct rt_ctx c = { .in = { 0 } };
+			char procs[1800];
+			int pfd;
+
+			snprintf(procs, sizeof(procs), "%s/cgroup.procs", child);
+			pfd = open(procs, O_WRONLY);
+			if (pfd < 0 || write(pfd, "0", 1) != 1)
+				_exit(2);
+			close(pfd);
+			if (!run_ok(obj, "cgroups", &c, 1, true))
+				_exit(3);
+			_exit(c.out[0] == 1 && c.out[3] == 1 ? 0 : 4);
+		}
+		waitpid(pid, &status, 0);
+		if (WIFEXITED(status) && WEXITSTATUS(status) == 2)
+			printf("  helpers_rt_cgroups: the child could not move into %s\n", child);
+		else
+			CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+			      "the child in %s is under both cgroups (status %d)", child, status);
+	}
+	CHECK(bpfrt_map_delete(cg, &k2) == 0 && bpfrt_map_delete(cg, &k2) == -ENOENT,
+	      "delete, then nothing to delete");
+	close(fd_child);
+	close(fd_mine);
+	close(fd_tmp);
+	for (int tries = 0; rmdir(child) && errno == EBUSY && tries < 100; tries++)
+		usleep(10000);	/* the child's exit leaves the cgroup a moment later */
+out:
+	bpfrt_obj_close(obj);
+}
+
+/* ---- send_signal, send_signal_thread --------------------------------------------------------- */
+
+static volatile sig_atomic_t got_usr1, got_usr2;
+
+static void on_usr1(int sig)
+{
+	(void)sig;
+	got_usr1++;
+}
+
+static void on_usr2(int sig)
+{
+	(void)sig;
+	got_usr2++;
+}
+
+TEST(helpers_rt_signals)
+{
+	struct bpfrt_obj *obj = rt_open();
+	struct sigaction sa1 = { .sa_handler = on_usr1 }, sa2 = { .sa_handler = on_usr2 }, o1, o2;
+
+	sigaction(SIGUSR1, &sa1, &o1);
+	sigaction(SIGUSR2, &sa2, &o2);
+	FOR_EACH_MODE(e, chk) {
+		struct rt_ctx c = { .in = { SIGUSR1, SIGUSR2 } };
+		int before1 = got_usr1, before2 = got_usr2;
+
+		if (!obj || !run_ok(obj, "signals", &c, e, chk))
+			break;
+		CHECK(c.out[0] == 0 && c.out[1] == 0, "send_signal %lld, _thread %lld",
+		      (long long)c.out[0], (long long)c.out[1]);
+		for (int i = 0; i < 100 && (got_usr1 == before1 || got_usr2 == before2); i++)
+			usleep(1000);
+		CHECK(got_usr1 == before1 + 1 && got_usr2 == before2 + 1,
+		      "each signal arrived once: %d %d", got_usr1 - before1, got_usr2 - before2);
+		c.in[0] = 65;
+		c.in[1] = 1000;
+		if (run_ok(obj, "signals", &c, e, chk))
+			CHECK(c.out[0] == -EINVAL && c.out[1] == -EINVAL, "bad signals: %lld %lld",
+			      (long long)c.out[0], (long long)c.out[1]);
+	}
+	sigaction(SIGUSR1, &o1, NULL);
+	sigaction(SIGUSR2, &o2, NULL);
+	bpfrt_obj_close(obj);
+}
+
+/* ---- Checked runs: every pointer argument is checked ---------------------------------------- */
+
+/* Each program passes 4096 (memory no run may touch) where a helper wants memory. */
+static const struct {
+	const char *text, *msg;
+} bad_pointers[] = {
+	{ "mov %r1, 4096\nmov %r2, 16\ncall 16\nexit\n", "bpf_get_current_comm: argument 1" },
+	{ "mov %r1, 4096\nmov %r2, 8\nmov %r3, 0\ncall 4\nexit\n", "bpf_probe_read: argument 1" },
+	{ "mov %r1, 4096\nmov %r2, 8\nmov %r3, 0\ncall 115\nexit\n",
+	  "bpf_probe_read_kernel_str: argument 1" },
+	{ "mov %r1, 0\nmov %r2, 4096\nmov %r3, 8\ncall 36\nexit\n", "bpf_probe_write_user: argument 2" },
+	{ "mov %r1, 4096\nmov %r2, 4\ncall 6\nexit\n", "bpf_trace_printk: argument 1" },
+	{ "mov %r1, %r10\nadd %r1, -8\nmov %r2, 8\nmov %r3, 4096\nmov %r4, 0\nmov %r5, 0\n"
+	  "call 165\nexit\n", "bpf_snprintf: argument 3" },
+	{ "mov %r1, 4096\nmov %r2, 8\nstw [%r10-8], 0\nmov %r3, %r10\nadd %r3, -8\nmov %r4, 0\n"
+	  "mov %r5, 0\ncall 165\nexit\n", "bpf_snprintf: argument 1" },
+	{ "stw [%r10-8], 0\nmov %r1, %r10\nadd %r1, -8\nmov %r2, 4\nmov %r3, %r10\nadd %r3, -8\n"
+	  "mov %r4, 16\ncall 177\nexit\n", "bpf_trace_vprintk: argument 3" },
+	{ "mov %r1, 4096\nmov %r2, 4\nmov %r3, 0\nmov %r4, 0\nmov %r5, 0\ncall 28\nexit\n",
+	  "bpf_csum_diff: argument 1" },
+	{ "mov %r1, %r10\nadd %r1, -8\nmov %r2, 4\nmov %r3, 4096\nmov %r4, 4\nmov %r5, 0\n"
+	  "call 28\nexit\n", "bpf_csum_diff: argument 3" },
+	{ "stdw [%r10-8], -1\nmov %r1, %r10\nadd %r1, -8\nmov %r2, 4\nmov %r3, %r10\nadd %r3, -8\n"
+	  "call 182\nexit\n", "bpf_strncmp: argument 3" },
+	{ "mov %r1, 4096\nmov %r2, 4\nmov %r3, %r10\nadd %r3, -8\nstw [%r10-8], 0\ncall 182\nexit\n",
+	  "bpf_strncmp: argument 1" },
+	{ "mov %r1, 0\nmov %r2, 4096\nmov %r3, 16\nmov %r4, 0\ncall 67\nexit\n",
+	  "bpf_get_stack: argument 2" },
+	{ "mov %r1, 4096\ncall 93\nexit\n", "bpf_spin_lock: argument 1" },
+	{ "mov %r1, 0\nmov %r2, 4096\nmov %r3, 0\ncall 27\nexit\n", "bpf_get_stackid: argument 2" },
+	{ "mov %r1, 0\nmov %r2, 4096\nmov %r3, 0\nmov %r4, %r10\nadd %r4, -8\nmov %r5, 8\n"
+	  "call 25\nexit\n", "bpf_perf_event_output: argument 2" },
+	{ "mov %r1, 4096\nmov %r2, 8\nmov %r3, 0\ncall 131\nexit\n", "bpf_ringbuf_reserve: argument 1" },
+	{ "mov %r1, 4096\nmov %r2, 0\ncall 37\nexit\n",
+	  "bpf_current_task_under_cgroup: argument 1" },
+	{ "mov %r1, 4096\nmov %r2, 0\ncall 22\nexit\n", "bpf_perf_event_read: argument 1" },
+};
+
+TEST(helpers_rt_checked_pointers)
+{
+	for (size_t i = 0; i < sizeof(bad_pointers) / sizeof(bad_pointers[0]); i++) {
+		struct bpfrt_insn *insns;
+		struct bpfrt_prog *prog = NULL;
+		struct bpfrt_error err;
+		size_t n;
+
+		if (!CHECK(bpfrt_asm(bad_pointers[i].text, &insns, &n, &err) == 0, "asm %zu: %s", i,
+			   err.msg))
+			continue;
+		if (CHECK(bpfrt_prog_new(insns, n, NULL, &prog, &err) == 0, "new: %s", err.msg) &&
+		    CHECK(bpfrt_prog_use_builtin_helpers(prog) == 0, "helpers")) {
+			for (int e = 0; e < 2; e++) {
+				BPFRT_OPTS(bpfrt_run_opts, o, .checked = true,
+					   .engine = e ? BPFRT_ENGINE_JIT : BPFRT_ENGINE_INTERP);
+				int ret = bpfrt_prog_run(prog, &o, &err);
+
+				CHECK(ret < 0 && strstr(err.msg, bad_pointers[i].msg),
+				      "engine %d: want \"%s\": %d %s", e, bad_pointers[i].msg, ret,
+				      err.msg);
+			}
+		}
+		bpfrt_prog_free(prog);
+		free(insns);
+	}
+}
