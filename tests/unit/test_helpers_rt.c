@@ -967,3 +967,57 @@ TEST(helpers_rt_checked_pointers)
 		free(insns);
 	}
 }
+
+/* ---- Corpus programs that use these helpers run cleanly ---------------------------------------- */
+
+/*
+ * The kernel samples that needed stack_trace and cgroup_array maps, run
+ * with a zeroed ctx in checked runs: each run must end, with a result or
+ * with a clean failure (a message), never a crash.
+ */
+TEST(helpers_rt_corpus_runs)
+{
+	static const char *const objs[] = { "offwaketime_kern.o", "spintest_kern.o",
+					    "trace_event_kern.o",
+					    "test_current_task_under_cgroup_kern.o" };
+	const char *dir = getenv("BPFRT_CORPUS") ? getenv("BPFRT_CORPUS") : "../shared/corpus";
+	unsigned runs = 0, clean = 0;
+
+	for (size_t i = 0; i < sizeof(objs) / sizeof(objs[0]); i++) {
+		struct bpfrt_obj *obj = NULL;
+		struct bpfrt_error err;
+		char path[1024];
+
+		snprintf(path, sizeof(path), "%s/linux/%s", dir, objs[i]);
+		if (access(path, R_OK)) {
+			printf("  helpers_rt_corpus_runs: skipped: no %s (set BPFRT_CORPUS)\n", path);
+			return;
+		}
+		if (!CHECK(bpfrt_obj_open(path, NULL, &obj, &err) == 0 &&
+			   bpfrt_obj_load(obj, &err) == 0, "%s: %s", objs[i], err.msg)) {
+			bpfrt_obj_close(obj);
+			continue;
+		}
+		for (size_t k = 0; k < bpfrt_obj_prog_count(obj); k++) {
+			struct bpfrt_prog *prog = bpfrt_obj_prog_at(obj, k, NULL);
+
+			CHECK(bpfrt_prog_use_builtin_helpers(prog) == 0, "helpers");
+			for (int e = 0; e < 2; e++) {
+				uint8_t ctx[512] = { 0 };
+				BPFRT_OPTS(bpfrt_run_opts, o, .checked = true, .ctx = ctx,
+					   .ctx_len = sizeof(ctx), .budget = 1000000,
+					   .engine = e ? BPFRT_ENGINE_JIT : BPFRT_ENGINE_INTERP);
+				int ret = bpfrt_prog_run(prog, &o, &err);
+
+				runs++;
+				clean += ret == 0 || err.msg[0] != '\0';
+				if (getenv("BPFRT_TEST_VERBOSE"))
+					printf("  %s %zu engine %d: %d %s\n", objs[i], k, e, ret,
+					       ret ? err.msg : "");
+			}
+		}
+		bpfrt_obj_close(obj);
+	}
+	CHECK(runs > 0 && clean == runs, "%u of %u runs ended cleanly", clean, runs);
+	printf("  helpers_rt_corpus_runs: %u runs of the samples' programs\n", runs);
+}
