@@ -16,7 +16,8 @@
  * with EFAULT where an address is not mapped (or not readable/writable)
  * instead of raising SIGSEGV. Where those calls are not allowed (seccomp,
  * ptrace restrictions), /proc/self/mem does the same. User and kernel
- * variants are the same here: every address is a user-space one.
+ * variants read the same memory (every address is a user-space one) and
+ * differ only in how the _str variants write, as the kernel's do.
  */
 
 static int mem_fd = -1;
@@ -87,6 +88,46 @@ long probe_copy_str(char *dst, const void *src, size_t size)
 	return (long)size;
 }
 
+/*
+ * The user variant copies like the kernel's strncpy_from_user: eight bytes
+ * at a time while eight remain, and the word holding the NUL is written
+ * whole, with the bytes after the NUL zeroed; the rest (and what follows
+ * a word that could not be read) byte by byte. Returns what
+ * strncpy_from_user_nofault returns: size when truncated (dst[size - 1]
+ * becomes NUL), else the length with the NUL, or -EFAULT.
+ */
+static long probe_copy_user_str(char *dst, const void *src, size_t size)
+{
+	const char *s = src;
+	size_t res = 0;
+
+	while (size - res >= 8) {
+		uint64_t w;
+		int zero = -1;
+
+		if (probe_copy(&w, s + res, 8))
+			break;	/* byte by byte from here */
+		for (int b = 0; b < 8 && zero < 0; b++)
+			if (!(w >> (8 * b) & 0xff))
+				zero = b;
+		if (zero >= 0) {
+			w &= zero ? ~0ull >> (64 - 8 * zero) : 0;
+			memcpy(dst + res, &w, 8);
+			return (long)(res + (size_t)zero + 1);
+		}
+		memcpy(dst + res, &w, 8);
+		res += 8;
+	}
+	for (; res < size; res++) {
+		if (probe_copy(dst + res, s + res, 1))
+			return -EFAULT;
+		if (!dst[res])
+			return (long)res + 1;
+	}
+	dst[size - 1] = '\0';
+	return (long)size;
+}
+
 /* (dst, size, unsafe_ptr): 0, or -EFAULT with dst zeroed. */
 static uint64_t probe_read_common(const char *name, uint64_t r1, uint64_t r2, uint64_t r3,
 				  struct bpfrt_run *run)
@@ -105,7 +146,7 @@ static uint64_t probe_read_common(const char *name, uint64_t r1, uint64_t r2, ui
 
 /* (dst, size, unsafe_ptr): the bytes written incl. the NUL, size when truncated; -EFAULT with dst zeroed. */
 static uint64_t probe_read_str_common(const char *name, uint64_t r1, uint64_t r2,
-				      uint64_t r3, struct bpfrt_run *run)
+				      uint64_t r3, bool user, struct bpfrt_run *run)
 {
 	char *dst = (char *)(uintptr_t)r1;
 	uint32_t size = (uint32_t)r2;
@@ -115,7 +156,8 @@ static uint64_t probe_read_str_common(const char *name, uint64_t r1, uint64_t r2
 		return 0;
 	if (!helper_mem_ok(run, name, 1, r1, size, true))
 		return HELPER_ERR(-EFAULT);
-	ret = probe_copy_str(dst, (const void *)(uintptr_t)r3, size);
+	ret = user ? probe_copy_user_str(dst, (const void *)(uintptr_t)r3, size)
+		   : probe_copy_str(dst, (const void *)(uintptr_t)r3, size);
 	if (ret < 0)
 		memset(dst, 0, size);
 	return HELPER_ERR(ret);
@@ -138,17 +180,17 @@ HELPER_DEF(probe_read_kernel)
 
 HELPER_DEF(probe_read_str)
 {
-	return probe_read_str_common("probe_read_str", r1, r2, r3, run);
+	return probe_read_str_common("probe_read_str", r1, r2, r3, false, run);
 }
 
 HELPER_DEF(probe_read_user_str)
 {
-	return probe_read_str_common("probe_read_user_str", r1, r2, r3, run);
+	return probe_read_str_common("probe_read_user_str", r1, r2, r3, true, run);
 }
 
 HELPER_DEF(probe_read_kernel_str)
 {
-	return probe_read_str_common("probe_read_kernel_str", r1, r2, r3, run);
+	return probe_read_str_common("probe_read_kernel_str", r1, r2, r3, false, run);
 }
 
 /* (unsafe_dst, src, size): 0 or -EFAULT (unmapped or read-only destination). */

@@ -178,3 +178,36 @@ SEC("xdp") int pstr(void *ctx)
 	c->ret3 = bpf_probe_read_kernel(c->dst2, size, (void *)0xffff800000001000ull);
 	return 0;
 }
+
+/* ---- The current task and user memory: a syscall program, run in the test's thread ---- */
+
+struct sys_ctx {
+	__u64 pid_tgid, uid_gid, cgid;
+	__u64 src;		/* a user-space address of the test */
+	__u32 comm_size, str_size, raw_size, pad;
+	__s64 comm_ret, str_ret, raw_ret;
+	char comm[16];
+	char str[64];
+	char raw[64];
+};
+
+/* (Cgroup arrays are not for sleepable programs, which syscall programs are.) */
+SEC("syscall") int sys(struct sys_ctx *c)
+{
+	char comm[16], str[64], raw[64];
+	__u32 cs = (c->comm_size & 15) + 1, ss = c->str_size & 63, rs = c->raw_size & 63;
+
+	__builtin_memset(comm, 0xaa, sizeof(comm));
+	__builtin_memset(str, 0xaa, sizeof(str));
+	__builtin_memset(raw, 0xaa, sizeof(raw));
+	c->pid_tgid = bpf_get_current_pid_tgid();
+	c->uid_gid = bpf_get_current_uid_gid();
+	c->cgid = bpf_get_current_cgroup_id();
+	c->comm_ret = bpf_get_current_comm(comm, cs);
+	c->str_ret = bpf_probe_read_user_str(str, ss, (void *)c->src);
+	c->raw_ret = bpf_probe_read_user(raw, rs, (void *)c->src);
+	__builtin_memcpy(c->comm, comm, sizeof(comm));
+	__builtin_memcpy(c->str, str, sizeof(str));
+	__builtin_memcpy(c->raw, raw, sizeof(raw));
+	return 0;
+}

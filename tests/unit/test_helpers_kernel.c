@@ -3,6 +3,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
 #include <unistd.h>
 
 #include <bpf/bpf.h>
@@ -507,4 +509,91 @@ TEST(helpers_kernel_format_rules)
 		}
 	}
 	CHECK(tried > 0 && bad == 0, "%u of %u formats judged differently", bad, tried);
+}
+
+/* ---- The current task and user memory, from a syscall program in this thread ------------------ */
+
+struct sys_ctx {
+	uint64_t pid_tgid, uid_gid, cgid;
+	uint64_t src;
+	uint32_t comm_size, str_size, raw_size, pad;
+	int64_t comm_ret, str_ret, raw_ret;
+	char comm[16];
+	char str[64];
+	char raw[64];
+};
+
+static void sys_explain(const void *got, const void *want)
+{
+	const struct sys_ctx *g = got, *w = want;
+
+	printf("    pid_tgid %#llx/%#llx uid_gid %#llx/%#llx cgroup %llu/%llu\n",
+	       (unsigned long long)g->pid_tgid, (unsigned long long)w->pid_tgid,
+	       (unsigned long long)g->uid_gid, (unsigned long long)w->uid_gid,
+	       (unsigned long long)g->cgid, (unsigned long long)w->cgid);
+	printf("    comm size %u: %lld \"%.16s\" / %lld \"%.16s\"%s\n", w->comm_size & 15 ? 0 : 0,
+	       (long long)g->comm_ret, g->comm, (long long)w->comm_ret, w->comm,
+	       memcmp(g->comm, w->comm, 16) ? " (bytes differ)" : "");
+	printf("    str size %u: %lld / %lld%s; raw size %u: %lld / %lld%s\n", w->str_size & 63,
+	       (long long)g->str_ret, (long long)w->str_ret,
+	       memcmp(g->str, w->str, 64) ? " (bytes differ)" : "", w->raw_size & 63,
+	       (long long)g->raw_ret, (long long)w->raw_ret,
+	       memcmp(g->raw, w->raw, 64) ? " (bytes differ)" : "");
+}
+
+/*
+ * BPF_PROG_TEST_RUN runs a syscall program in the calling thread, so the
+ * kernel's `current` is this thread and user addresses are this process's:
+ * pid/tgid, uid/gid, comm, the cgroup id and probe_read_user(_str) of our
+ * own memory must come out the same in both.
+ */
+TEST(helpers_kernel_current_task)
+{
+	static const char *const strs[] = { "", "x", "short", "a string of exactly 31 bytes.!!",
+					    "a string longer than sixty-three bytes, which is the most "
+					    "it reads" };
+	long page = sysconf(_SC_PAGESIZE);
+	char *mem = mmap(NULL, (size_t)page * 2, PROT_READ | PROT_WRITE,
+			 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	char name[16] = "";
+	struct pair p;
+	unsigned bad = 0;
+
+	if (mem == MAP_FAILED || !open_pair(&p))
+		return;
+	mprotect(mem + page, (size_t)page, PROT_NONE);
+	prctl(PR_GET_NAME, name);
+	prctl(PR_SET_NAME, "helpers-kernel");
+	for (int k = 0; k < 200 && p.kobj; k++) {
+		struct sys_ctx c, kc;
+		int which = (int)(rnd() % 7);
+
+		memset(&c, 0, sizeof(c));
+		c.comm_size = (uint32_t)rnd();
+		c.str_size = (uint32_t)rnd();
+		c.raw_size = (uint32_t)rnd();
+		if (which < 5) {	/* a string somewhere in the page, maybe right at its end */
+			size_t len = strlen(strs[which]) + 1;
+			size_t off = rnd() % 2 ? (size_t)page - len : (size_t)(rnd() % 512);
+
+			memset(mem, 'z', (size_t)page);
+			memcpy(mem + off, strs[which], len);
+			c.src = (uintptr_t)(mem + off);
+		} else if (which == 5) {
+			c.src = (uintptr_t)(mem + page - 3);	/* runs into no access */
+			memset(mem + page - 3, 'q', 3);
+		} else {
+			c.src = 0;
+		}
+		kc = c;
+		if (!kernel_run(&p, "sys", NULL, &kc, sizeof(kc)))
+			break;
+		bad += bpfrt_runs(&p, "sys", NULL, &c, sizeof(c), &kc, sys_explain);
+		if (bad > 8)
+			break;
+	}
+	CHECK(bad == 0, "the current task: %u runs differ from the kernel", bad);
+	prctl(PR_SET_NAME, name);
+	munmap(mem, (size_t)page * 2);
+	close_pair(&p);
 }
