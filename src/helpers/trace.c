@@ -23,11 +23,15 @@
  * read like probe_read_str (an unreadable one prints as ""), addresses of
  * %pI4/%pI6 like probe_read (unreadable: zeros). Output is the kernel's
  * (compared with it in tests/unit/test_helpers_kernel.c), including its
- * quirks: %pks, %pus and the %pi/%pI forms take no field width and are
- * neither written nor counted once the output is full. (The kernel then
+ * quirks: every letter and digit right after %p belongs to the conversion
+ * (%pI4abc prints the address alone); %pks, %pus, %pB and the %pi/%pI forms
+ * take no field width and are neither written nor counted once the output
+ * is full. (The kernel then
  * also misreads the arguments after them; bpfrt does not copy that.)
- * Pointers print as 16 hex digits: the kernel hashes %p and resolves
- * %ps/%pS to symbols, bpfrt prints the address itself.
+ * Pointers print as the kernel's pointer_string() prints them: 16 hex
+ * digits, or a hex number in the field width given. The kernel hashes %p
+ * (and %pK, depending on kptr_restrict) and resolves %ps/%pS to symbols;
+ * bpfrt prints the address itself.
  */
 #define FMT_MAX_ARGS   12u	/* MAX_BPRINTF_VARARGS */
 #define FMT_MAX_STR    512u	/* MAX_BPRINTF_BIN_ARGS: room for copied strings */
@@ -78,6 +82,13 @@ static bool is_punct(unsigned c)
 static bool is_print(unsigned c)
 {
 	return (c >= 0x20 && c < 0x7f) || c >= 0xa0;
+}
+
+static bool is_alnum(unsigned c)
+{
+	if (c >= 0x80)
+		return c >= 0xc0 && c != 0xd7 && c != 0xf7;
+	return (c >= '0' && c <= '9') || ((c | 0x20) >= 'a' && (c | 0x20) <= 'z');
 }
 
 /* What may follow %s (and %pks, %pus, %p): the end, a space or punctuation. */
@@ -171,36 +182,38 @@ static int format(struct out *o, const char *fmt, const uint64_t *args, uint32_t
 		switch (fmt[i]) {
 		case 'p': {
 			char n1 = fmt[i + 1];
+			size_t at = i;
 
 			if ((n1 == 'k' || n1 == 'u') && fmt[i + 2] == 's') {
-				i += 2;
-				if (!ends_conversion(fmt[i + 1]))
+				if (!ends_conversion(fmt[i + 3]))
 					return *why = "has %pks or %pus followed by a letter or digit",
 					       -EINVAL;
 				if (probe_copy_str(str, (const void *)(uintptr_t)arg, sizeof(str)) < 0)
 					str[0] = '\0';
 				emit_copied(o, str);
-				continue;
-			}
-			if (n1 == 'i' || n1 == 'I') {
+			} else if (n1 == 'i' || n1 == 'I') {
 				if (fmt[i + 2] != '4' && fmt[i + 2] != '6')
 					return *why = "has %pi or %pI without 4 or 6", -EINVAL;
 				emit_ip(o, arg, n1, fmt[i + 2]);
-				i += 2;
-				continue;
-			}
-			if (n1 == 'K' || n1 == 'x' || n1 == 's' || n1 == 'S' || n1 == 'B')
-				i++;
-			else if (!ends_conversion(n1))
+			} else if (n1 == 'B') {
+				snprintf(str, sizeof(str), "%016llx", (unsigned long long)arg);
+				emit_copied(o, str);
+			} else if (n1 != 'K' && n1 != 'x' && n1 != 's' && n1 != 'S' &&
+				   !ends_conversion(n1)) {
 				return *why = "has an unknown %p extension", -EINVAL;
-			if (!arg && n1 != 'K' && n1 != 'x') {
+			} else if (!arg && n1 != 'K' && n1 != 'x') {
 				strcpy(sp, "s");
 				emit(o, spec, "(null)");
-			} else {
-				strcpy(sp, "s");
-				snprintf(str, sizeof(str), "%016llx", (unsigned long long)arg);
-				emit(o, spec, str);
+			} else if (width) {	/* the kernel's pointer_string(): a hex number */
+				strcpy(sp, "llx");
+				emit(o, spec, (unsigned long long)arg);
+			} else {		/* ... zero-padded to 16 digits without a width */
+				emit(o, "%016llx", (unsigned long long)arg);
 			}
+			/* Like vsnprintf, every letter and digit after the p belongs to it. */
+			while (is_alnum((unsigned char)fmt[at + 1]))
+				at++;
+			i = at;
 			continue;
 		}
 		case 's':

@@ -211,3 +211,31 @@ SEC("syscall") int sys(struct sys_ctx *c)
 	__builtin_memcpy(c->raw, raw, sizeof(raw));
 	return 0;
 }
+
+/* ---- trace_printk, trace_vprintk: formats checked at run time, any format ---- */
+
+struct tp_ctx {
+	char fmt[128];
+	__u32 fmt_size, data_len;
+	__u64 data[12];
+	__s64 ret_v, ret_p;
+};
+
+IO_MAP(tp, struct tp_ctx);
+
+SEC("xdp") int tp(void *ctx)
+{
+	struct tp_ctx *c;
+	__u32 fs, dl;
+	IO_VALUE(tp, c);
+
+	fs = c->fmt_size;
+	if (fs < 1 || fs > 128)
+		fs = 128;
+	dl = c->data_len;
+	if (dl > 96)
+		dl = 96;
+	c->ret_v = bpf_trace_vprintk(c->fmt, fs, c->data, dl);
+	c->ret_p = bpf_trace_printk(c->fmt, fs, c->data[0], c->data[1], c->data[2]);
+	return 0;
+}

@@ -597,3 +597,109 @@ TEST(helpers_kernel_current_task)
 	munmap(mem, (size_t)page * 2);
 	close_pair(&p);
 }
+
+/* ---- trace_printk and trace_vprintk on random formats: the kernel checks them at run time ---- */
+
+struct tp_ctx {
+	char fmt[128];
+	uint32_t fmt_size, data_len;
+	uint64_t data[12];
+	int64_t ret_v, ret_p;
+};
+
+static void tp_explain(const void *got, const void *want)
+{
+	const struct tp_ctx *g = got, *w = want;
+
+	printf("    \"%.128s\" (fmt_size %u, data_len %u): vprintk %lld / %lld, printk %lld / %lld\n",
+	       w->fmt, w->fmt_size, w->data_len, (long long)g->ret_v, (long long)w->ret_v,
+	       (long long)g->ret_p, (long long)w->ret_p);
+}
+
+static void discard(void *ctx, const char *line, size_t len)
+{
+	(void)ctx; (void)line; (void)len;
+}
+
+/*
+ * A random format: text (now and then a control or UTF-8 byte), %%, and
+ * conversions with random flags, widths, lengths and letters, valid or
+ * not. Arguments that a conversion would dereference are below 4096, so
+ * both sides fail to read them the same way; %ps/%pS/%pB (the kernel
+ * prints symbols) are left out, and %p and %pK (hashed) get no width.
+ */
+static void random_format(struct tp_ctx *c)
+{
+	static const char *const conv[] = { "d", "i", "u", "x", "X", "c", "s", "p", "pK", "px",
+					    "pi4", "pI4", "pi6", "pI6", "pks", "pus", "o", "e",
+					    "n", "q", ".3d", "*d", "pZ", "pa", "" };
+	static const char *const len[] = { "", "", "", "l", "ll", "h", "lll", "L", "z" };
+	size_t n = 0;
+	unsigned arg = 0;
+
+	memset(c, 0, sizeof(*c));
+	while (n < 100) {
+		unsigned r = (unsigned)(rnd() % 10);
+
+		if (r < 4) {
+			c->fmt[n++] = (char)(rnd() % 50 == 0 ? (rnd() % 2 ? 0x01 : 0xc3)
+							     : 0x20 + rnd() % 95);
+			if (c->fmt[n - 1] == '%')
+				c->fmt[n - 1] = '#';
+		} else if (r == 4) {
+			c->fmt[n++] = '%';
+			c->fmt[n++] = '%';
+		} else if (r < 9) {
+			const char *cv = conv[rnd() % (sizeof(conv) / sizeof(conv[0]))];
+			bool deref = cv[0] == 's' || (cv[0] == 'p' && cv[1] && cv[1] != 'K' &&
+						      cv[1] != 'x');
+
+			/* A hashed pointer's width is the kernel's secret: none for %p, %pK. */
+			bool hashed = !strcmp(cv, "p") || !strcmp(cv, "pK");
+
+			c->fmt[n++] = '%';
+			for (unsigned f = (unsigned)(rnd() % 4); f; f--)
+				c->fmt[n++] = "0+- "[rnd() % 4];
+			if (rnd() % 2 && !hashed)
+				n += (size_t)sprintf(c->fmt + n, "%u", (unsigned)(rnd() % 40));
+			if (cv[0] != 's' && cv[0] != 'p' && cv[0] != 'c')
+				n += (size_t)sprintf(c->fmt + n, "%s", len[rnd() % 9]);
+			n += (size_t)sprintf(c->fmt + n, "%s", cv);
+			if (arg < 12)
+				c->data[arg++] = deref ? rnd() % 4096 : rnd() % 3 ? rnd() : rnd() % 300;
+		} else {
+			break;
+		}
+	}
+	c->fmt[n] = '\0';
+	c->fmt_size = rnd() % 8 ? (uint32_t)n + 1 : (uint32_t)(rnd() % 128) + 1;
+	c->data_len = rnd() % 6 ? arg * 8 : (uint32_t)(rnd() % 97);
+	for (unsigned i = arg; i < 12; i++)
+		c->data[i] = rnd() % 4096;
+}
+
+TEST(helpers_kernel_trace_formats)
+{
+	struct pair p;
+	unsigned bad = 0, valid = 0;
+
+	if (!open_pair(&p))
+		return;
+	bpfrt_trace_set_sink(discard, NULL);
+	for (int k = 0; k < 2000 && p.kobj; k++) {
+		struct tp_ctx c, kc;
+
+		random_format(&c);
+		kc = c;
+		if (!kernel_run(&p, "tp", "tp_io", &kc, sizeof(kc)))
+			break;
+		valid += kc.ret_v >= 0;
+		bad += bpfrt_runs(&p, "tp", "tp_io", &c, sizeof(c), &kc, tp_explain);
+		if (bad > 8)
+			break;
+	}
+	bpfrt_trace_set_sink(NULL, NULL);
+	CHECK(bad == 0, "trace formats: %u runs differ from the kernel", bad);
+	printf("  helpers_kernel_trace_formats: %u of 2000 formats valid in the kernel\n", valid);
+	close_pair(&p);
+}
