@@ -239,3 +239,48 @@ SEC("xdp") int tp(void *ctx)
 	c->ret_p = bpf_trace_printk(c->fmt, fs, c->data[0], c->data[1], c->data[2]);
 	return 0;
 }
+
+/* ---- Ring buffers: the same sequence of outputs, reservations and queries in both ---- */
+
+struct rbk_ctx {
+	__u32 out_size, mode;
+	__u8 data[64];
+	__s64 ret[3];
+	__u64 q[5];
+};
+
+IO_MAP(rbk, struct rbk_ctx);
+
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 4096);
+} rbk_rb SEC(".maps");
+
+SEC("xdp") int rbk(void *ctx)
+{
+	struct rbk_ctx *c;
+	__u64 *r;
+	IO_VALUE(rbk, c);
+
+	c->ret[0] = bpf_ringbuf_output(&rbk_rb, c->data, c->out_size & 63, c->mode & 2);
+	r = bpf_ringbuf_reserve(&rbk_rb, 40, 0);
+	c->ret[1] = r != 0;
+	if (r) {
+		for (int i = 0; i < 5; i++)
+			r[i] = ((__u64 *)c->data)[i];
+		if (c->mode & 1)
+			bpf_ringbuf_discard(r, 0);
+		else
+			bpf_ringbuf_submit(r, 0);
+	}
+	r = bpf_ringbuf_reserve(&rbk_rb, 5000, 0);	/* bigger than the ring */
+	c->ret[2] = r != 0;
+	if (r)
+		bpf_ringbuf_discard(r, 0);
+	c->q[0] = bpf_ringbuf_query(&rbk_rb, HT_RB_AVAIL_DATA);
+	c->q[1] = bpf_ringbuf_query(&rbk_rb, HT_RB_RING_SIZE);
+	c->q[2] = bpf_ringbuf_query(&rbk_rb, HT_RB_CONS_POS);
+	c->q[3] = bpf_ringbuf_query(&rbk_rb, HT_RB_PROD_POS);
+	c->q[4] = bpf_ringbuf_query(&rbk_rb, 9);
+	return 0;
+}

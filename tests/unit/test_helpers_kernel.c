@@ -703,3 +703,115 @@ TEST(helpers_kernel_trace_formats)
 	printf("  helpers_kernel_trace_formats: %u of 2000 formats valid in the kernel\n", valid);
 	close_pair(&p);
 }
+
+/* ---- Ring buffers: results, positions and the records consumed ---------------------------- */
+
+struct rbk_ctx {
+	uint32_t out_size, mode;
+	uint8_t data[64];
+	int64_t ret[3];
+	uint64_t q[5];
+};
+
+static void rbk_explain(const void *got, const void *want)
+{
+	const struct rbk_ctx *g = got, *w = want;
+
+	printf("    size %u mode %u: output %lld/%lld reserve %lld/%lld big %lld/%lld; avail %llu/%llu "
+	       "size %llu/%llu cons %llu/%llu prod %llu/%llu bad %llu/%llu\n", w->out_size & 63,
+	       w->mode, (long long)g->ret[0], (long long)w->ret[0], (long long)g->ret[1],
+	       (long long)w->ret[1], (long long)g->ret[2], (long long)w->ret[2],
+	       (unsigned long long)g->q[0], (unsigned long long)w->q[0],
+	       (unsigned long long)g->q[1], (unsigned long long)w->q[1],
+	       (unsigned long long)g->q[2], (unsigned long long)w->q[2],
+	       (unsigned long long)g->q[3], (unsigned long long)w->q[3],
+	       (unsigned long long)g->q[4], (unsigned long long)w->q[4]);
+}
+
+/* Records as one stream: for each, its size and bytes. */
+struct stream {
+	uint8_t bytes[32768];
+	size_t len;
+	unsigned n;
+};
+
+static int to_stream(void *ctx, void *data, size_t size)
+{
+	struct stream *s = ctx;
+
+	if (s->len + 4 + size <= sizeof(s->bytes)) {
+		uint32_t sz = (uint32_t)size;
+
+		memcpy(s->bytes + s->len, &sz, 4);
+		memcpy(s->bytes + s->len + 4, data, size);
+		s->len += 4 + size;
+	}
+	s->n++;
+	return 0;
+}
+
+TEST(helpers_kernel_ringbuf)
+{
+	struct pair p;
+	struct ring_buffer *krb = NULL;
+	struct bpfrt_map *rb;
+	unsigned bad = 0, full = 0;
+
+	if (!open_pair(&p))
+		return;
+	rb = bpfrt_obj_map_by_name(p.obj, "rbk_rb");
+	if (p.kobj) {
+		static struct stream ks;
+
+		krb = ring_buffer__new(bpf_map__fd(bpf_object__find_map_by_name(p.kobj, "rbk_rb")),
+				       to_stream, &ks, NULL);
+		for (int k = 0; krb && rb && k < 400; k++) {
+			static struct stream bs;
+			struct rbk_ctx c, kc;
+
+			memset(&c, 0, sizeof(c));
+			c.out_size = (uint32_t)rnd();
+			c.mode = (uint32_t)(rnd() % 4);
+			for (int i = 0; i < 64; i++)
+				c.data[i] = (uint8_t)rnd();
+			kc = c;
+			if (!kernel_run(&p, "rbk", "rbk_io", &kc, sizeof(kc)))
+				break;
+			full += kc.ret[0] != 0;
+			/* One engine and mode per run: the ring's state carries over. */
+			{
+				struct bpfrt_prog *prog = bpfrt_obj_prog_by_name(p.obj, "rbk");
+				struct bpfrt_map *io = bpfrt_obj_map_by_name(p.obj, "rbk_io");
+				uint8_t pkt[64] = { 0 };
+				uint32_t zero = 0;
+				BPFRT_OPTS(bpfrt_run_opts, o, .engine = k & 1 ? BPFRT_ENGINE_JIT
+									    : BPFRT_ENGINE_INTERP,
+					   .checked = k & 2, .ctx = pkt, .ctx_len = sizeof(pkt));
+				struct bpfrt_error err;
+
+				bpfrt_map_update(io, &zero, &c, 0);
+				if (!CHECK(bpfrt_prog_run(prog, &o, &err) == 0, "rbk: %s", err.msg))
+					break;
+				bpfrt_map_lookup(io, &zero, &c);
+				if (!CHECK(!memcmp(&c, &kc, sizeof(c)), "run %d differs from the kernel's", k)) {
+					rbk_explain(&c, &kc);
+					if (++bad > 5)
+						break;
+				}
+			}
+			if (rnd() % 60 == 0) {	/* consume both, compare the records */
+				ks.len = bs.len = 0;
+				ks.n = bs.n = 0;
+				ring_buffer__consume(krb);
+				bpfrt_ringbuf_consume(rb, to_stream, &bs);
+				CHECK(ks.n == bs.n && ks.len == bs.len && !memcmp(ks.bytes, bs.bytes, ks.len),
+				      "run %d: consumed %u records (%zu bytes), the kernel's %u (%zu)", k,
+				      bs.n, bs.len, ks.n, ks.len);
+			}
+		}
+		ring_buffer__free(krb);
+	}
+	CHECK(bad == 0 && (!p.kobj || full > 0), "ring buffers: %u runs differ; the ring was full "
+	      "%u times", bad, full);
+	close_pair(&p);
+}
