@@ -144,7 +144,10 @@ static uint64_t probe_read_common(const char *name, uint64_t r1, uint64_t r2, ui
 	return 0;
 }
 
-/* (dst, size, unsafe_ptr): the bytes written incl. the NUL, size when truncated; -EFAULT with dst zeroed. */
+/*
+ * (dst, size, unsafe_ptr): the bytes written incl. the NUL, size when
+ * truncated; -EFAULT with dst zeroed.
+ */
 static uint64_t probe_read_str_common(const char *name, uint64_t r1, uint64_t r2,
 				      uint64_t r3, bool user, struct bpfrt_run *run)
 {

@@ -51,7 +51,10 @@ HELPER_DEF(get_stackid)
 	return HELPER_ERR(map_stack_trace_put(m, ips, (uint32_t)n, flags));
 }
 
-/* (ctx, buf, size, flags): the bytes of frames written (the rest zeroed), or an error with buf zeroed. */
+/*
+ * (ctx, buf, size, flags): the bytes of frames written (the rest zeroed),
+ * or an error with buf zeroed.
+ */
 HELPER_DEF(get_stack)
 {
 	uint64_t *buf = (uint64_t *)(uintptr_t)r2;

@@ -15,7 +15,8 @@
 
 /*
  * The kernel's rules (bpf_bprintf_prepare): the format's ASCII characters
- * are printable or white space (bytes from 0x80 up are allowed: UTF-8); each conversion is %% or "%[0 +-]*[width]" followed by
+ * are printable or white space (bytes from 0x80 up are allowed: UTF-8);
+ * each conversion is %% or "%[0 +-]*[width]" followed by
  * d i u x X (optionally l or ll before it), c, s, p (plain, or pK px ps pS
  * pB, pks pus, pi4 pI4 pi6 pI6); anything else — precision, h, o, an
  * unknown %p extension, a %s followed by a letter or digit, more
@@ -284,7 +285,10 @@ BPFRT_API void bpfrt_trace_set_sink(bpfrt_trace_fn fn, void *ctx)
 	pthread_mutex_unlock(&sink_lock);
 }
 
-/* One trace_pipe-style line per call: "<comm>-<tid> [cpu] ..... <time>: bpf_trace_printk: <text>". */
+/*
+ * One trace_pipe-style line per call:
+ * "<comm>-<tid> [cpu] ..... <time>: bpf_trace_printk: <text>"
+ */
 static void trace_line(const char *text, size_t len)
 {
 	char comm[17] = "", line[TRACE_BUF + 128];
