@@ -98,14 +98,14 @@ long probe_copy_str(char *dst, const void *src, size_t size)
  */
 static long probe_copy_user_str(char *dst, const void *src, size_t size)
 {
-	const char *s = src;
+	uintptr_t s = (uintptr_t)src;	/* any value: arithmetic on integers */
 	size_t res = 0;
 
 	while (size - res >= 8) {
 		uint64_t w;
 		int zero = -1;
 
-		if (probe_copy(&w, s + res, 8))
+		if (probe_copy(&w, (const void *)(s + res), 8))
 			break;	/* byte by byte from here */
 		for (int b = 0; b < 8 && zero < 0; b++)
 			if (!(w >> (8 * b) & 0xff))
@@ -119,7 +119,7 @@ static long probe_copy_user_str(char *dst, const void *src, size_t size)
 		res += 8;
 	}
 	for (; res < size; res++) {
-		if (probe_copy(dst + res, s + res, 1))
+		if (probe_copy(dst + res, (const void *)(s + res), 1))
 			return -EFAULT;
 		if (!dst[res])
 			return (long)res + 1;

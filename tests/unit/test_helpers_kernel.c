@@ -550,8 +550,8 @@ static void sys_explain(const void *got, const void *want)
 TEST(helpers_kernel_current_task)
 {
 	static const char *const strs[] = { "", "x", "short", "a string of exactly 31 bytes.!!",
-					    "a string longer than sixty-three bytes, which is the most "
-					    "it reads" };
+					    ("a string longer than sixty-three bytes, which is the most "
+					     "it reads") };
 	long page = sysconf(_SC_PAGESIZE);
 	char *mem = mmap(NULL, (size_t)page * 2, PROT_READ | PROT_WRITE,
 			 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);

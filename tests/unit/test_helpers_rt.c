@@ -1,7 +1,6 @@
 /* test_helpers_rt.c — the generic helpers in bpfrt: values, error codes, bounds, on both engines and in both modes. */
 #define _GNU_SOURCE
 #include <errno.h>
-#include <execinfo.h>
 #include <fcntl.h>
 #include <linux/types.h>
 #include <pthread.h>
@@ -711,8 +710,7 @@ TEST(helpers_rt_stacks)
 {
 	struct bpfrt_obj *obj = rt_open();
 	struct bpfrt_map *st = obj ? bpfrt_obj_map_by_name(obj, "st") : NULL;
-	void *mine[4];
-	int nmine = backtrace(mine, 4);
+	void *caller = __builtin_return_address(0);	/* where this test returns to */
 
 	FOR_EACH_MODE(e, chk) {
 		struct rt_ctx c;
@@ -720,7 +718,9 @@ TEST(helpers_rt_stacks)
 		uint32_t id;
 
 		memset(&c, 0x55, sizeof(c));
-		if (!st || nmine < 2 || !run_ok(obj, "stacks", &c, e, chk))
+		while (st && bpfrt_map_get_next_key(st, NULL, &id) == 0)	/* start empty */
+			bpfrt_map_delete(st, &id);
+		if (!st || !run_ok(obj, "stacks", &c, e, chk))
 			break;
 		memcpy(a, c.buf, sizeof(a));
 		memcpy(b, c.buf2, sizeof(b));
@@ -745,10 +745,12 @@ TEST(helpers_rt_stacks)
 			      (long long)c.out[0], (long long)c.out[1]);
 			CHECK(c.out[3] == 64 && !memcmp(b + 1, a + 2, 6 * 8),
 			      "skip 1: %lld bytes, one frame down", (long long)c.out[3]);
-			CHECK(has_frame(stack, 32, (uintptr_t)mine[1]),
-			      "the stack reaches the frame that called this test (%p)", mine[1]);
+			CHECK(has_frame(stack, 32, (uintptr_t)caller),
+			      "the stack reaches the frame that called this test (%p)", caller);
 		} else {
-			CHECK(c.out[1] >= 0, "the JIT: a second stack id %lld", (long long)c.out[1]);
+			/* Two call sites, two stacks: they may share a bucket (-EEXIST). */
+			CHECK(c.out[1] >= 0 || c.out[1] == -EEXIST, "the JIT: a second stack id %lld",
+			      (long long)c.out[1]);
 		}
 	}
 	bpfrt_obj_close(obj);
