@@ -251,3 +251,17 @@ SEC("syscall") int signals(struct rt_ctx *c)
 	c->out[1] = bpf_send_signal_thread((__u32)c->in[1]);
 	return 0;
 }
+
+/* Mark this CPU's value of pc[0] with the CPU id + 1: get_smp_processor_id is the per-CPU slot. */
+SEC("syscall") int cpu_mark(struct rt_ctx *c)
+{
+	static const char fmt[] = "x%d";
+	__u32 key = 0, cpu = bpf_get_smp_processor_id();
+	__u64 *v = bpf_map_lookup_elem(&pc, &key);
+
+	if (v)
+		*v = cpu + 1;
+	c->out[0] = cpu;
+	c->out[1] = bpf_trace_printk(fmt, sizeof(fmt), cpu);
+	return 0;
+}

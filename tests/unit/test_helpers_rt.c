@@ -1023,3 +1023,80 @@ TEST(helpers_rt_corpus_runs)
 	CHECK(runs > 0 && clean == runs, "%u of %u runs ended cleanly", clean, runs);
 	printf("  helpers_rt_corpus_runs: %u runs of the samples' programs\n", runs);
 }
+
+/* ---- get_smp_processor_id is the slot per-CPU maps use; trace lines reach stderr ------------- */
+
+struct cpu_arg {
+	struct bpfrt_obj *obj;
+	int64_t cpu;
+	bool ok;
+};
+
+static void *cpu_thread(void *arg)
+{
+	struct cpu_arg *a = arg;
+	struct rt_ctx c = { .in = { 0 } };
+
+	a->ok = run_ok(a->obj, "cpu_mark", &c, 1, true);
+	a->cpu = c.out[0];
+	return NULL;
+}
+
+TEST(helpers_rt_cpu_slot_and_stderr)
+{
+	struct bpfrt_obj *obj = rt_open();
+	struct bpfrt_map *m = obj ? bpfrt_obj_map_by_name(obj, "pc") : NULL;
+	struct bpfrt_map_info info;
+	uint32_t key = 0;
+	uint64_t *vals;
+	int pipefd[2], saved;
+
+	if (!m)
+		goto out;
+	bpfrt_map_get_info(m, &info);
+	vals = calloc(info.ncpus, 8);
+	/* Several threads, one after another and at once: each marks its own slot. */
+	bpfrt_trace_set_sink(sink, &(struct lines){ .n = 0 });
+	for (int round = 0; round < 3; round++) {
+		struct cpu_arg a[2] = { { .obj = obj }, { .obj = obj } };
+		pthread_t th[2];
+
+		memset(vals, 0, info.ncpus * 8);
+		bpfrt_map_update(m, &key, vals, 0);
+		for (int i = 0; i < 2; i++)
+			pthread_create(&th[i], NULL, cpu_thread, &a[i]);
+		for (int i = 0; i < 2; i++)
+			pthread_join(th[i], NULL);
+		bpfrt_map_lookup(m, &key, vals);
+		for (int i = 0; i < 2; i++)
+			CHECK(a[i].ok && a[i].cpu >= 0 && a[i].cpu < (int64_t)info.ncpus &&
+			      vals[a[i].cpu] == (uint64_t)a[i].cpu + 1,
+			      "round %d thread %d: cpu %lld, its slot holds %llu", round, i,
+			      (long long)a[i].cpu,
+			      (unsigned long long)(a[i].cpu >= 0 && a[i].cpu < (int64_t)info.ncpus
+							   ? vals[a[i].cpu] : 0));
+	}
+	bpfrt_trace_set_sink(NULL, NULL);
+	free(vals);
+	/* Without a sink, the line goes to stderr. */
+	if (pipe(pipefd) == 0) {
+		struct rt_ctx c = { .in = { 0 } };
+		char line[256] = "";
+		ssize_t n;
+
+		fflush(stderr);
+		saved = dup(STDERR_FILENO);
+		dup2(pipefd[1], STDERR_FILENO);
+		run_ok(obj, "cpu_mark", &c, 0, false);
+		dup2(saved, STDERR_FILENO);
+		close(saved);
+		close(pipefd[1]);
+		n = read(pipefd[0], line, sizeof(line) - 1);
+		close(pipefd[0]);
+		line[n > 0 ? n : 0] = '\0';
+		CHECK(c.out[1] == 2 && strstr(line, ": bpf_trace_printk: x") &&
+		      line[strlen(line) - 1] == '\n', "stderr: %lld \"%s\"", (long long)c.out[1], line);
+	}
+out:
+	bpfrt_obj_close(obj);
+}
