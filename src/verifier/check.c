@@ -106,6 +106,7 @@ struct env {
 	size_t nstack;
 	uint32_t next_id;
 	uint64_t processed, states, live_states, peak_states, mem, peak_mem;
+	uint64_t jumps, prev_processed, prev_jumps;	/* when the last state was stored */
 	size_t logpos;
 	int cur_insn;
 };
@@ -1330,6 +1331,31 @@ static int release_ref(struct env *e, struct vstate *st, uint32_t ref)
 	return 0;
 }
 
+/* The 4-byte key at the stack pointer r, if the stack holds a known value there. */
+static bool const_key(struct vstate *st, const struct reg *r, uint32_t *key)
+{
+	if (r->type != T_STACK || !sc_is_const(&r->s))
+		return false;
+	int64_t off = r->off + (int64_t)r->s.t.v;
+	struct frame *f = st->fr[r->frame];
+	unsigned si = slot_of(off), bi = byte_of(off);
+	if (off < -(int64_t)BPFRT_STACK_SIZE || off + 4 > 0 || si >= f->nslots)
+		return false;
+	struct slot *s = &f->slots[si];
+	if (bi + 4 <= 8 && s->ssize && s->sbyte == bi && s->spill.type == T_SCALAR &&
+	    sc_is_const(&s->spill.s)) {
+		*key = (uint32_t)s->spill.s.t.v;
+		return true;
+	}
+	for (int64_t o = off; o < off + 4; o++) {
+		unsigned sj = slot_of(o);
+		if (sj >= f->nslots || f->slots[sj].t[byte_of(o)] != S_ZERO)
+			return false;
+	}
+	*key = 0;
+	return true;
+}
+
 static int do_helper(struct env *e, struct vstate *st, const struct bpfrt_insn *in)
 {
 	uint32_t id = (uint32_t)in->imm;
@@ -1344,7 +1370,8 @@ static int do_helper(struct env *e, struct vstate *st, const struct bpfrt_insn *
 	if (!(p->types & proto_type_bit(e->in->type)))
 		return fail(e, -EINVAL, "program of this type (%s) cannot use helper %s#%u",
 			    bpfrt_prog_type_name(e->in->type), p->name, id);
-	uint32_t rb_size = 0, release = 0;
+	uint32_t rb_size = 0, release = 0, key = 0;
+	bool known_key = id == 1 && const_key(st, &fr->regs[R2], &key);
 	for (unsigned i = 0; i < 5 && p->args[i] != A_NONE; i++) {
 		unsigned regno = R1 + i;
 		struct reg *r = &fr->regs[regno];
@@ -1483,6 +1510,10 @@ static int do_helper(struct env *e, struct vstate *st, const struct bpfrt_insn *
 			r0->map = map;
 		}
 		r0->null = true;
+		/* an array's element at a known index in range always exists */
+		if (known_key && (map->type == M_ARRAY || map->type == M_PARRAY) &&
+		    key < map->max_entries)
+			r0->null = false;
 		r0->id = ++e->next_id;
 		r0->origin = e->cur_insn;
 		break;
@@ -1761,9 +1792,14 @@ static void path_done(struct vstate *parent)
  */
 static int visit(struct env *e, struct vstate *st, uint32_t insn)
 {
+	bool looping = false;
+	unsigned len = 0;
+
 	for (struct vstate *v = e->visited[insn]; v; v = v->next) {
+		len++;
 		if (v->branches) {
 			/* an ancestor still being explored: a loop; the same state again never ends */
+			looping = true;
 			if (state_sub(v, st, true))
 				return fail(e, -EINVAL, "infinite loop: the same state comes back to insn "
 					    "%u", insn);
@@ -1772,6 +1808,18 @@ static int visit(struct env *e, struct vstate *st, uint32_t insn)
 		if (state_sub(v, st, false))
 			return 1;
 	}
+	/*
+	 * Remembering a state is optional (it only saves work later), so, as
+	 * the kernel does, not after every few instructions, less often in
+	 * loops, and not without end at one instruction.
+	 */
+	uint64_t di = e->processed - e->prev_processed, dj = e->jumps - e->prev_jumps;
+	if (looping ? (dj < 20 && di < 100) : (dj < 2 || di < 8))
+		return 0;
+	if (len >= 256)
+		return 0;
+	e->prev_processed = e->processed;
+	e->prev_jumps = e->jumps;
 	struct vstate *copy = st_copy(e, st);
 	if (!copy)
 		return fail(e, -ENOMEM, "out of memory");
@@ -1906,6 +1954,7 @@ static int walk(struct env *e)
 		}
 		case SH_JA:
 		case SH_JA32:
+			e->jumps++;
 			i = (uint32_t)isa_branch_target(e->insns, i);
 			break;
 		case SH_JCOND_IMM:
@@ -1913,6 +1962,7 @@ static int walk(struct env *e)
 			struct vstate *t = NULL;
 			bool take = false, fall = false;
 			uint32_t target = (uint32_t)isa_branch_target(e->insns, i);
+			e->jumps++;
 			ret = do_jcond(e, st, in, f, &t, &take, &fall);
 			if (ret)
 				break;

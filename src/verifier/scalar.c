@@ -446,6 +446,9 @@ struct scalar sc_alu(unsigned op, bool sign, bool is32, unsigned movsx_bits,
 	if (sc_is_const(a) && sc_is_const(b))
 		return sc_const(is32 ? sem_alu32(op, sign, a->t.v, b->t.v)
 				     : sem_alu64(op, sign, a->t.v, b->t.v));
+	if (sc_is_const(b) && b->t.v == 0 && (op == BPF_DIV || op == BPF_MOD) &&
+	    (!is32 || (uint32_t)b->t.v == 0))
+		return op == BPF_DIV ? sc_const(0) : is32 ? zext32(a) : *a;	/* x / 0 = 0, x % 0 = x */
 	if (!is32)
 		return alu64(op, sign, a, b, 63);
 	if (sign && (op == BPF_DIV || op == BPF_MOD))
