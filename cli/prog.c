@@ -2,9 +2,12 @@
 #include "cli.h"
 
 static int prog_help(int argc, char **argv);
+int cmd_prog_verify(int argc, char **argv);	/* prog_verify.c */
 
 static const struct cli_cmd prog_cmds[] = {
 	{ "help", prog_help, "help                 this list" },
+	{ "verify", cmd_prog_verify, "verify FILE [name PROG | section SEC] [type TYPE] [ctx_size N] [-v] [-j]\n"
+	  "                           verify every program (or one) of an object or raw file" },
 };
 
 static int prog_help(int argc, char **argv)

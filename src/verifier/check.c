@@ -188,10 +188,11 @@ static void where(struct env *e, int insn, char *buf, size_t len)
 	struct bpfrt_obj_line l;
 
 	if (insn >= 0 && e->in->line && e->in->line(e->in->line_arg, (size_t)insn, &l)) {
-		const char *src = l.src ? l.src : "";
+		const char *src = l.src ? l.src : "", *file = l.file ? l.file : "?";
+		const char *slash = strrchr(file, '/');
 		while (*src == ' ' || *src == '\t')
 			src++;
-		snprintf(buf, len, "insn %d (%s:%u%s%.60s%s)", insn, l.file ? l.file : "?",
+		snprintf(buf, len, "insn %d (%s:%u%s%.48s%s)", insn, slash ? slash + 1 : file,
 			 l.line, *src ? ": `" : "", src, *src ? "`" : "");
 	} else {
 		snprintf(buf, len, "insn %d", insn);
