@@ -83,6 +83,7 @@ struct vstate {
 	uint32_t branches;
 	uint32_t insn;
 	struct vstate *next;	/* in its instruction's list */
+	uint64_t hash;		/* of what state_sub(exact) compares, ids aside */
 };
 
 struct pending {
@@ -789,9 +790,11 @@ null:;
  * whose maximum counts (its minimum, for what a write surely initialises).
  */
 static int check_helper_mem(struct env *e, struct vstate *st, unsigned regno,
-			    const struct scalar *size, bool write, bool init, const char *what)
+			    const struct scalar *size_in, bool write, bool init, const char *what)
 {
-	struct reg *p = &cur(st)->regs[regno];
+	/* copies: growing the stack below may move the frame they live in */
+	struct reg preg = cur(st)->regs[regno], *p = &preg;
+	struct scalar sz = *size_in, *size = &sz;
 	char b[300];
 
 	if (size->umax > (1u << 29))
@@ -1043,6 +1046,11 @@ static int do_mem(struct env *e, struct vstate *st, const struct bpfrt_insn *in,
 		if (p->type != T_STACK && p->type != T_MAP_VALUE && p->type != T_MEM)
 			return fail(e, -EACCES, "atomic operations are allowed on the stack and map "
 				    "values, not on %s", type_name(p));
+		/* atomics must be aligned to their size, whatever the variable part */
+		uint64_t low = a.size - 1;
+		if (((uint64_t)(p->off + in->off) & low) || ((p->s.t.v | p->s.t.m) & low))
+			return fail(e, -EACCES, "R%u: atomic access of %u bytes at offset %d is not "
+				    "aligned to %u", in->dst_reg, a.size, p->off + in->off, a.size);
 		a.regno = in->dst_reg;
 		a.atomic = true;
 		a.write = true;
@@ -1209,6 +1217,31 @@ static int do_jcond(struct env *e, struct vstate *st, const struct bpfrt_insn *i
 
 	if ((ret = read_reg(e, st, in->dst_reg)) || (isreg && (ret = read_reg(e, st, in->src_reg))))
 		return ret;
+	/* numbers against numbers: when only one outcome is possible, no copy is needed */
+	struct reg *ra = &cur(st)->regs[in->dst_reg];
+	if (ra->type == T_SCALAR && (!isreg || (cur(st)->regs[in->src_reg].type == T_SCALAR &&
+						in->src_reg != in->dst_reg))) {
+		struct scalar bk = isreg ? cur(st)->regs[in->src_reg].s
+					 : sc_const(sem_imm(jmp32, in->imm));
+		struct scalar xt = ra->s, yt = bk, xf = ra->s, yf = bk;
+		bool ct = sc_refine(op, jmp32, false, &xt, &yt);
+		bool cf = sc_refine(op, jmp32, true, &xf, &yf);
+		if (!(ct && cf)) {
+			*take = ct;
+			*fall = cf;
+			*tst = NULL;
+			if (ct || cf) {
+				ra->s = ct ? xt : xf;
+				sync_linked(st, ra);
+				if (isreg) {
+					struct reg *rb = &cur(st)->regs[in->src_reg];
+					rb->s = ct ? yt : yf;
+					sync_linked(st, rb);
+				}
+			}
+			return 0;
+		}
+	}
 	struct vstate *t = st_copy(e, st);
 	if (!t)
 		return fail(e, -ENOMEM, "out of memory");
@@ -1374,6 +1407,7 @@ static int do_helper(struct env *e, struct vstate *st, const struct bpfrt_insn *
 	uint32_t rb_size = 0, release = 0, key = 0;
 	bool known_key = id == 1 && const_key(st, &fr->regs[R2], &key);
 	for (unsigned i = 0; i < 5 && p->args[i] != A_NONE; i++) {
+		fr = cur(st);	/* checking memory may have grown (moved) the frame */
 		unsigned regno = R1 + i;
 		struct reg *r = &fr->regs[regno];
 		unsigned kind = p->args[i];
@@ -1777,6 +1811,51 @@ static bool state_sub(const struct vstate *o, const struct vstate *c, bool exact
 	return true;
 }
 
+static uint64_t mix(uint64_t h, uint64_t v)
+{
+	h ^= v + 0x9e3779b97f4a7c15ull + (h << 6) + (h >> 2);
+	return h * 0xff51afd7ed558ccdull;
+}
+
+static uint64_t hash_reg(uint64_t h, const struct reg *r)
+{
+	h = mix(h, r->type | (uint64_t)r->null << 8 | (uint64_t)r->frame << 16);
+	if (r->type == T_NOT_INIT)
+		return h;
+	h = mix(h, (uint64_t)(uint32_t)r->off << 32 | r->range);
+	h = mix(h, (uintptr_t)r->map);
+	h = mix(h, r->s.t.v);
+	h = mix(h, r->s.t.m);
+	h = mix(h, r->s.umin ^ (r->s.umax << 1));
+	h = mix(h, (uint64_t)r->s.smin ^ ((uint64_t)r->s.smax << 1));
+	return mix(h, (uint64_t)r->s.u32min << 32 ^ r->s.u32max ^ (uint64_t)(uint32_t)r->s.s32min);
+}
+
+/* Equal states hash alike; unequal ones almost never do (infinite-loop checks). */
+static uint64_t hash_state(const struct vstate *st)
+{
+	uint64_t h = mix(st->nfr, st->nrefs);
+
+	for (unsigned i = 0; i < st->nfr; i++) {
+		const struct frame *f = st->fr[i];
+		h = mix(h, (uint64_t)(uint32_t)f->callsite);
+		for (unsigned r = 0; r < ISA_NREGS; r++)
+			h = hash_reg(h, &f->regs[r]);
+		uint32_t n = f->nslots;
+		while (n && !f->slots[n - 1].ssize && !memcmp(f->slots[n - 1].t, "\0\0\0\0\0\0\0\0", 8))
+			n--;	/* trailing invalid slots are as if never allocated */
+		for (uint32_t k = 0; k < n; k++) {
+			uint64_t t;
+			memcpy(&t, f->slots[k].t, 8);
+			h = mix(h, t);
+			if (f->slots[k].ssize)
+				h = hash_reg(mix(h, f->slots[k].ssize | f->slots[k].sbyte << 8),
+					     &f->slots[k].spill);
+		}
+	}
+	return h;
+}
+
 /* A path ended: its stored ancestors have one unfinished path fewer. */
 static void path_done(struct vstate *parent)
 {
@@ -1795,13 +1874,14 @@ static int visit(struct env *e, struct vstate *st, uint32_t insn)
 {
 	bool looping = false;
 	unsigned len = 0;
+	uint64_t h = hash_state(st);
 
 	for (struct vstate *v = e->visited[insn]; v; v = v->next) {
 		len++;
 		if (v->branches) {
 			/* an ancestor still being explored: a loop; the same state again never ends */
 			looping = true;
-			if (state_sub(v, st, true))
+			if (v->hash == h && state_sub(v, st, true))
 				return fail(e, -EINVAL, "infinite loop: the same state comes back to insn "
 					    "%u", insn);
 			continue;
@@ -1825,6 +1905,7 @@ static int visit(struct env *e, struct vstate *st, uint32_t insn)
 	if (!copy)
 		return fail(e, -ENOMEM, "out of memory");
 	copy->insn = insn;
+	copy->hash = h;
 	copy->branches = 1;
 	copy->parent = st->parent;
 	copy->next = e->visited[insn];
@@ -1972,8 +2053,10 @@ static int walk(struct env *e)
 					break;
 				i++;
 			} else if (take) {
-				st_free(e, st);
-				st = t;
+				if (t) {
+					st_free(e, st);
+					st = t;
+				}
 				i = target;
 			} else if (fall) {
 				st_free(e, t);

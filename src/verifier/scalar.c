@@ -1,5 +1,6 @@
 /* scalar.c — abstract numbers: tnums, bounds, their ALU operations and refinement by jump conditions. */
 #include <stdio.h>
+#include <string.h>
 
 #include "isa/semantics.h"
 #include "scalar.h"
@@ -244,9 +245,13 @@ static bool sync_once(struct scalar *s)
 
 bool sc_sync(struct scalar *s)
 {
-	for (int i = 0; i < 3; i++)
+	for (int i = 0; i < 3; i++) {
+		struct scalar before = *s;
 		if (!sync_once(s))
 			return false;
+		if (!memcmp(&before, s, sizeof(*s)))
+			break;	/* nothing more to learn */
+	}
 	return true;
 }
 

@@ -1,0 +1,131 @@
+/* fuzz_verifier.c — libFuzzer target: programs built from the input; what the verifier accepts
+ * must run in the checked interpreter and JIT without a fault (a fault is a verifier bug). */
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "bpfrt.h"
+
+#define MAXN 96
+#define CTX_SIZE 64
+
+#define INS(c, d, s, o, i) (struct bpfrt_insn){ .code = (c), .dst_reg = (d), .src_reg = (s), \
+						.off = (int16_t)(o), .imm = (i) }
+
+static const uint8_t alu_ops[] = { 0x00, 0x10, 0x20, 0x30, 0x40, 0x50, 0x60, 0x70, 0x80, 0x90,
+				   0xa0, 0xb0, 0xc0 };
+static const uint8_t jmp_ops[] = { 0x10, 0x20, 0x30, 0x40, 0x50, 0x60, 0x70, 0xa0, 0xb0, 0xc0,
+				   0xd0 };
+static const uint8_t sizes[] = { 0x00, 0x08, 0x10, 0x18 };	/* W H B DW */
+static const uint8_t ptr_regs[] = { 10, 1, 0, 6, 7, 2 };
+static const int32_t imms[] = { 0, 1, -1, 2, 4, 7, 8, 15, 16, 31, 32, 63, 64, 255, 0x7fffffff,
+				(int32_t)0x80000000, -8, -16, 60, 3 };
+
+/* Turn input bytes into instructions, 4 bytes each; returns the count. */
+static size_t build(const uint8_t *d, size_t size, struct bpfrt_insn *p)
+{
+	size_t n = 0;
+
+	for (size_t k = 0; k + 4 <= size && n + 8 < MAXN; k += 4) {
+		uint8_t b0 = d[k], b1 = d[k + 1], b2 = d[k + 2], b3 = d[k + 3];
+		uint8_t dst = b1 % 10, src = b2 % 11, op = alu_ops[b2 % sizeof(alu_ops)];
+		int32_t imm = imms[b3 % (sizeof(imms) / sizeof(imms[0]))];
+		uint8_t preg = ptr_regs[b2 % sizeof(ptr_regs)];
+		int16_t off = preg == 10 ? -(int16_t)(1 + b3 % 64) : (int16_t)(b3 % 72) - 4;
+
+		switch (b0 % 16) {
+		case 0: p[n++] = INS(0xb7, dst, 0, 0, imm); break;
+		case 1: p[n++] = INS(0xbf, dst, src, 0, 0); break;
+		case 2: p[n++] = INS(0x07 | op, dst, 0, 0, op == 0x80 ? 0 : imm); break;
+		case 3: p[n++] = INS(op == 0x80 ? 0x87 : 0x0f | op, dst, op == 0x80 ? 0 : src, 0, 0); break;
+		case 4: p[n++] = INS(0x04 | op, dst, 0, 0, op == 0x80 ? 0 : imm); break;
+		case 5: p[n++] = INS(op == 0x80 ? 0x84 : 0x0c | op, dst, op == 0x80 ? 0 : src, 0, 0); break;
+		case 6: p[n++] = INS(0x61 | sizes[b1 % 4], dst, preg, off, 0); break;
+		case 7:
+			if (b1 & 1)
+				p[n++] = INS(0x63 | sizes[b3 % 4], preg, src, off, 0);
+			else
+				p[n++] = INS(0x62 | sizes[b3 % 4], preg, 0, off, imm);
+			break;
+		case 8: p[n++] = INS(0x05 | jmp_ops[b2 % sizeof(jmp_ops)], dst, 0,
+				     (b3 & 0x80) ? -(int)(b3 % 6) : b3 % 9, imm); break;
+		case 9: p[n++] = INS(0x0d | jmp_ops[b2 % sizeof(jmp_ops)], dst, src % 10,
+				     (b3 & 0x80) ? -(int)(b3 % 6) : b3 % 9, 0); break;
+		case 10:	/* r0 = lookup(map 0, key at fp-8) */
+			p[n++] = INS(0x62, 10, 0, -8, b3 % 3);
+			p[n++] = INS(0x18, 1, 5, 0, 0);
+			p[n++] = INS(0, 0, 0, 0, 0);
+			p[n++] = INS(0xbf, 2, 10, 0, 0);
+			p[n++] = INS(0x07, 2, 0, 0, -8);
+			p[n++] = INS(0x85, 0, 0, 0, 1);
+			break;
+		case 11: p[n++] = INS(0x15, b1 % 2 ? 0 : dst, 0, b3 % 6, 0); break;
+		case 12: p[n++] = INS(0xb7, 0, 0, 0, imm); p[n++] = INS(0x95, 0, 0, 0, 0); break;
+		case 13: p[n++] = INS(0x61 | sizes[b1 % 4], dst, 0, (b3 % 24) - 2, 0); break;
+		case 14: p[n++] = INS(0xc3 | (b1 & 1 ? 0x18 : 0), preg, src, off & ~7, b3 & 1 ? 0x01 : 0);
+			break;
+		default: p[n++] = INS(0xbf, 6 + b1 % 4, 1, 0, 0); break;
+		}
+	}
+	p[n++] = INS(0xb7, 0, 0, 0, 0);
+	p[n++] = INS(0x95, 0, 0, 0, 0);
+	/* keep jumps inside the program */
+	for (size_t i = 0; i < n; i++) {
+		uint8_t cls = p[i].code & 7;
+		if ((cls == 5 || cls == 6) && p[i].code != 0x85 && p[i].code != 0x95) {
+			int64_t t = (int64_t)i + 1 + p[i].off;
+			if (t < 0 || t >= (int64_t)n)
+				p[i].off = (int16_t)(n - 1 - i - 1);
+		}
+		if (p[i].code == 0x18)
+			i++;
+	}
+	return n;
+}
+
+static struct bpfrt_map *map;
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	struct bpfrt_insn insns[MAXN];
+	struct bpfrt_prog *prog;
+	struct bpfrt_error err;
+	size_t n = build(data, size, insns);
+
+	if (!map) {
+		BPFRT_OPTS(bpfrt_map_opts, mo, .type = BPFRT_MAP_ARRAY, .key_size = 4,
+			   .value_size = 16, .max_entries = 1);
+		if (bpfrt_map_create(&mo, &map, &err))
+			abort();
+	}
+	BPFRT_OPTS(bpfrt_prog_opts, po, .maps = &map, .nmaps = 1);
+	if (bpfrt_prog_new(insns, n, &po, &prog, &err))
+		return 0;
+	BPFRT_OPTS(bpfrt_verify_opts, vo, .type = BPFRT_PROG_UNSPEC, .ctx_size = CTX_SIZE);
+	int v = bpfrt_prog_verify(prog, &vo, &err);
+	if (v == 0) {
+		bpfrt_prog_use_builtin_helpers(prog);
+		for (int engine = 0; engine < 2; engine++) {
+			uint8_t ctx[CTX_SIZE];
+			memset(ctx, 0x5a, sizeof(ctx));
+			BPFRT_OPTS(bpfrt_run_opts, ro, .engine = (enum bpfrt_engine)engine,
+				   .checked = true, .ctx = ctx, .ctx_len = sizeof(ctx),
+				   .budget = 4000000);
+			if (bpfrt_prog_run(prog, &ro, &err)) {
+				fprintf(stderr, "verifier bug: accepted, but engine %d: %s\n", engine,
+					err.msg);
+				for (size_t i = 0; i < n; i++) {
+					char buf[128];
+					bpfrt_disasm_insn(insns, n, i, buf, sizeof(buf));
+					fprintf(stderr, "%3zu: %s\n", i, buf);
+				}
+				abort();
+			}
+		}
+	} else if (!err.msg[0]) {
+		abort();	/* a rejection must say why */
+	}
+	bpfrt_prog_free(prog);
+	return 0;
+}
