@@ -2049,8 +2049,10 @@ static int walk(struct env *e)
 			if (ret)
 				break;
 			if (take && fall) {
-				if ((ret = push(e, t, target, i)))
+				if ((ret = push(e, t, target, i))) {
+					st_free(e, t);
 					break;
+				}
 				i++;
 			} else if (take) {
 				if (t) {
