@@ -84,6 +84,7 @@ struct vstate {
 	uint32_t insn;
 	struct vstate *next;	/* in its instruction's list */
 	uint64_t hash;		/* of what state_sub(exact) compares, ids aside */
+	uint64_t types, wild;	/* the top frame's register types, 4 bits each; wild: unset ones */
 };
 
 struct pending {
@@ -100,6 +101,7 @@ struct env {
 	uint8_t *fstart;	/* per instruction: a function starts here */
 	uint32_t *func_of;	/* per instruction: its function's first instruction */
 	uint32_t *depth;	/* per function start: deepest stack byte used */
+	uint16_t *live;		/* per instruction: registers read before written from here */
 	uint32_t (*edges)[2];	/* calls seen: caller's first insn, callee's */
 	size_t nedges, edge_cap;
 	struct vstate **visited;
@@ -357,6 +359,122 @@ static bool is_ptr(const struct reg *r) { return r->type > T_SCALAR; }
 
 /* ---- The program's shape: functions, reachability, prune points ------------------------------ */
 
+/* Registers an instruction reads (use) and writes (def), as bit masks. */
+static void uses_defs(const struct bpfrt_insn *in, const struct isa_form *f, uint16_t *use,
+		      uint16_t *def)
+{
+	uint16_t d = (uint16_t)(1u << in->dst_reg), sr = (uint16_t)(1u << in->src_reg);
+	const uint16_t args = 0x3e, clobber = 0x3f;	/* r1-r5; r0-r5 */
+
+	*use = *def = 0;
+	switch (f->shape) {
+	case SH_ALU_IMM: case SH_NEG: case SH_END:
+		*use = BPF_OP(in->code) == BPF_MOV ? 0 : d;
+		*def = d;
+		break;
+	case SH_ALU_REG:
+		*use = (BPF_OP(in->code) == BPF_MOV ? 0 : d) | sr;
+		*def = d;
+		break;
+	case SH_LDDW:
+		*def = d;
+		break;
+	case SH_LDX:
+		*use = sr;
+		*def = d;
+		break;
+	case SH_ST:
+		*use = d;
+		break;
+	case SH_STX:
+		*use = d | sr;
+		break;
+	case SH_ATOMIC:
+		*use = d | sr | ((unsigned)in->imm == BPF_CMPXCHG ? 1 : 0);
+		*def = (unsigned)in->imm == BPF_CMPXCHG ? 1 : (in->imm & BPF_FETCH) ? sr : 0;
+		break;
+	case SH_LDABS:
+		*use = 1u << R6;
+		*def = clobber;
+		break;
+	case SH_LDIND:
+		*use = 1u << R6 | sr;
+		*def = clobber;
+		break;
+	case SH_JCOND_IMM:
+		*use = d;
+		break;
+	case SH_JCOND_REG:
+		*use = d | sr;
+		break;
+	case SH_CALL: case SH_CALL_LOCAL:
+		*use = args;
+		*def = clobber;
+		break;
+	case SH_CALLX:
+		*use = args | d;
+		*def = clobber;
+		break;
+	case SH_EXIT:
+		*use = 1;
+		break;
+	default:
+		break;
+	}
+}
+
+/*
+ * Which registers may be read (before being written) from each instruction
+ * on, within its function: a register that is not can be ignored when
+ * comparing states there.
+ */
+static void compute_liveness(struct env *e)
+{
+	const struct bpfrt_insn *ins = e->insns;
+	bool changed = true;
+
+	while (changed) {
+		changed = false;
+		for (size_t k = e->n; k-- > 0;) {
+			const struct isa_form *f = &isa_forms[isa_decode(&ins[k])];
+			uint16_t use, def, out = 0;
+			if (k > 0 && isa_forms[isa_decode(&ins[k - 1])].shape == SH_LDDW)
+				continue;	/* the second slot of an lddw */
+			uses_defs(&ins[k], f, &use, &def);
+			switch (f->shape) {
+			case SH_EXIT:
+				break;
+			case SH_JA: case SH_JA32:
+				out = e->live[isa_branch_target(ins, k)];
+				break;
+			case SH_JCOND_IMM: case SH_JCOND_REG:
+				out = e->live[k + 1] | e->live[isa_branch_target(ins, k)];
+				break;
+			case SH_LDDW:
+				out = k + 2 < e->n ? e->live[k + 2] : 0;
+				break;
+			default:
+				out = k + 1 < e->n ? e->live[k + 1] : 0;
+				break;
+			}
+			uint16_t in = (uint16_t)(use | (out & ~def) | 1u << R10);
+			if (in != e->live[k]) {
+				e->live[k] = in;
+				changed = true;
+			}
+		}
+	}
+}
+
+/* The registers of frame fi that matter in st at insn. */
+static uint16_t live_mask(const struct env *e, const struct vstate *st, unsigned fi, uint32_t insn)
+{
+	if (fi + 1 == st->nfr)
+		return e->live[insn];
+	/* an older frame resumes after its call, which sets r0 and clears r1-r5 */
+	return e->live[st->fr[fi + 1]->callsite + 1] & ~0x3fu;
+}
+
 static int check_cfg(struct env *e)
 {
 	size_t n = e->n;
@@ -447,6 +565,7 @@ static int check_cfg(struct env *e)
 		if (isa_forms[isa_decode(&ins[i])].shape == SH_LDDW)
 			i++;
 	}
+	compute_liveness(e);
 out:
 	free(seen);
 	free(work);
@@ -1715,11 +1834,15 @@ static bool id_match(struct idmap *m, uint32_t o, uint32_t c)
 	return true;
 }
 
-/* Is every concrete value of c one that o allows (and o's path was verified)? exact: equal. */
+/*
+ * Is every concrete value of c one that o allows (and o's path was verified)?
+ * exact: equal. A register o does not have (never written, or not read from
+ * here on) allows anything.
+ */
 static bool reg_sub(const struct reg *o, const struct reg *c, struct idmap *m, bool exact)
 {
 	if (o->type == T_NOT_INIT)
-		return exact ? c->type == T_NOT_INIT : true;
+		return true;
 	if (o->type != c->type)
 		return false;
 	if (exact ? !sc_equal(&o->s, &c->s) : !sc_in(&o->s, &c->s))
@@ -1758,6 +1881,11 @@ static bool frame_sub(const struct frame *o, const struct frame *c, struct idmap
 	for (uint32_t i = 0; i < n; i++) {
 		const struct slot *so = i < o->nslots ? &o->slots[i] : &empty;
 		const struct slot *sc = i < c->nslots ? &c->slots[i] : &empty;
+		uint64_t to8, tc8;
+		memcpy(&to8, so->t, 8);
+		memcpy(&tc8, sc->t, 8);
+		if (!so->ssize && (to8 == tc8 || (!exact && to8 == 0)))
+			continue;	/* the same kinds of bytes, or nothing old relied on */
 		for (unsigned k = 0; k < 8; k++) {
 			uint8_t to = so->t[k], tc = sc->t[k];
 			if (exact && to != tc)
@@ -1832,15 +1960,17 @@ static uint64_t hash_reg(uint64_t h, const struct reg *r)
 }
 
 /* Equal states hash alike; unequal ones almost never do (infinite-loop checks). */
-static uint64_t hash_state(const struct vstate *st)
+static uint64_t hash_state(const struct env *e, const struct vstate *st, uint32_t insn)
 {
 	uint64_t h = mix(st->nfr, st->nrefs);
 
 	for (unsigned i = 0; i < st->nfr; i++) {
 		const struct frame *f = st->fr[i];
+		uint16_t live = live_mask(e, st, i, insn);
 		h = mix(h, (uint64_t)(uint32_t)f->callsite);
 		for (unsigned r = 0; r < ISA_NREGS; r++)
-			h = hash_reg(h, &f->regs[r]);
+			if (live >> r & 1)
+				h = hash_reg(h, &f->regs[r]);
 		uint32_t n = f->nslots;
 		while (n && !f->slots[n - 1].ssize && !memcmp(f->slots[n - 1].t, "\0\0\0\0\0\0\0\0", 8))
 			n--;	/* trailing invalid slots are as if never allocated */
@@ -1854,6 +1984,19 @@ static uint64_t hash_state(const struct vstate *st)
 		}
 	}
 	return h;
+}
+
+/* The top frame's register types, and a mask of those that are not set (they match any). */
+static void type_key(const struct vstate *st, uint64_t *types, uint64_t *wild)
+{
+	const struct frame *f = st->fr[st->nfr - 1];
+
+	*types = *wild = 0;
+	for (unsigned r = 0; r < ISA_NREGS; r++) {
+		*types |= (uint64_t)f->regs[r].type << (4 * r);
+		if (f->regs[r].type == T_NOT_INIT)
+			*wild |= 0xfull << (4 * r);
+	}
 }
 
 /* A path ended: its stored ancestors have one unfinished path fewer. */
@@ -1874,10 +2017,13 @@ static int visit(struct env *e, struct vstate *st, uint32_t insn)
 {
 	bool looping = false;
 	unsigned len = 0;
-	uint64_t h = hash_state(st);
+	uint64_t h = hash_state(e, st, insn), types, wild;
 
+	type_key(st, &types, &wild);
 	for (struct vstate *v = e->visited[insn]; v; v = v->next) {
 		len++;
+		if (v->nfr != st->nfr || ((v->types ^ types) & ~v->wild))
+			continue;	/* a register of another kind: it cannot contain st */
 		if (v->branches) {
 			/* an ancestor still being explored: a loop; the same state again never ends */
 			looping = true;
@@ -1891,11 +2037,11 @@ static int visit(struct env *e, struct vstate *st, uint32_t insn)
 	}
 	/*
 	 * Remembering a state is optional (it only saves work later), so, as
-	 * the kernel does, not after every few instructions, less often in
-	 * loops, and not without end at one instruction.
+	 * the kernel does, in loops only every 20 jumps or 100 instructions,
+	 * and never more than 256 states at one instruction.
 	 */
 	uint64_t di = e->processed - e->prev_processed, dj = e->jumps - e->prev_jumps;
-	if (looping ? (dj < 20 && di < 100) : (dj < 2 || di < 8))
+	if (looping && dj < 20 && di < 100)
 		return 0;
 	if (len >= 256)
 		return 0;
@@ -1904,8 +2050,16 @@ static int visit(struct env *e, struct vstate *st, uint32_t insn)
 	struct vstate *copy = st_copy(e, st);
 	if (!copy)
 		return fail(e, -ENOMEM, "out of memory");
+	/* what is never read from here on does not matter: it matches anything */
+	for (unsigned fi = 0; fi < copy->nfr; fi++) {
+		uint16_t live = live_mask(e, copy, fi, insn);
+		for (unsigned r = 0; r < ISA_NREGS; r++)
+			if (!(live >> r & 1))
+				mark_ptr(&copy->fr[fi]->regs[r], T_NOT_INIT);
+	}
 	copy->insn = insn;
 	copy->hash = h;
+	type_key(copy, &copy->types, &copy->wild);
 	copy->branches = 1;
 	copy->parent = st->parent;
 	copy->next = e->visited[insn];
@@ -2138,9 +2292,10 @@ int verify(const struct vinput *in, struct vresult *res, struct bpfrt_error *err
 	e.fstart = calloc(in->n, 1);
 	e.func_of = calloc(in->n, sizeof(*e.func_of));
 	e.depth = calloc(in->n, sizeof(*e.depth));
+	e.live = calloc(in->n, sizeof(*e.live));
 	e.visited = calloc(in->n, sizeof(*e.visited));
 	e.stack = malloc(MAX_PENDING * sizeof(*e.stack));
-	if (!e.prune || !e.fstart || !e.func_of || !e.depth || !e.visited || !e.stack) {
+	if (!e.prune || !e.fstart || !e.func_of || !e.depth || !e.live || !e.visited || !e.stack) {
 		ret = err_set(err, -ENOMEM, -1, "out of memory");
 		goto out;
 	}
@@ -2170,6 +2325,7 @@ out:
 	free(e.fstart);
 	free(e.func_of);
 	free(e.depth);
+	free(e.live);
 	free(e.visited);
 	free(e.stack);
 	free(e.edges);
