@@ -97,4 +97,53 @@ SEC("xdp") int bad_event(struct xdp_md *ctx)
 	return 2;
 }
 
+struct table {
+	__u32 slot[16];
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct table);
+} tables SEC(".maps");
+
+SEC("xdp") int ok_index(struct xdp_md *ctx)
+{
+	__u32 k = 0, i = ctx->rx_queue_index;
+	struct table *t = bpf_map_lookup_elem(&tables, &k);
+
+	if (!t)
+		return 1;
+	if (i < 16)
+		return t->slot[i] & 3;
+	return 2;
+}
+
+SEC("xdp") int bad_index(struct xdp_md *ctx)
+{
+	__u32 k = 0, i = ctx->rx_queue_index;
+	struct table *t = bpf_map_lookup_elem(&tables, &k);
+
+	if (!t)
+		return 1;
+	if (i <= 16)
+		return t->slot[i] & 3;	/* slot[16] is one past the end */
+	return 2;
+}
+
+static __noinline __u32 fill(__u32 *buf, __u32 x)
+{
+	buf[0] = x;
+	buf[1] = x + 1;
+	return buf[0] + buf[1];
+}
+
+SEC("xdp") int ok_call(struct xdp_md *ctx)
+{
+	__u32 buf[2];
+
+	return fill(buf, ctx->rx_queue_index) & 3;
+}
+
 char _license[] SEC("license") = "GPL";

@@ -272,6 +272,11 @@ static bool kernel_up(void)
 	return kernel_ok;
 }
 
+static bool kernel_verdict_enabled(void)
+{
+	return kernel_up();
+}
+
 /* 1 accepted, 0 rejected, -1 cannot tell. */
 static int kernel_verdict(const struct vcase *c, size_t n, char *log, size_t len)
 {
@@ -424,4 +429,66 @@ TEST(verifier_messages)
 	      (unsigned long long)vo.insns_processed);
 	bpfrt_prog_free(prog);
 	bpfrt_map_free(map);
+}
+
+/* ---- eBPF C programs: ok_* must be accepted, bad_* rejected, and the kernel must agree ---------- */
+
+#include <bpf/libbpf.h>
+
+static int quiet(enum libbpf_print_level level, const char *fmt, va_list ap)
+{
+	(void)level;
+	(void)fmt;
+	(void)ap;
+	return 0;
+}
+
+/* The kernel's verdict on program name of the object at path: 1, 0, or -1 (cannot tell). */
+static int kernel_prog_verdict(const char *path, const char *name)
+{
+	struct bpf_object *o = bpf_object__open_file(path, NULL);
+	struct bpf_program *p;
+	int ret;
+
+	if (!o)
+		return -1;
+	bpf_object__for_each_program(p, o)
+		bpf_program__set_autoload(p, !strcmp(bpf_program__name(p), name));
+	ret = bpf_object__load(o);
+	bpf_object__close(o);
+	if (ret == -EPERM || ret == -ENOSYS)
+		return -1;
+	return ret == 0;
+}
+
+TEST(verifier_c_programs)
+{
+	char path[512];
+	struct bpfrt_obj *obj = NULL;
+	struct bpfrt_error err;
+	unsigned compared = 0;
+
+	snprintf(path, sizeof(path), "%s/tests/bpf/verifier_progs.o", t_builddir());
+	if (!CHECK(bpfrt_obj_open(path, NULL, &obj, &err) == 0, "%s: %s", path, err.msg))
+		return;
+	libbpf_print_fn_t old = libbpf_set_print(quiet);
+	for (size_t i = 0; i < bpfrt_obj_prog_count(obj); i++) {
+		struct bpfrt_obj_prog_info info;
+		bpfrt_obj_prog_at(obj, i, &info);
+		BPFRT_OPTS(bpfrt_verify_opts, o, .type = info.type, .obj = obj, .prog_index = i);
+		int ret = bpfrt_prog_verify(NULL, &o, &err);
+		bool want = !strncmp(info.name, "ok_", 3);
+		CHECK((ret == 0) == want, "%s: should be %s: %s", info.name,
+		      want ? "accepted" : "rejected", ret ? err.msg : "accepted");
+		int kv = kernel_verdict_enabled() ? kernel_prog_verdict(path, info.name) : -1;
+		if (kv >= 0) {
+			compared++;
+			CHECK(kv == (ret == 0), "%s: the kernel %s it, bpfrt %s it", info.name,
+			      kv ? "accepts" : "rejects", ret == 0 ? "accepts" : "rejects");
+		}
+	}
+	libbpf_set_print(old);
+	printf("verifier_c_programs: %zu programs, %u compared with the kernel\n",
+	       bpfrt_obj_prog_count(obj), compared);
+	bpfrt_obj_close(obj);
 }
