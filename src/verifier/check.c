@@ -433,13 +433,17 @@ static void compute_liveness(struct env *e)
 	const struct bpfrt_insn *ins = e->insns;
 	bool changed = true;
 
+	/* the second slots of lddws are not instructions; 0xffff marks them (never a real mask) */
+	for (size_t k = 0; k < e->n; k++)
+		if (isa_forms[isa_decode(&ins[k])].shape == SH_LDDW && k + 1 < e->n)
+			e->live[++k] = 0xffff;
 	while (changed) {
 		changed = false;
 		for (size_t k = e->n; k-- > 0;) {
+			if (e->live[k] == 0xffff)
+				continue;	/* the second slot of an lddw */
 			const struct isa_form *f = &isa_forms[isa_decode(&ins[k])];
 			uint16_t use, def, out = 0;
-			if (k > 0 && isa_forms[isa_decode(&ins[k - 1])].shape == SH_LDDW)
-				continue;	/* the second slot of an lddw */
 			uses_defs(&ins[k], f, &use, &def);
 			switch (f->shape) {
 			case SH_EXIT:
