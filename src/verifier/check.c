@@ -63,6 +63,8 @@ struct slot {
 struct frame {
 	struct reg regs[ISA_NREGS];
 	int32_t callsite;	/* the call that made this frame, -1 for the program */
+	bool cb;		/* a callback (bpf_loop): it returns to its callsite */
+	uint8_t cb_refs;	/* references held when the callback was called */
 	uint32_t func;		/* the function's first instruction */
 	uint32_t nslots;
 	struct slot slots[];	/* slots[i] covers bytes -8(i+1) .. -8i-1 */
@@ -85,6 +87,7 @@ struct vstate {
 	struct vstate *next;	/* in its instruction's list */
 	uint64_t hash;		/* of what state_sub(exact) compares, ids aside */
 	uint64_t types, wild;	/* the top frame's register types, 4 bits each; wild: unset ones */
+	uint32_t epoch;		/* callback calls so far on this path */
 };
 
 struct pending {
@@ -112,6 +115,7 @@ struct env {
 	uint64_t jumps, prev_processed, prev_jumps;	/* when the last state was stored */
 	size_t logpos;
 	int cur_insn;
+	bool cb_return;		/* the state has just come back from a callback */
 };
 
 /* ---- Messages --------------------------------------------------------------------- */
@@ -476,7 +480,10 @@ static uint16_t live_mask(const struct env *e, const struct vstate *st, unsigned
 	if (fi + 1 == st->nfr)
 		return e->live[insn];
 	/* an older frame resumes after its call, which sets r0 and clears r1-r5 */
-	return e->live[st->fr[fi + 1]->callsite + 1] & ~0x3fu;
+	const struct frame *callee = st->fr[fi + 1];
+	if (callee->cb)		/* ... or, after a callback, at the helper call again */
+		return e->live[callee->callsite];
+	return e->live[callee->callsite + 1] & ~0x3fu;
 }
 
 static int check_cfg(struct env *e)
@@ -498,6 +505,8 @@ static int check_cfg(struct env *e)
 		if (f->shape == SH_CALL_LOCAL ||
 		    (f->shape == SH_LDDW && ins[i].src_reg == BPF_PSEUDO_FUNC))
 			e->fstart[isa_branch_target(ins, i)] = 1;
+		if (f->shape == SH_CALL && ins[i].imm == 181)
+			e->prune[i] = 1;	/* bpf_loop: its callback returns here */
 		if (f->shape == SH_LDDW)
 			i++;
 	}
@@ -1716,6 +1725,105 @@ static int add_edge(struct env *e, uint32_t from, uint32_t to)
 	return 0;
 }
 
+static int push(struct env *e, struct vstate *st, uint32_t insn, uint32_t from);
+
+/*
+ * bpf_loop(nr, callback, ctx, flags): either the helper returns (a pending
+ * state at i + 1), or it calls the callback (a new frame; r1 the index, r2
+ * ctx), which returns to i to be called again or not. *next: the callback.
+ */
+static int do_loop(struct env *e, struct vstate *st, uint32_t i, uint32_t *next)
+{
+	const struct vproto *p = proto_get(181);
+	struct frame *fr = cur(st);
+	struct reg *r = fr->regs;
+
+	if (!(p->types & proto_type_bit(e->in->type)))
+		return fail(e, -EINVAL, "program of this type (%s) cannot use helper bpf_loop#181",
+			    bpfrt_prog_type_name(e->in->type));
+	for (unsigned k = R1; k <= R4; k++)
+		if (r[k].type == T_NOT_INIT)
+			return fail(e, -EACCES, "bpf_loop: argument %u (R%u) is not initialised", k, k);
+	if (r[R1].type != T_SCALAR || r[R4].type != T_SCALAR)
+		return fail(e, -EACCES, "bpf_loop: the count (R1) and flags (R4) must be numbers");
+	if (r[R2].type != T_FUNC)
+		return fail(e, -EACCES, "bpf_loop: R2 must be a function (the callback), not %s",
+			    type_name(&r[R2]));
+	bool ctx_null = r[R3].type == T_SCALAR && sc_is_const(&r[R3].s) && r[R3].s.t.v == 0;
+	if (r[R3].type != T_STACK && !ctx_null)
+		return fail(e, -EACCES, "bpf_loop: the callback's context (R3) must point to the "
+			    "stack or be NULL, not %s", type_name(&r[R3]));
+	if (st->nfr == BPFRT_MAX_FRAMES)
+		return fail(e, -E2BIG, "the callback nests %u functions deep; at most %u are "
+			    "allowed", st->nfr + 1, BPFRT_MAX_FRAMES);
+	/* the helper returns: r0 is the number of iterations done, or an error */
+	struct vstate *done = st_copy(e, st);
+	if (!done)
+		return fail(e, -ENOMEM, "out of memory");
+	struct frame *df = cur(done);
+	for (unsigned k = R1; k <= R5; k++)
+		mark_ptr(&df->regs[k], T_NOT_INIT);
+	mark_unknown(&df->regs[R0]);
+	int ret = push(e, done, i + 1, i);
+	if (ret) {
+		st_free(e, done);
+		return ret;
+	}
+	/* or calls the callback once more */
+	uint32_t target = (uint32_t)r[R2].off;
+	struct frame *f = frame_new(0);
+	if (!f)
+		return fail(e, -ENOMEM, "out of memory");
+	e->mem += frame_bytes(0);
+	mark_scalar(&f->regs[R1], sc_urange((1u << 23) - 1));	/* the index: below BPF_MAX_LOOPS */
+	f->regs[R2] = r[R3];
+	mark_ptr(&f->regs[R10], T_STACK);
+	f->regs[R10].frame = (uint8_t)st->nfr;
+	f->callsite = (int32_t)i;
+	f->func = target;
+	f->cb = true;
+	f->cb_refs = (uint8_t)st->nrefs;
+	st->fr[st->nfr++] = f;
+	st->epoch++;	/* a state seen in an earlier iteration is no infinite loop */
+	*next = target;
+	return add_edge(e, fr->func, target);
+}
+
+/*
+ * Coming back from a callback to a state already seen at its call: numbers
+ * (and offsets) that changed become unknown, so that the iterations reach a
+ * state that contains the next one (a widening; always safe).
+ */
+static void widen(struct vstate *st, const struct vstate *old)
+{
+	for (unsigned fi = 0; fi < st->nfr && fi < old->nfr; fi++) {
+		struct frame *f = st->fr[fi];
+		const struct frame *o = old->fr[fi];
+		for (unsigned r = 0; r < ISA_NREGS; r++) {
+			struct reg *c = &f->regs[r];
+			const struct reg *v = &o->regs[r];
+			if (c->type == v->type && c->type != T_NOT_INIT && !sc_equal(&c->s, &v->s)) {
+				if (c->type == T_SCALAR)
+					mark_unknown(c);
+				else
+					c->s = sc_unknown();
+			}
+		}
+		for (uint32_t k = 0; k < f->nslots && k < o->nslots; k++) {
+			struct slot *cs = &f->slots[k];
+			const struct slot *os = &o->slots[k];
+			for (unsigned b = 0; b < 8; b++)
+				if (cs->t[b] == S_ZERO && os->t[b] == S_MISC)
+					cs->t[b] = S_MISC;
+			if (cs->ssize && os->ssize && cs->spill.type == T_SCALAR &&
+			    os->spill.type == T_SCALAR && !sc_equal(&cs->spill.s, &os->spill.s)) {
+				cs->spill.s = sc_unknown();
+				cs->spill.id = 0;
+			}
+		}
+	}
+}
+
 static int do_call(struct env *e, struct vstate *st, size_t i, uint32_t target)
 {
 	if (st->nfr == BPFRT_MAX_FRAMES)
@@ -1746,6 +1854,21 @@ static int do_exit(struct env *e, struct vstate *st, uint32_t *next)
 	if (f->regs[R0].type == T_NOT_INIT)
 		return fail(e, -EACCES, "R0 is not set at exit: the function must return a value "
 			    "(!read_ok)");
+	if (st->nfr > 1 && f->cb) {
+		struct reg *r0 = &f->regs[R0];
+		if (r0->type != T_SCALAR || r0->s.smin < 0 || r0->s.smax > 1)
+			return fail(e, -EINVAL, "a bpf_loop callback must return 0 or 1; %s",
+				    rstr(r0, 0, b, sizeof(b)));
+		if (st->nrefs != f->cb_refs)
+			return fail(e, -EINVAL, "the callback returns holding a reference it took (or "
+				    "having released one it did not)");
+		*next = (uint32_t)f->callsite;	/* the helper calls it again, or returns */
+		e->cb_return = true;
+		e->mem -= frame_bytes(f->nslots);
+		free(f);
+		st->fr[--st->nfr] = NULL;
+		return 0;
+	}
 	if (st->nfr > 1) {
 		struct reg *r0 = &f->regs[R0];
 		if (r0->type == T_STACK && r0->frame == st->nfr - 1)
@@ -2024,14 +2147,27 @@ static int visit(struct env *e, struct vstate *st, uint32_t insn)
 	uint64_t h = hash_state(e, st, insn), types, wild;
 
 	type_key(st, &types, &wild);
+	bool cb_return = e->cb_return;
+	e->cb_return = false;
 	for (struct vstate *v = e->visited[insn]; v; v = v->next) {
 		len++;
 		if (v->nfr != st->nfr || ((v->types ^ types) & ~v->wild))
 			continue;	/* a register of another kind: it cannot contain st */
+		if (v->branches && cb_return) {
+			/*
+			 * Back from a callback at the bpf_loop call: the helper bounds
+			 * the iterations, so a state an ancestor contains adds nothing.
+			 */
+			looping = true;
+			widen(st, v);
+			if (state_sub(v, st, false))
+				return 1;
+			continue;
+		}
 		if (v->branches) {
 			/* an ancestor still being explored: a loop; the same state again never ends */
 			looping = true;
-			if (v->hash == h && state_sub(v, st, true))
+			if (v->epoch == st->epoch && v->hash == h && state_sub(v, st, true))
 				return fail(e, -EINVAL, "infinite loop: the same state comes back to insn "
 					    "%u", insn);
 			continue;
@@ -2044,9 +2180,11 @@ static int visit(struct env *e, struct vstate *st, uint32_t insn)
 	 * the kernel does, in loops only every 20 jumps or 100 instructions,
 	 * and never more than 256 states at one instruction.
 	 */
+	if (cb_return)
+		h = hash_state(e, st, insn);	/* widening changed it */
 	uint64_t di = e->processed - e->prev_processed, dj = e->jumps - e->prev_jumps;
-	if (looping && dj < 20 && di < 100)
-		return 0;
+	if (looping && !cb_return && dj < 20 && di < 100)
+		return 0;	/* (after a callback, always: the next iteration must find it) */
 	if (len >= 256)
 		return 0;
 	e->prev_processed = e->processed;
@@ -2228,6 +2366,10 @@ static int walk(struct env *e)
 			break;
 		}
 		case SH_CALL:
+			if (in->imm == 181) {
+				ret = do_loop(e, st, i, &i);
+				break;
+			}
 			ret = do_helper(e, st, in);
 			i++;
 			break;

@@ -146,4 +146,41 @@ SEC("xdp") int ok_call(struct xdp_md *ctx)
 	return fill(buf, ctx->rx_queue_index) & 3;
 }
 
+struct loop_ctx {
+	__u32 sum, n;
+};
+
+static int add_index(__u32 i, void *data)
+{
+	struct loop_ctx *c = data;
+
+	c->sum += i;
+	c->n++;
+	return c->n > 100;	/* 1 stops the loop */
+}
+
+SEC("xdp") int ok_bpf_loop(struct xdp_md *ctx)
+{
+	struct loop_ctx c = { ctx->rx_queue_index, 0 };
+
+	bpf_loop(16, add_index, &c, 0);
+	return c.sum & 3;
+}
+
+static int read_past(__u32 i, void *data)
+{
+	struct loop_ctx *c = data;
+
+	c->sum += ((__u32 *)c)[i & 7];	/* past the 8 bytes of c */
+	return 0;
+}
+
+SEC("xdp") int bad_bpf_loop(struct xdp_md *ctx)
+{
+	struct loop_ctx c = { ctx->rx_queue_index, 0 };
+
+	bpf_loop(16, read_past, &c, 0);
+	return c.sum & 3;
+}
+
 char _license[] SEC("license") = "GPL";
