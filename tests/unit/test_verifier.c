@@ -186,6 +186,12 @@ static const struct vcase cases[] = {
 	{ "prune_differs_in_stack", { LOOKUP0_CHECKED(10), MOVR(6, 0), LDXB(1, 6, 0),
 				      JI(JEQ, 1, 0, 2), STDW(10, -16, 0), JA(1), STDW(10, -16, 64),
 				      LDXDW(2, 10, -16), ALUR(ADD, 6, 2), LDXB(0, 6, 0), EXIT, RET0 }, SF, MAP_ARRAY8, false, "outside the 8 bytes", false },
+	/* the callee's prune point must keep the caller's r7, which is read after the return */
+	{ "prune_caller_reg_in_callee", { LOOKUP0_CHECKED(10), MOVR(6, 0), LDXB(1, 6, 0),
+					  JI(JEQ, 1, 0, 2), MOVI(7, 0), JA(1), MOVI(7, 100), CALLL(5),
+					  ALUR(ADD, 6, 7), LDXB(0, 6, 0), EXIT, RET0,
+					  MOVI(0, 0), JI(JEQ, 1, 0, 0), EXIT },
+	  SF, MAP_ARRAY8, false, "outside the 8 bytes", false },
 	/* loops */
 	{ "infinite_loop", { MOVI(0, 0), JA(-1) }, SF, -1, false, "infinite loop", false },
 	{ "bounded_loop", { MOVI(1, 0), ALUI(ADD, 1, 1), JI(JLT, 1, 10, -2), RET0 }, SF, -1, true,
