@@ -88,6 +88,7 @@ struct vstate {
 	uint64_t hash;		/* of what state_sub(exact) compares, ids aside */
 	uint64_t types, wild;	/* the top frame's register types, 4 bits each; wild: unset ones */
 	uint32_t epoch;		/* callback calls so far on this path */
+	uint32_t hits, misses;	/* how often it pruned, and did not */
 };
 
 struct pending {
@@ -2149,7 +2150,18 @@ static int visit(struct env *e, struct vstate *st, uint32_t insn)
 	type_key(st, &types, &wild);
 	bool cb_return = e->cb_return;
 	e->cb_return = false;
-	for (struct vstate *v = e->visited[insn]; v; v = v->next) {
+	for (struct vstate **link = &e->visited[insn], *v; (v = *link); link = &v->next) {
+		/*
+		 * A finished state that keeps failing to prune is dropped, as the
+		 * kernel does (nothing points to it any more: its paths are done).
+		 */
+		if (!v->branches && v->misses > v->hits * 3 + 3) {
+			*link = v->next;
+			st_free(e, v);
+			e->live_states--;
+			if (!(v = *link))
+				break;
+		}
 		len++;
 		if (v->nfr != st->nfr || ((v->types ^ types) & ~v->wild))
 			continue;	/* a register of another kind: it cannot contain st */
@@ -2172,8 +2184,11 @@ static int visit(struct env *e, struct vstate *st, uint32_t insn)
 					    "%u", insn);
 			continue;
 		}
-		if (state_sub(v, st, false))
+		if (state_sub(v, st, false)) {
+			v->hits++;
 			return 1;
+		}
+		v->misses++;
 	}
 	/*
 	 * Remembering a state is optional (it only saves work later), so, as
