@@ -33,7 +33,8 @@ static uint64_t now_ns(void)
 
 static void def_to_vmap(const struct ld_mapdef *d, struct vmap *v)
 {
-	*v = (struct vmap){ d->type, d->key_size, d->value_size, d->max_entries, NULL };
+	*v = (struct vmap){ d->type, d->key_size, d->value_size, d->max_entries, NULL,
+			    d->map_flags };
 }
 
 /*
@@ -71,11 +72,12 @@ static int maps_of_prog(const struct bpfrt_prog *prog, struct vmap **out, size_t
 		return -ENOMEM;
 	for (size_t i = 0; i < prog->nmaps; i++) {
 		const struct bpfrt_map *m = prog->maps[i];
-		v[i] = (struct vmap){ m->type, m->key_size, m->value_size, m->max_entries, NULL };
+		v[i] = (struct vmap){ m->type, m->key_size, m->value_size, m->max_entries, NULL,
+				      m->map_flags };
 		if (m->type == BPFRT_MAP_ARRAY_OF_MAPS || m->type == BPFRT_MAP_HASH_OF_MAPS) {
 			const struct map_meta *in = &((const struct map_block *)m->base)->inner;
 			v[prog->nmaps + i] = (struct vmap){ in->type, in->key_size, in->value_size,
-							    in->max_entries, NULL };
+							    in->max_entries, NULL, in->map_flags };
 			v[i].inner = &v[prog->nmaps + i];
 		}
 	}

@@ -835,6 +835,9 @@ static int check_access(struct env *e, struct vstate *st, struct access *a)
 	case T_MAP_VALUE:
 		if (p->null)
 			goto null;
+		if ((a->write || a->atomic) && (p->map->map_flags & (1u << 7)))
+			return fail(e, -EACCES, "R%u: the map is read-only for programs "
+				    "(BPF_F_RDONLY_PROG: .rodata, const data)", a->regno);
 		ret = bounds_ok(e, p, a->regno, a->off, a->size, p->map->value_size, "the map value");
 		break;
 	case T_MEM:
@@ -1621,6 +1624,9 @@ static int do_helper(struct env *e, struct vstate *st, const struct bpfrt_insn *
 			if (r->type != T_SCALAR || !sc_is_const(&r->s))
 				return fail(e, -EACCES, "%s: argument %u (R%u) must be a known constant",
 					    p->name, i + 1, regno);
+			if (r->s.t.v > (1u << 30))
+				return fail(e, -EACCES, "%s: argument %u (R%u) is too big: %llu", p->name,
+					    i + 1, regno, (unsigned long long)r->s.t.v);
 			rb_size = (uint32_t)r->s.t.v;
 			break;
 		case A_RB_MEM:
@@ -1776,7 +1782,7 @@ static int do_loop(struct env *e, struct vstate *st, uint32_t i, uint32_t *next)
 	if (!f)
 		return fail(e, -ENOMEM, "out of memory");
 	e->mem += frame_bytes(0);
-	mark_scalar(&f->regs[R1], sc_urange((1u << 23) - 1));	/* the index: below BPF_MAX_LOOPS */
+	mark_unknown(&f->regs[R1]);	/* the index, a number the callback must check itself */
 	f->regs[R2] = r[R3];
 	mark_ptr(&f->regs[R10], T_STACK);
 	f->regs[R10].frame = (uint8_t)st->nfr;

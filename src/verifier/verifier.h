@@ -22,6 +22,7 @@
 struct vmap {
 	uint32_t type, key_size, value_size, max_entries;
 	const struct vmap *inner;	/* maps of maps: the inner map's definition */
+	uint32_t map_flags;		/* BPF_F_RDONLY_PROG (1 << 7): programs only read it */
 };
 
 /* Source line of an instruction, for messages; returns false if unknown. */

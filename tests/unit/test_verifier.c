@@ -52,15 +52,17 @@ enum { ADD = 0x00, SUB = 0x10, MUL = 0x20, DIV = 0x30, OR = 0x40, AND = 0x50, LS
 #define LOOKUP0_CHECKED(skip) LOOKUP0, JI(JEQ, 0, 0, skip)
 #define RET0 MOVI(0, 0), EXIT
 
-enum kmap { MAP_ARRAY8, MAP_ARRAY1K, MAP_ARRAY16, MAP_RINGBUF, MAP_ARRAY256, MAP_HASH8, NKMAPS };
+enum kmap { MAP_ARRAY8, MAP_ARRAY1K, MAP_ARRAY16, MAP_RINGBUF, MAP_ARRAY256, MAP_HASH8, MAP_RO8,
+	    NKMAPS };
 
-static const struct { uint32_t type, key, value, max; } kmap_defs[NKMAPS] = {
+static const struct { uint32_t type, key, value, max, flags; } kmap_defs[NKMAPS] = {
 	[MAP_ARRAY8] = { BPF_MAP_TYPE_ARRAY, 4, 8, 4 },
 	[MAP_ARRAY1K] = { BPF_MAP_TYPE_ARRAY, 4, 1024, 1 },
 	[MAP_ARRAY16] = { BPF_MAP_TYPE_ARRAY, 4, 16, 1 },
 	[MAP_RINGBUF] = { BPF_MAP_TYPE_RINGBUF, 0, 0, 4096 },
 	[MAP_ARRAY256] = { BPF_MAP_TYPE_ARRAY, 4, 256, 1 },
 	[MAP_HASH8] = { BPF_MAP_TYPE_HASH, 4, 8, 4 },
+	[MAP_RO8] = { BPF_MAP_TYPE_ARRAY, 4, 8, 1, BPF_F_RDONLY_PROG },
 };
 
 struct vcase {
@@ -135,6 +137,13 @@ static const struct vcase cases[] = {
 				 RET0 }, SF, MAP_ARRAY8, false, "out of range", false },
 	{ "negative_offset", { LOOKUP0_CHECKED(3), ALUI(ADD, 0, -8), LDXB(0, 0, 0), EXIT, RET0 },
 	  SF, MAP_ARRAY8, false, "outside the 8 bytes", false },
+	/* global data: lddw of a map value's address; .rodata is read-only */
+	{ "rodata_read", { I(0x18, 1, 6, 0, 0), I(0, 0, 0, 0, 4), LDXW(0, 1, 0), EXIT }, SF, MAP_RO8,
+	  true, NULL, false },
+	{ "rodata_write", { I(0x18, 1, 6, 0, 0), I(0, 0, 0, 0, 0), STDW(1, 0, 1), RET0 }, SF, MAP_RO8,
+	  false, "read-only", false },
+	{ "data_past_end", { I(0x18, 1, 6, 0, 0), I(0, 0, 0, 0, 4), LDXDW(0, 1, 0), EXIT }, SF,
+	  MAP_ARRAY8, false, "outside the 8 bytes", false },
 	/* 32-bit bounds, shifts, division: past kernel bugs */
 	{ "jmp32_does_not_bound_64", { LOOKUP0_CHECKED(5), LDXDW(1, 0, 0), J32I(JGE, 1, 8, 3),
 				       ALUR(ADD, 0, 1), LDXB(0, 0, 0), EXIT, RET0 }, SF, MAP_ARRAY8,
@@ -271,6 +280,7 @@ static bool kernel_up(void)
 		a.key_size = kmap_defs[m].key;
 		a.value_size = kmap_defs[m].value;
 		a.max_entries = kmap_defs[m].max;
+		a.map_flags = kmap_defs[m].flags;
 		kfds[m] = sys_bpf(BPF_MAP_CREATE, &a);
 		if (kfds[m] < 0)
 			kernel_ok = 0;
@@ -328,7 +338,7 @@ static struct bpfrt_map *bpfrt_map_of(int m)
 
 	BPFRT_OPTS(bpfrt_map_opts, o, .type = (enum bpfrt_map_type)kmap_defs[m].type,
 		   .key_size = kmap_defs[m].key, .value_size = kmap_defs[m].value,
-		   .max_entries = kmap_defs[m].max);
+		   .max_entries = kmap_defs[m].max, .map_flags = kmap_defs[m].flags);
 	bpfrt_map_create(&o, &map, &err);
 	return map;
 }
