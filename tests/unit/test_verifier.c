@@ -343,20 +343,30 @@ static struct bpfrt_map *bpfrt_map_of(int m)
 	return map;
 }
 
-/* An accepted program must also run in checked mode without a fault (socket filters). */
+/*
+ * An accepted program (socket filters) must run in checked mode without a
+ * fault, on both engines, and unchecked to the same result.
+ */
 static void run_checked(struct bpfrt_prog *prog, const char *name)
 {
 	bpfrt_prog_use_builtin_helpers(prog);
 	for (int engine = 0; engine < 2; engine++) {
-		uint8_t ctx[192] = { 0 };
-		struct bpfrt_error err;
-		BPFRT_OPTS(bpfrt_run_opts, r, .engine = (enum bpfrt_engine)engine, .checked = true,
-			   .ctx = ctx, .ctx_len = sizeof(ctx), .pkt = ctx, .pkt_len = 64);
-		int ret = bpfrt_prog_run(prog, &r, &err);
-		if (ret < 0 && strstr(err.msg, "not available"))
-			return;	/* a helper bpfrt does not have yet */
-		CHECK(ret == 0, "%s: accepted, but faults in a checked run (engine %d): %s", name,
-		      engine, err.msg);
+		uint64_t retval[2] = { 0, 0 };
+		for (int checked = 1; checked >= 0; checked--) {
+			uint8_t ctx[192] = { 0 };
+			struct bpfrt_error err;
+			BPFRT_OPTS(bpfrt_run_opts, r, .engine = (enum bpfrt_engine)engine,
+				   .checked = checked, .ctx = ctx, .ctx_len = sizeof(ctx), .pkt = ctx,
+				   .pkt_len = 64);
+			int ret = bpfrt_prog_run(prog, &r, &err);
+			if (ret < 0 && strstr(err.msg, "not available"))
+				return;	/* a helper bpfrt does not have yet */
+			CHECK(ret == 0, "%s: accepted, but faults in a %s run (engine %d): %s", name,
+			      checked ? "checked" : "unchecked", engine, err.msg);
+			retval[checked] = r.retval;
+		}
+		CHECK(retval[0] == retval[1], "%s: engine %d: unchecked %llu, checked %llu", name,
+		      engine, (unsigned long long)retval[0], (unsigned long long)retval[1]);
 	}
 }
 
