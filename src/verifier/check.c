@@ -712,6 +712,11 @@ static int stack_access(struct env *e, struct vstate *st, const struct reg *p,
 		return fail(e, -EACCES, "R%u: stack access of %u bytes at fp%lld%s is outside the "
 			    "512-byte frame; %s", a->regno, a->size, (long long)lo,
 			    lo == hi ? "" : " (or further)", rstr(p, a->regno, b, sizeof(b)));
+	/* the kernel demands aligned stack accesses, whatever the variable part */
+	uint64_t low = a->size - 1;
+	if (((uint64_t)(p->off + a->off) & low) || ((p->s.t.v | p->s.t.m) & low))
+		return fail(e, -EACCES, "R%u: misaligned stack access of %u bytes at fp%lld",
+			    a->regno, a->size, (long long)lo);
 	uint32_t need = (uint32_t)((-lo + 7) / 8);
 	int ret = grow(e, st, fi, need);
 	if (ret)
@@ -1060,6 +1065,12 @@ static int do_alu(struct env *e, struct vstate *st, const struct bpfrt_insn *in,
 		src = fr->regs[in->src_reg];
 	} else {
 		mark_scalar(&src, sc_const(sem_imm(is32, in->imm)));
+		/* the kernel refuses these constant operands, which no compiler emits */
+		if ((op == BPF_LSH || op == BPF_RSH || op == BPF_ARSH) &&
+		    (in->imm < 0 || in->imm >= (is32 ? 32 : 64)))
+			return fail(e, -EINVAL, "invalid shift by %d", in->imm);
+		if ((op == BPF_DIV || op == BPF_MOD) && in->imm == 0)
+			return fail(e, -EINVAL, "division by the constant 0");
 	}
 	if (f->shape == SH_END) {
 		if ((ret = read_reg(e, st, d)))
@@ -1096,10 +1107,21 @@ static int do_alu(struct env *e, struct vstate *st, const struct bpfrt_insn *in,
 		mark_scalar(dst, r);
 		return 0;
 	}
-	/* pointers */
-	if (is32)
+	/* pointers: negation and 32-bit subtraction give numbers (as for root in the kernel) */
+	if (op == BPF_NEG) {
+		mark_unknown(dst);
+		if (is32)
+			dst->s = sc_urange(0xffffffffull);
+		return 0;
+	}
+	if (is32) {
+		if (op == BPF_SUB) {
+			mark_scalar(dst, sc_urange(0xffffffffull));
+			return 0;
+		}
 		return fail(e, -EACCES, "R%u: 32-bit arithmetic on a pointer is not allowed; %s", d,
 			    rstr(is_ptr(dst) ? dst : &src, is_ptr(dst) ? d : in->src_reg, b, sizeof(b)));
+	}
 	if (op == BPF_ADD) {
 		if (is_ptr(dst) && is_ptr(&src))
 			return fail(e, -EACCES, "R%u: adding two pointers is not allowed", d);
@@ -1109,6 +1131,9 @@ static int do_alu(struct env *e, struct vstate *st, const struct bpfrt_insn *in,
 		return ptr_add(e, dst, &src, &k, false, d);
 	}
 	if (op == BPF_SUB) {
+		if (dst->type == T_STACK && src.type == T_SCALAR)
+			return fail(e, -EACCES, "R%u: subtracting from the stack pointer is not allowed "
+				    "(add a negative number instead)", d);
 		if (is_ptr(dst) && is_ptr(&src)) {
 			/* the distance between two pointers is a number (root may learn it) */
 			mark_unknown(dst);
@@ -1118,8 +1143,6 @@ static int do_alu(struct env *e, struct vstate *st, const struct bpfrt_insn *in,
 			return ptr_add(e, dst, dst, &src.s, true, d);
 		return fail(e, -EACCES, "R%u: subtracting a pointer from a number is not allowed", d);
 	}
-	if (op == BPF_NEG)
-		return fail(e, -EACCES, "R%u: negating a pointer is not allowed", d);
 	return fail(e, -EACCES, "R%u: this operation on a pointer is not allowed (only adding and "
 		    "subtracting numbers); %s", d,
 		    rstr(is_ptr(dst) ? dst : &src, is_ptr(dst) ? d : in->src_reg, b, sizeof(b)));
@@ -1175,9 +1198,6 @@ static int do_mem(struct env *e, struct vstate *st, const struct bpfrt_insn *in,
 			return ret;
 		if (op == BPF_CMPXCHG && (ret = read_reg(e, st, R0)))
 			return ret;
-		if (is_ptr(&fr->regs[in->src_reg]))
-			return fail(e, -EACCES, "R%u: an atomic operand must be a number",
-				    in->src_reg);
 		struct reg *p = &fr->regs[in->dst_reg];
 		if (p->type != T_STACK && p->type != T_MAP_VALUE && p->type != T_MEM)
 			return fail(e, -EACCES, "atomic operations are allowed on the stack and map "
@@ -1277,6 +1297,23 @@ static void mark_null(struct vstate *st, uint32_t id, bool null)
 }
 
 /*
+ * Pointers that are never NULL: the stack, maps, checked map values and
+ * ringbuf memory. The context and the packet may be (a caller may run a
+ * program with no context), so comparing them with 0 decides nothing.
+ */
+static bool never_null(const struct reg *r)
+{
+	switch (r->type) {
+	case T_STACK: case T_MAP_PTR: case T_MAP_VALUE: case T_FUNC:
+		return !r->null;
+	case T_MEM:
+		return !r->null && r->ref;
+	default:
+		return false;
+	}
+}
+
+/*
  * Learn from `a op b` being true (taken) or false about pointers: NULL checks
  * and packet bounds. Returns 0 = both outcomes possible, 1 = only taken,
  * -1 = only not taken.
@@ -1294,6 +1331,8 @@ static int ptr_cond(struct vstate *st, unsigned op, bool jmp32, struct reg *a, s
 			mark_null(st, a->id, isnull);
 			return 0;
 		}
+		if (!never_null(a))
+			return 0;
 		/* a pointer that cannot be NULL */
 		return isnull ? (taken ? -1 : 1) : 0;
 	}
@@ -1423,7 +1462,7 @@ static int do_jcond(struct env *e, struct vstate *st, const struct bpfrt_insn *i
 			if (a->type == T_SCALAR && is_ptr(b) && isreg) {
 				/* 0 op ptr: the mirror image */
 				bool az = sc_is_const(&a->s) && a->s.t.v == 0;
-				if (az && !b->null && (op == BPF_JEQ || op == BPF_JNE) && !jmp32)
+				if (az && never_null(b) && (op == BPF_JEQ || op == BPF_JNE) && !jmp32)
 					ok = (op == BPF_JNE) == taken;
 				else if (az && b->null && (op == BPF_JEQ || op == BPF_JNE) && !jmp32)
 					mark_null(s, b->id, (op == BPF_JEQ) == taken);

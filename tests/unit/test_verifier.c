@@ -74,7 +74,8 @@ struct vcase {
 	const char *why;		/* rejected: a phrase of the message */
 	/*
 	 * The kernel (as root) decides otherwise, on purpose: bpfrt refuses
-	 * uninitialised stack and pointer leaks, and bounds x % k.
+	 * uninitialised stack and pointer leaks into the context, and knows
+	 * more (x % k, x / 0, a stack pointer is not NULL).
 	 */
 	bool kernel_differs;
 };
@@ -88,6 +89,12 @@ static const struct vcase cases[] = {
 	{ "exit_without_r0", { EXIT }, SF, -1, false, "R0 is not set", false },
 	{ "read_uninit_register", { MOVR(0, 2), EXIT }, SF, -1, false, "R2 is read before", false },
 	{ "write_then_read", { MOVI(3, 1), MOVR(0, 3), EXIT }, SF, -1, true, NULL, false },
+	/* a run may have no context: `ctx == NULL` is a path to verify, not a dead one */
+	{ "ctx_may_be_null", { JI(JNE, 1, 0, 2), MOVR(0, 7), EXIT, RET0 }, SF, -1, false,
+	  "R7 is read before", false },
+	/* a stack pointer is never NULL (the kernel does not use that; bpfrt does) */
+	{ "stack_never_null", { MOVR(2, 10), JI(JNE, 2, 0, 2), MOVR(0, 7), EXIT, RET0 }, SF, -1, true,
+	  NULL, true },
 	/* stack */
 	{ "stack_store_load", { STDW(10, -8, 7), LDXDW(0, 10, -8), EXIT }, SF, -1, true, NULL,
 	  false },
