@@ -56,13 +56,13 @@ enum kmap { MAP_ARRAY8, MAP_ARRAY1K, MAP_ARRAY16, MAP_RINGBUF, MAP_ARRAY256, MAP
 	    NKMAPS };
 
 static const struct { uint32_t type, key, value, max, flags; } kmap_defs[NKMAPS] = {
-	[MAP_ARRAY8] = { BPF_MAP_TYPE_ARRAY, 4, 8, 4 },
-	[MAP_ARRAY1K] = { BPF_MAP_TYPE_ARRAY, 4, 1024, 1 },
-	[MAP_ARRAY16] = { BPF_MAP_TYPE_ARRAY, 4, 16, 1 },
-	[MAP_RINGBUF] = { BPF_MAP_TYPE_RINGBUF, 0, 0, 4096 },
-	[MAP_ARRAY256] = { BPF_MAP_TYPE_ARRAY, 4, 256, 1 },
-	[MAP_HASH8] = { BPF_MAP_TYPE_HASH, 4, 8, 4 },
-	[MAP_RO8] = { BPF_MAP_TYPE_ARRAY, 4, 8, 1, BPF_F_RDONLY_PROG },
+	[MAP_ARRAY8] = { .type = BPF_MAP_TYPE_ARRAY, .key = 4, .value = 8, .max = 4 },
+	[MAP_ARRAY1K] = { .type = BPF_MAP_TYPE_ARRAY, .key = 4, .value = 1024, .max = 1 },
+	[MAP_ARRAY16] = { .type = BPF_MAP_TYPE_ARRAY, .key = 4, .value = 16, .max = 1 },
+	[MAP_RINGBUF] = { .type = BPF_MAP_TYPE_RINGBUF, .key = 0, .value = 0, .max = 4096 },
+	[MAP_ARRAY256] = { .type = BPF_MAP_TYPE_ARRAY, .key = 4, .value = 256, .max = 1 },
+	[MAP_HASH8] = { .type = BPF_MAP_TYPE_HASH, .key = 4, .value = 8, .max = 4 },
+	[MAP_RO8] = { .type = BPF_MAP_TYPE_ARRAY, .key = 4, .value = 8, .max = 1, .flags = BPF_F_RDONLY_PROG },
 };
 
 struct vcase {
