@@ -2,6 +2,7 @@
 #include "cli.h"
 
 static int prog_help(int argc, char **argv);
+int cmd_prog_verify(int argc, char **argv);	/* prog_verify.c */
 int cmd_prog_load(int argc, char **argv);
 int cmd_prog_pin(int argc, char **argv);
 int cmd_prog_show(int argc, char **argv);
@@ -18,6 +19,8 @@ static const struct cli_cmd prog_cmds[] = {
 	{ "dump", cmd_prog_dump, "dump xlated PROG [linum] [opcodes] | dump jited PROG\n"
 	  "                                  print the instructions, or the JIT's x86-64 code" },
 	{ "pin", cmd_prog_pin, "pin PROG FILE        pin PROG at FILE too" },
+	{ "verify", cmd_prog_verify, "verify FILE [name PROG | section SEC] [type TYPE] [ctx_size N] [-v] [-j]\n"
+	  "                           verify every program (or one) of an object or raw file" },
 };
 
 static int prog_help(int argc, char **argv)

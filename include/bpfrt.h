@@ -680,6 +680,56 @@ BPFRT_API int bpfrt_prog_open_pinned(const char *path, struct bpfrt_obj **obj,
 typedef void (*bpfrt_trace_fn)(void *ctx, const char *line, size_t len);
 BPFRT_API void bpfrt_trace_set_sink(bpfrt_trace_fn fn, void *ctx);
 
+/* ---- Verification ------------------------------------------------------ */
+
+/*
+ * The static verifier (docs/verifier.md): it follows every path of a
+ * program, as the Linux verifier does, and accepts it only if no path can
+ * read an uninitialised register or stack byte, access memory outside the
+ * stack, the context, a map value, the packet bytes it has checked or
+ * ringbuf memory it holds, misuse a helper, keep a ringbuf reservation, or
+ * run forever. A program it accepts may run unchecked, given a context of
+ * the declared type (and, for UNSPEC and SYSCALL, ctx_size bytes).
+ */
+struct bpfrt_verify_opts {
+	size_t sz;
+	/*
+	 * The program type: helpers, the context and return values follow it.
+	 * UNSPEC is bpfrt's raw type: r1 points to ctx_size bytes of memory the
+	 * program may read and write, r2 holds ctx_size (as `bpfrt run` passes
+	 * them). SYSCALL: the same memory in r1. TRACEPOINT: ctx_size bytes of
+	 * record (0: the kernel's limit, 2048).
+	 */
+	enum bpfrt_prog_type type;
+	unsigned int log_level;		/* 1: every instruction; 2: and the registers */
+	char *log_buf;			/* the log, NUL-terminated; may be NULL */
+	size_t log_size;
+	/*
+	 * Optional: the object the program came from, for source lines in
+	 * messages; prog_index is its number there. With prog NULL, the
+	 * object's program prog_index is verified as it stands, loaded or not
+	 * (its maps as the object defines them).
+	 */
+	const struct bpfrt_obj *obj;
+	size_t prog_index;
+	uint32_t ctx_size;
+	/* Results. */
+	uint64_t insns_processed;	/* instructions followed, over all paths */
+	uint64_t states;		/* states remembered for pruning */
+	uint64_t peak_states;
+	uint64_t time_ns;
+	uint64_t peak_mem_bytes;
+};
+
+/*
+ * Verify a program. 0 if it is safe; otherwise a negative errno (-EACCES
+ * for unsafe memory use, -EINVAL for a malformed or unsafe program, -E2BIG
+ * if too complex, -ENOTSUP for what bpfrt cannot verify yet), with err
+ * naming the instruction, its source line, the cause and the register.
+ */
+BPFRT_API int bpfrt_prog_verify(const struct bpfrt_prog *prog, struct bpfrt_verify_opts *opts,
+				struct bpfrt_error *err);
+
 /* ---- For helpers, during a run ----------------------------------------- */
 
 BPFRT_API void *bpfrt_run_user(const struct bpfrt_run *run);

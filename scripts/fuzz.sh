@@ -5,7 +5,7 @@ set -e
 B=build/fuzz
 SAN="-fsanitize=address,undefined -fno-sanitize-recover=all"
 SECONDS_EACH=${FUZZ_SECONDS:-60}
-TARGETS=${FUZZ_TARGETS:-"fuzz_asm fuzz_exec fuzz_jit fuzz_maps fuzz_loader fuzz_helpers"}
+TARGETS=${FUZZ_TARGETS:-"fuzz_asm fuzz_exec fuzz_jit fuzz_maps fuzz_loader fuzz_helpers fuzz_verifier"}
 
 make --no-print-directory -s BUILD=$B CC=clang-19 \
 	CFLAGS="-O1 -g $SAN -fsanitize=fuzzer-no-link -fno-omit-frame-pointer" $B/libbpfrt.a

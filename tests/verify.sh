@@ -1,0 +1,55 @@
+#!/bin/sh
+# verify.sh — end-to-end tests of `bpfrt prog verify`: verdicts, exit codes, source lines, JSON.
+BUILD=${BUILD:-build}
+B="$BUILD/bpfrt"
+O="$BUILD/tests/bpf/verifier_progs.o"
+V=tests/verifier
+pass=0 fail=0
+
+# t NAME RC PATTERN CMD...: run CMD, expect exit status RC and PATTERN in its output.
+t() {
+	name=$1 rc=$2 pat=$3
+	shift 3
+	out=$("$@" 2>&1)
+	got=$?
+	if [ "$got" = "$rc" ] && { [ -z "$pat" ] || printf '%s\n' "$out" | grep -q -- "$pat"; }; then
+		pass=$((pass + 1))
+	else
+		fail=$((fail + 1))
+		echo "FAIL $name: exit $got (want $rc), output:"
+		printf '%s\n' "$out" | sed 's/^/    /' | head -10
+	fi
+}
+
+t "usage" 2 "usage: bpfrt prog verify" "$B" prog verify
+t "bad type" 2 "unknown program type" "$B" prog verify "$O" type frob
+t "missing file" 1 "" "$B" prog verify /nonexistent.o
+t "all programs" 1 "7 of 12 programs accepted" "$B" prog verify "$O"
+t "accept by name" 0 "ok_parse (xdp, xdp): accepted" "$B" prog verify "$O" name ok_parse
+t "loop accepted" 0 "accepted" "$B" prog verify "$O" name ok_loop
+t "ringbuf accepted" 0 "accepted" "$B" prog verify "$O" name ok_event
+t "packet bound" 1 "verifier_progs.bpf.c:41: .return data\[23\]" "$B" prog verify "$O" name bad_parse
+t "packet cause" 1 "not proven in bounds (checked: 20 bytes)" "$B" prog verify "$O" name bad_parse
+t "null line" 1 "verifier_progs.bpf.c:59" "$B" prog verify "$O" name bad_count
+t "null origin" 1 "result of insn 7 (verifier_progs.bpf.c:57" "$B" prog verify "$O" name bad_count
+t "ringbuf leak" 1 "still held at exit" "$B" prog verify "$O" name bad_event
+t "no such program" 1 "no program named" "$B" prog verify "$O" name frob
+t "json" 0 '"verdict":"accepted","insns_processed":' "$B" prog verify "$O" name ok_count -j
+t "json global" 1 '"verdict":"rejected","error":"insn 8' "$B" -j prog verify "$O" name bad_count
+t "verbose log" 0 "1: r2 = \*(u32 \*)(r1 +4)" "$B" prog verify "$O" name ok_parse -v
+t "type override" 1 "is a number, not a pointer" "$B" prog verify "$O" section xdp name ok_parse type socket_filter
+t "raw in bounds" 0 "accepted" "$B" prog verify $V/mem_ok.s ctx_size 8
+t "raw out of bounds" 1 "outside the 4 bytes" "$B" prog verify $V/mem_ok.s ctx_size 4
+t "raw uninit stack" 1 "never written" "$B" prog verify $V/stack_uninit.s
+
+# The corpus, where present: every program the kernel accepts, bpfrt accepts.
+C=${BPFRT_CORPUS:-../shared/corpus}
+if [ -d "$C/linux" ]; then
+	t "corpus xdp1" 0 "accepted" "$B" prog verify "$C/linux/xdp1_kern.o"
+	t "corpus env reject" 1 "cannot use helper bpf_override_return" "$B" prog verify "$C/linux/tracex7_kern.o"
+else
+	echo "verify.sh: corpus checks skipped: no corpus at $C"
+fi
+
+echo "$pass passed, $fail failed"
+[ "$fail" -eq 0 ]
