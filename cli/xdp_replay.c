@@ -40,6 +40,27 @@ static double now_s(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
+/*
+ * Read timestamps at the precision the capture has, so the outputs keep
+ * them exactly: microseconds for classic pcap, nanoseconds for its
+ * nanosecond variant and for pcapng (whose resolution is per interface).
+ */
+static int tstamp_precision(FILE *fp)
+{
+	uint8_t m[4];
+	bool micro;
+
+	if (fp == stdin || fread(m, 1, 4, fp) != 4) {
+		if (fp != stdin)
+			rewind(fp);
+		return PCAP_TSTAMP_PRECISION_NANO;
+	}
+	rewind(fp);
+	micro = (m[0] == 0xd4 && m[1] == 0xc3 && m[2] == 0xb2 && m[3] == 0xa1) ||
+		(m[0] == 0xa1 && m[1] == 0xb2 && m[2] == 0xc3 && m[3] == 0xd4);
+	return micro ? PCAP_TSTAMP_PRECISION_MICRO : PCAP_TSTAMP_PRECISION_NANO;
+}
+
 static int parse_args(struct replay *r, int argc, char **argv)
 {
 	if (argc < 2)
@@ -293,7 +314,7 @@ int cmd_xdp_replay(int argc, char **argv)
 		return cli_err("cannot open '%s': %s", r.in_file, strerror(errno));
 	setvbuf(fp, NULL, _IOFBF, 1 << 20);
 	__fsetlocking(fp, FSETLOCKING_BYCALLER);
-	r.in = pcap_fopen_offline_with_tstamp_precision(fp, PCAP_TSTAMP_PRECISION_NANO, errbuf);
+	r.in = pcap_fopen_offline_with_tstamp_precision(fp, tstamp_precision(fp), errbuf);
 	if (!r.in) {
 		if (fp != stdin)
 			fclose(fp);
