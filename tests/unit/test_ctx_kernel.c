@@ -196,7 +196,18 @@ static void hex(const uint8_t *p, size_t n, char *buf, size_t len)
 	buf[o] = '\0';
 }
 
-/* Compare; on the first difference say what and return false. */
+/* The first byte where a and b differ, or UINT32_MAX. */
+static uint32_t first_diff(const void *a, const void *b, uint32_t n)
+{
+	const uint8_t *x = a, *y = b;
+
+	for (uint32_t i = 0; i < n; i++)
+		if (x[i] != y[i])
+			return i;
+	return UINT32_MAX;
+}
+
+/* Compare; on the first difference say what and return false. One check per aspect. */
 static bool same(const char *prog, const char *cfg, const struct input *in,
 		 const struct result *k, const struct result *b, const struct bpfrt_error *err)
 {
@@ -215,15 +226,13 @@ static bool same(const char *prog, const char *cfg, const struct input *in,
 		   prog, cfg, k->dsize, b->dsize, pk))
 		return false;
 	{
-		uint32_t n = k->dsize;
+		uint32_t n = k->dsize, i = first_diff(k->data, b->data, n < in->dcap || !in->dcap
+						      ? n : in->dcap);
 
-		if (in->dcap && n > in->dcap)
-			n = in->dcap;
-		for (uint32_t i = 0; i < n; i++)
-			if (!CHECK(k->data[i] == b->data[i], "%s %s: data_out byte %u: kernel "
-				   "%#x, bpfrt %#x; packet %s", prog, cfg, i, k->data[i],
-				   b->data[i], pk))
-				return false;
+		if (!CHECK(i == UINT32_MAX, "%s %s: data_out byte %u: kernel %#x, bpfrt %#x; "
+			   "packet %s", prog, cfg, i, i < DATA_CAP ? k->data[i] : 0,
+			   i < DATA_CAP ? b->data[i] : 0, pk))
+			return false;
 	}
 	if (k->ret)
 		return true;
@@ -231,17 +240,24 @@ static bool same(const char *prog, const char *cfg, const struct input *in,
 		if (!CHECK(k->csize == b->csize, "%s %s: ctx_size_out kernel %u, bpfrt %u",
 			   prog, cfg, k->csize, b->csize))
 			return false;
-		for (uint32_t i = 0; i < k->csize && i < in->ccap; i++)
-			if (!CHECK(k->ctx[i] == b->ctx[i], "%s %s: ctx_out byte %u: kernel %#x, "
-				   "bpfrt %#x; packet %s", prog, cfg, i, k->ctx[i], b->ctx[i], pk))
+		{
+			uint32_t i = first_diff(k->ctx, b->ctx, k->csize < in->ccap ? k->csize
+								      : in->ccap);
+
+			if (!CHECK(i == UINT32_MAX, "%s %s: ctx_out byte %u: kernel %#x, bpfrt "
+				   "%#x; packet %s", prog, cfg, i, i < 256 ? k->ctx[i] : 0,
+				   i < 256 ? b->ctx[i] : 0, pk))
 				return false;
+		}
 	}
-	for (uint32_t i = 0; i < OUT_MAX; i++)
-		if (!CHECK(k->out[i] == b->out[i], "%s %s: out[%u]: kernel %#llx, bpfrt %#llx; "
-			   "packet %s", prog, cfg, i, (unsigned long long)k->out[i],
-			   (unsigned long long)b->out[i], pk))
-			return false;
-	return true;
+	{
+		uint32_t d = first_diff(k->out, b->out, sizeof(k->out));
+		uint32_t i = d == UINT32_MAX ? OUT_MAX : d / 8;
+
+		return CHECK(i >= OUT_MAX, "%s %s: out[%u]: kernel %#llx, bpfrt %#llx; packet %s",
+			     prog, cfg, i, i < OUT_MAX ? (unsigned long long)k->out[i] : 0,
+			     i < OUT_MAX ? (unsigned long long)b->out[i] : 0, pk);
+	}
 }
 
 /* Run in on prog everywhere and compare; false at the first difference. */
