@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "bpfrt.h"
 #include "t.h"
@@ -557,4 +558,86 @@ TEST(ctx_kernel_skb_errors)
 	CASE("sf_fields", .repeat = 3);
 #undef CASE
 	side_close(&s);
+}
+
+/* ---- Redirect maps' user-space face ------------------------------------------- */
+
+/*
+ * Random updates, lookups, deletes and key walks on devmap, devmap_hash and
+ * cpumap, in the kernel and in bpfrt: every result and value identical.
+ * Values are ifindex 0 or 1 (loopback: the kernel wants a real device) and
+ * queue sizes around the kernel's limit.
+ */
+static void redirect_map_ops(enum bpfrt_map_type type, uint32_t vs, uint32_t max)
+{
+	struct bpfrt_map *m = NULL;
+	struct bpfrt_error err;
+	int kfd, ops = 0;
+	BPFRT_OPTS(bpfrt_map_opts, o, .type = type, .key_size = 4, .value_size = vs,
+		   .max_entries = max);
+
+	kfd = bpf_map_create((enum bpf_map_type)type, NULL, 4, vs, max, NULL);
+	if (kfd < 0) {
+		printf("  skip redirect maps (type %u): the kernel cannot create them (%d)\n",
+		       type, kfd);
+		return;
+	}
+	if (!CHECK(bpfrt_map_create(&o, &m, &err) == 0, "create type %u: %s", type, err.msg)) {
+		close(kfd);
+		return;
+	}
+	for (int i = 0; i < 3000; i++) {
+		uint32_t key = (uint32_t)(rnd() % (max + 2)), next_k = 0, next_b = 0;
+		uint32_t val[2] = { 0, 0 }, vk[2] = { 0, 0 }, vb[2] = { 0, 0 };
+		uint64_t flags = rnd() % 4;
+		int kr, br, op = (int)(rnd() % 4);
+
+		if (type == BPFRT_MAP_CPUMAP)
+			val[0] = (uint32_t[]){ 0, 64, 16384, 16385 }[rnd() % 4];
+		else
+			val[0] = (uint32_t)(rnd() % 3 ? 1 : 0);
+		switch (op) {
+		case 0:
+			kr = bpf_map_update_elem(kfd, &key, val, flags);
+			br = bpfrt_map_update(m, &key, val, flags);
+			break;
+		case 1:
+			kr = bpf_map_lookup_elem(kfd, &key, vk);
+			br = bpfrt_map_lookup(m, &key, vb);
+			break;
+		case 2:
+			kr = bpf_map_delete_elem(kfd, &key);
+			br = bpfrt_map_delete(m, &key);
+			break;
+		default: {
+			uint32_t *kp = rnd() % 4 ? &key : NULL;
+
+			kr = bpf_map_get_next_key(kfd, kp, &next_k);
+			br = bpfrt_map_get_next_key(m, kp, &next_b);
+			if (type == BPFRT_MAP_DEVMAP_HASH)	/* hash orders differ */
+				next_k = next_b = 0, kr = br = 0;
+			break;
+		}
+		}
+		kr = kr < 0 ? -errno : kr;
+		ops++;
+		if (!CHECK(kr == br && memcmp(vk, vb, sizeof(vk)) == 0 && next_k == next_b,
+			   "type %u op %d key %u value %u flags %llu: kernel %d (%u %u, next %u), "
+			   "bpfrt %d (%u %u, next %u)", type, op, key, val[0],
+			   (unsigned long long)flags, kr, vk[0], vk[1], next_k, br, vb[0], vb[1],
+			   next_b))
+			break;
+	}
+	CHECK(ops >= 3000, "%d operations compared", ops);
+	bpfrt_map_free(m);
+	close(kfd);
+}
+
+TEST(ctx_kernel_redirect_maps)
+{
+	libbpf_set_print(quiet);
+	redirect_map_ops(BPFRT_MAP_DEVMAP, 4, 8);
+	redirect_map_ops(BPFRT_MAP_DEVMAP, 8, 8);
+	redirect_map_ops(BPFRT_MAP_DEVMAP_HASH, 4, 8);
+	redirect_map_ops(BPFRT_MAP_CPUMAP, 4, 4);
 }
