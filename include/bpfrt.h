@@ -679,6 +679,141 @@ BPFRT_API int bpfrt_xdp_run(struct bpfrt_prog *prog, struct bpfrt_xdp_frame *fra
 			    const struct bpfrt_xdp_run_opts *opts,
 			    struct bpfrt_error *err);
 
+/* ---- Pinned state ------------------------------------------------------ */
+
+/*
+ * Maps (and program records) can be pinned to files, like the kernel's
+ * bpffs: a pinned map outlives the process, and any process that opens the
+ * file shares the map live (docs/pinning.md). Pinned files are created
+ * 0600 and never replace an existing file (-EEXIST, as in bpffs).
+ *
+ * The state directory holds the registry of pinned maps and programs that
+ * `bpfrt map show` and `bpfrt prog show` list, and the counters of their
+ * global ids: $BPFRT_ROOT if set, else /run/bpfrt for root, else
+ * $XDG_RUNTIME_DIR/bpfrt, else /tmp/bpfrt-UID. It is created (0700) when
+ * first needed. The string is valid until the next call in the same thread.
+ */
+BPFRT_API const char *bpfrt_state_dir(void);
+
+/*
+ * Pin map at path (a new file; its directory must exist). The map's block
+ * moves into the file: its contents are copied and this process's mapping
+ * is switched to the file at the same address, so pointers programs hold
+ * stay valid. Pin a map before other threads or forked processes use it:
+ * updates made during the copy through another mapping are not carried
+ * over. A map already pinned gets another hard link (same filesystem only).
+ * Prog arrays and maps of maps hold process-local references: -ENOTSUP.
+ * The map is registered in the state directory with a global id.
+ */
+BPFRT_API int bpfrt_map_pin(struct bpfrt_map *map, const char *path,
+			    struct bpfrt_error *err);
+
+/*
+ * Open the map pinned at path: a new map object on the same memory, to be
+ * freed with bpfrt_map_free(). -ENOENT (no map pinned there), -EINVAL (the
+ * file is not a bpfrt map), -EACCES.
+ */
+BPFRT_API int bpfrt_map_open_pinned(const char *path, struct bpfrt_map **map,
+				    struct bpfrt_error *err);
+
+/* What a pinned map's file records besides the map itself. */
+struct bpfrt_map_pin_info {
+	uint32_t id;		/* global id, unique in the state directory */
+	uint32_t uid;		/* who pinned it */
+	uint64_t created;	/* when it was pinned (unix seconds) */
+	/*
+	 * The BTF of the object the map came from (NULL, 0 if unknown) and
+	 * the type ids of its key and value in it (0 if unknown); valid while
+	 * the map is.
+	 */
+	const void *btf;
+	size_t btf_len;
+	uint32_t key_type_id, value_type_id;
+};
+
+/* -ENOENT if the map was neither pinned nor opened from a pinned file. */
+BPFRT_API int bpfrt_map_get_pin_info(const struct bpfrt_map *map,
+				     struct bpfrt_map_pin_info *info);
+
+/*
+ * Call fn with the path of every map (program record) registered in the
+ * state directory, in the order of their paths, until fn returns non-zero
+ * (which is returned). Entries whose file was removed are forgotten.
+ */
+BPFRT_API int bpfrt_pinned_maps(int (*fn)(void *ctx, const char *path), void *ctx);
+BPFRT_API int bpfrt_pinned_progs(int (*fn)(void *ctx, const char *path), void *ctx);
+
+/*
+ * Before bpfrt_obj_load: share the object's maps through directory dir
+ * (created 0700 if missing). At load, each map whose name is pinned in dir
+ * (dir/NAME) is reused, after checking that its type, key and value sizes,
+ * max_entries and flags match the object's definition (else the load fails
+ * naming the map and the mismatch); the others are created and pinned
+ * there. Prog arrays, maps of maps and global data (.data, .bss, .rodata)
+ * stay private to the process.
+ */
+BPFRT_API int bpfrt_obj_pin_maps(struct bpfrt_obj *obj, const char *dir,
+				 struct bpfrt_error *err);
+
+/*
+ * The program's tag, as the kernel computes it: the first 8 bytes of the
+ * SHA-256 (Linux 6.18 and later; SHA-1 before) of its instructions, with
+ * the immediates of map references (lddw
+ * src 1, 2, 5, 6: both slots) zeroed and src 5 / 6 (map by index) counted
+ * as the 1 / 2 (map by fd) that libbpf hands the kernel. So a program of an
+ * object has the tag `bpftool prog show` gives the same program in Linux.
+ */
+BPFRT_API void bpfrt_prog_tag(const struct bpfrt_prog *prog, uint8_t tag[8]);
+
+/*
+ * Pin program i of a loaded object at path: a record (a small text file,
+ * 0600, never over an existing file) of what re-creates the program in
+ * another process — the object's absolute path, the program's name and type,
+ * the directory its maps are pinned in (bpfrt_obj_pin_maps; none if the
+ * object's maps were not pinned) — and of what `bpfrt prog show` lists. The
+ * record gets a global id and is registered in the state directory.
+ *
+ * Objects whose maps are pinned (bpfrt_obj_pin_maps) also list their loaded
+ * programs there while they are loaded: a "live" record naming the process
+ * (bpfrt_prog_record.pid), removed by bpfrt_obj_close and dropped by readers
+ * once the process has died. A program keeps one id, live and pinned.
+ */
+BPFRT_API int bpfrt_obj_pin_prog(struct bpfrt_obj *obj, size_t i, const char *path,
+				 struct bpfrt_error *err);
+
+struct bpfrt_prog_record {
+	uint32_t id;			/* global id */
+	enum bpfrt_prog_type type;
+	char name[128];
+	char tag[17];			/* 16 hex digits */
+	char object[4096];		/* absolute path of the object */
+	char maps_dir[4096];		/* "" if its maps are not pinned */
+	uint64_t loaded_at;		/* unix seconds */
+	uint32_t uid;
+	uint32_t bytes_xlated;		/* instructions × 8 */
+	uint32_t bytes_jited;		/* 0 if the JIT could not translate it */
+	uint32_t map_ids[64];		/* global ids of its pinned maps */
+	uint32_t nmap_ids;
+	bool gpl;			/* its license is GPL-compatible */
+	int32_t pid;			/* a live record: the process running it; else 0 */
+};
+
+/* Read the program record pinned at path. -ENOENT, or -EINVAL if it is not one. */
+BPFRT_API int bpfrt_prog_record_read(const char *path, struct bpfrt_prog_record *rec,
+				     struct bpfrt_error *err);
+
+/* Pin the program pinned at from at `to` too (same id); like bpfrt_obj_pin_prog's file. */
+BPFRT_API int bpfrt_prog_record_pin(const char *from, const char *to, struct bpfrt_error *err);
+
+/*
+ * Re-create the program pinned at path in this process: open its object,
+ * share the maps of the record's directory, load just that program. *obj
+ * owns *prog: close it with bpfrt_obj_close(). Fails if the object changed
+ * so that the program's tag is not the recorded one.
+ */
+BPFRT_API int bpfrt_prog_open_pinned(const char *path, struct bpfrt_obj **obj,
+				     struct bpfrt_prog **prog, struct bpfrt_error *err);
+
 /* ---- For helpers, during a run ----------------------------------------- */
 
 BPFRT_API void *bpfrt_run_user(const struct bpfrt_run *run);

@@ -32,6 +32,9 @@ static int create_map(struct bpfrt_obj *obj, struct ld_map *m, struct bpfrt_erro
 	uint32_t zero = 0;
 	int ret;
 
+	if (obj->pin_dir && m->kind != LD_MAP_DATA && !ld_map_is_of_maps(m->def.type) &&
+	    m->def.type != BPFRT_MAP_PROG_ARRAY)
+		return pin_obj_map(obj, m, err);
 	if (m->has_inner) {
 		ret = create(obj, m->name, &m->inner, NULL, &tmpl, err);
 		if (ret)
@@ -186,6 +189,7 @@ static void forget_progs(struct bpfrt_obj *obj, struct bpfrt_map *map)
 
 void ld_unload(struct bpfrt_obj *obj)
 {
+	pin_obj_unloaded(obj);
 	for (size_t i = 0; i < obj->nmaps; i++)
 		if (obj->maps[i].map)
 			forget_progs(obj, obj->maps[i].map);
@@ -222,5 +226,7 @@ BPFRT_API int bpfrt_obj_load(struct bpfrt_obj *obj, struct bpfrt_error *err)
 		return ret;
 	}
 	obj->loaded = true;
+	if (obj->pin_dir)
+		pin_obj_loaded(obj);	/* best effort: `bpfrt prog show` lists them */
 	return 0;
 }

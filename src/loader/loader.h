@@ -111,6 +111,7 @@ struct ld_mapdef {
 	uint32_t type, key_size, value_size, max_entries, map_flags;
 	uint32_t pinning;
 	uint64_t map_extra;
+	uint32_t key_type, value_type;	/* BTF type ids of __type(key/value), or 0 */
 };
 
 /* A slot a prog array or map of maps starts with (from __array initialisers). */
@@ -163,6 +164,8 @@ struct ld_prog {
 	bool autoload;
 	struct bpfrt_map **table;	/* after load: the maps given to bpfrt_prog_new */
 	struct bpfrt_prog *prog;	/* after load */
+	uint32_t pin_id;		/* src/pin: its global id once registered, else 0 */
+	char *live_record;		/* src/pin: its record while this process runs it */
 };
 
 struct bpfrt_obj {
@@ -186,6 +189,8 @@ struct bpfrt_obj {
 	enum bpfrt_prog_type default_type;
 	unsigned cpu, ncpus;
 	bool loaded;
+	char *pin_dir;			/* bpfrt_obj_pin_maps: where maps are shared, or NULL */
+	char *path;			/* bpfrt_obj_open: the file's absolute path, or NULL */
 };
 
 /* ---- Stages ---------------------------------------------------------------- */
@@ -232,6 +237,13 @@ bool ld_map_is_of_maps(uint32_t type);
 
 /* relo.c: build every program's instructions. */
 int ld_relocate(struct bpfrt_obj *obj, struct bpfrt_error *err);
+
+/* src/pin/obj_pin.c: create map m of obj or reuse the one pinned in obj->pin_dir. */
+int pin_obj_map(struct bpfrt_obj *obj, struct ld_map *m, struct bpfrt_error *err);
+
+/* src/pin/prog_pin.c: list (and forget) loaded programs of objects whose maps are pinned. */
+void pin_obj_loaded(struct bpfrt_obj *obj);
+void pin_obj_unloaded(struct bpfrt_obj *obj);
 
 /* load.c: undo a load (also what bpfrt_obj_close uses). */
 void ld_unload(struct bpfrt_obj *obj);
