@@ -11,7 +11,7 @@
 
 static const char replay_usage[] =
 	"usage: bpfrt xdp replay OBJ IN.pcap [name PROG] [pass FILE] [tx FILE] [drop FILE]\n"
-	"                        [redirect FILE] [aborted FILE] [ringbuf MAP] [verdicts]\n"
+	"                        [redirect FILE] [aborted FILE] [pinmaps DIR] [ringbuf MAP] [verdicts]\n"
 	"                        [checked|unchecked] [--interpret|--jit] [-j]\n";
 
 static const char *const action_names[] = { "aborted", "drop", "pass", "tx", "redirect" };
@@ -20,7 +20,7 @@ static const char *const action_names[] = { "aborted", "drop", "pass", "tx", "re
 struct replay {
 	const char *obj_file, *in_file, *name;
 	const char *out_file[NACTIONS];
-	const char *ringbuf;
+	const char *ringbuf, *pinmaps;
 	bool verdicts, json;
 	struct bpfrt_xdp_run_opts run;
 
@@ -101,6 +101,8 @@ static int parse_args(struct replay *r, int argc, char **argv)
 			continue;
 		if (cli_is_kw(a, "name")) {
 			r->name = argv[++i];
+		} else if (cli_is_kw(a, "pinmaps")) {
+			r->pinmaps = argv[++i];
 		} else if (cli_is_kw(a, "ringbuf")) {
 			r->ringbuf = argv[++i];
 		} else {
@@ -327,7 +329,7 @@ int cmd_xdp_replay(int argc, char **argv)
 			pcap_datalink(r.in));
 		goto out;
 	}
-	obj = cli_obj_load(r.obj_file);
+	obj = cli_obj_load(r.obj_file, r.pinmaps);
 	if (!obj || !(prog = cli_obj_pick_prog(obj, r.obj_file, r.name)))
 		goto out;
 	if (bpfrt_prog_get_type(prog) != BPFRT_PROG_XDP) {

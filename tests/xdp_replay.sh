@@ -128,6 +128,12 @@ for e in --interpret --jit; do
 			"$B" xdp replay "$O" "$T/many.pcap" name xdp_sort $e $m
 	done
 done
+# Maps persist across packets, and with pinmaps across runs: the UDP count of 100000 packets, twice.
+t "pinmaps" 0 "100000 packets" "$B" xdp replay "$O" "$T/many.pcap" name xdp_sort pinmaps "$T/maps" unchecked
+t "maps persist across packets" 0 '"value": 20000' "$B" map lookup pinned "$T/maps/protos" key 17 0 0 0
+t "pinmaps reused" 0 "100000 packets" "$B" xdp replay "$O" "$T/many.pcap" name xdp_sort pinmaps "$T/maps" --interpret
+t "pinned maps persist across runs" 0 '"value": 40000' "$B" map lookup pinned "$T/maps/protos" key 17 0 0 0
+t "pinmaps not a directory" 1 "" "$B" xdp replay "$O" "$T/in.pcap" name xdp_sort pinmaps "$T/in.pcap"
 t "trivial program, many packets" 0 "packets/s" "$B" xdp replay "$O" "$T/many.pcap" name xdp_pass unchecked
 t "empty capture" 1 "empty.pcap" "$B" xdp replay "$O" "$T/empty.pcap" name xdp_pass
 
