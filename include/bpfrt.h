@@ -198,6 +198,12 @@ struct bpfrt_run_opts {
 	/* Results. */
 	uint64_t retval;		/* r0 at exit */
 	uint64_t insns;			/* checked: instructions executed */
+	/*
+	 * Input, added later: where SKF_NET_OFF points, in bytes from pkt (0:
+	 * pkt is the network header, as for socket filters; 14 for tc, whose
+	 * pkt is the Ethernet header).
+	 */
+	size_t pkt_net_off;
 };
 
 /*
