@@ -135,6 +135,8 @@ t "pinmaps reused" 0 "100000 packets" "$B" xdp replay "$O" "$T/many.pcap" name x
 t "pinned maps persist across runs" 0 '"value": 40000' "$B" map lookup pinned "$T/maps/protos" key 17 0 0 0
 t "pinmaps not a directory" 1 "" "$B" xdp replay "$O" "$T/in.pcap" name xdp_sort pinmaps "$T/in.pcap"
 t "trivial program, many packets" 0 "packets/s" "$B" xdp replay "$O" "$T/many.pcap" name xdp_pass unchecked
+t "stdin" 0 "5 packets: aborted 1 drop 1 pass 1 tx 1 redirect 1" sh -c "'$B' xdp replay '$O' - name xdp_sort <'$T/in.pcap'"
+t "pretty json" 0 '^    "packets": 5,$' "$B" -p xdp replay "$O" "$T/in.pcap" name xdp_sort
 t "empty capture" 1 "empty.pcap" "$B" xdp replay "$O" "$T/empty.pcap" name xdp_pass
 
 # Bad input: clear errors, exit 1.
