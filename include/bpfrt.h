@@ -545,10 +545,12 @@ BPFRT_API int bpfrt_obj_get_global(const struct bpfrt_obj *obj, const char *name
  *
  * - XDP: data_in is the packet, in a frame of 4096 bytes with 256 bytes of
  *   headroom and the kernel's tailroom; ctx_in, if given, is a struct
- *   xdp_md whose data_meta is 0, data_end is data_size_in and data (the
- *   metadata's length: a multiple of 4, at most 32) says how much of
+ *   xdp_md whose data_meta is 0, data_end is at most data_size_in and data
+ *   (the metadata's length: a multiple of 4, at most 216) says how much of
  *   data_in is metadata; ingress_ifindex / rx_queue_index are taken, and
- *   egress_ifindex must be 0. Without ctx_in the program sees ingress
+ *   egress_ifindex must be 0. Where Linux 6.18 would put bytes in
+ *   fragments (data_end short of data_size_in, or data past the frame),
+ *   bpfrt returns -EOPNOTSUPP. Without ctx_in the program sees ingress
  *   ifindex 1 (loopback), as in the kernel. data_out receives the frame
  *   from data_meta to data_end as the program left it.
  * - SCHED_CLS, SCHED_ACT (data from the Ethernet header), SOCKET_FILTER,
