@@ -2,7 +2,7 @@
 # deps.sh — installs the Debian packages bpfrt needs, if any are missing.
 set -e
 
-PKGS="gcc make libc6-dev clang-19 llvm-19 libclang-rt-19-dev bpftool xxd libzydis-dev libelf-dev libbpf-dev"
+PKGS="gcc make libc6-dev clang-19 llvm-19 libclang-rt-19-dev bpftool xxd libzydis-dev libelf-dev libbpf-dev libpcap-dev"
 
 missing=""
 for p in $PKGS; do

@@ -189,7 +189,11 @@ static int ldx_index(enum isa_form_id id)
  */
 static bool skippable(const struct bpfrt_insn *in, enum isa_form_id a, enum isa_form_id b)
 {
-	unsigned sa = isa_forms[a].shape, sb = isa_forms[b].shape;
+	unsigned sa, sb;
+
+	if (a >= ISA_NFORMS || b >= ISA_NFORMS)	/* an lddw's second slot decodes to none */
+		return false;
+	sa = isa_forms[a].shape, sb = isa_forms[b].shape;
 
 	return (sa == SH_JCOND_IMM || sa == SH_JCOND_REG) && in->off == 1 &&
 	       (sb == SH_ALU_IMM || sb == SH_ALU_REG || sb == SH_NEG || sb == SH_END);

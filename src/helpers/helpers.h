@@ -128,6 +128,8 @@ HELPER_TABLE(trace);
 HELPER_TABLE(ring);
 HELPER_TABLE(lock);
 HELPER_TABLE(stack);
+HELPER_TABLE(xdp);	/* xdp.c */
+HELPER_TABLE(skb);	/* skb.c */
 #define HELPER_NDEFS(t) (sizeof(t) / sizeof((t)[0]))
 HELPER_TABLE(callback);
 

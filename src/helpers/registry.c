@@ -72,6 +72,8 @@ static const struct {
 	{ helper_lock_defs, &helper_lock_ndefs },
 	{ helper_stack_defs, &helper_stack_ndefs },
 	{ helper_callback_defs, &helper_callback_ndefs },
+	{ helper_xdp_defs, &helper_xdp_ndefs },
+	{ helper_skb_defs, &helper_skb_ndefs },
 };
 
 BPFRT_API int bpfrt_prog_use_builtin_helpers(struct bpfrt_prog *prog)
