@@ -56,6 +56,7 @@
 #include "isa/semantics.h"
 #include "jit.h"
 #include "maps/map.h"
+#include "switch.h"
 #include "util/error.h"
 
 bool jit_no_bmi2;
@@ -90,6 +91,7 @@ enum {
 	F_FUSE = 8,	/* fused with the next instruction */
 	F_BLOCK = 16,	/* checked: a basic block starts here */
 	F_LOOP = 32,	/* a backward jump lands here */
+	F_SWITCH = 64,	/* unchecked: the first compare of a tree read as a table */
 };
 
 /*
@@ -172,6 +174,8 @@ struct jit {
 
 	struct careful *carefuls;
 	size_t ncarefuls, capcarefuls;
+	struct jswitch *sw;	/* compare trees made jump tables, by root */
+	size_t nsw, cursw;	/* cursw: the next one this pass */
 	bool in_careful;	/* translating a careful copy */
 	struct frame_track fp;
 };
@@ -384,6 +388,44 @@ static void mark_targets(struct jit *j)
 	if (j->may_tail)
 		j->used |= 1u << R3 | 1u << R4 | 1u << R5 | 1u << R6 | 1u << R7 |
 			   1u << R8 | 1u << R9;
+}
+
+/*
+ * Unchecked: compare trees become jump tables (switch.h). Where their ways
+ * end becomes a jump target, and a compare inside a tree found is not tried
+ * as the root of one of its own.
+ */
+static void mark_switches(struct jit *j)
+{
+	uint8_t *node = calloc(j->n, 1);
+	size_t cap = 0;
+
+	if (!node) {
+		j->oom = true;
+		return;
+	}
+	for (size_t i = 0; i < j->n && !j->oom; i++) {
+		struct jswitch sw;
+
+		if ((j->flags[i] & F_HI) || node[i] || shape_of(&j->insns[i]) != SH_JCOND_IMM ||
+		    !jswitch_find(j->insns, j->n, i, &sw, node))
+			continue;
+		if (j->nsw == cap) {
+			size_t ncap = cap ? 2 * cap : 4;
+
+			if (!resize((void **)&j->sw, cap, ncap, sizeof(*j->sw))) {
+				jswitch_free(&sw);
+				j->oom = true;
+				break;
+			}
+			cap = ncap;
+		}
+		j->sw[j->nsw++] = sw;
+		j->flags[i] |= F_SWITCH;
+		for (uint32_t k = 0; k < sw.npaths; k++)
+			j->flags[sw.paths[k].leaf] |= F_TARGET;
+	}
+	free(node);
 }
 
 static void mark_fusion(struct jit *j)
@@ -1356,11 +1398,124 @@ static void charge_block(struct jit *j, size_t i)
 	jump(j, CC_B, c->label);
 }
 
+/* lea dst, [rip + label] */
+static void lea_label(struct jit *j, int dst, uint32_t l)
+{
+	struct emit *e = &j->e;
+
+	emit_u8(e, (uint8_t)(0x48 | (dst >= 8 ? 4 : 0)));
+	emit_u8(e, 0x8d);
+	emit_u8(e, (uint8_t)(0x05 | (dst & 7) << 3));
+	emit_u32(e, (uint32_t)(int32_t)(label_at(j, l) - ((int64_t)e->pos + 4)));
+}
+
+/*
+ * The root of a compare tree: the value's entry in the table (32-bit
+ * offsets from the table, or the constants it leaves in registers) or,
+ * outside it, the way of the values below or above. Ways with moves go
+ * through a trampoline (emit_switch_tables).
+ */
+static void tr_switch(struct jit *j, struct jswitch *sw)
+{
+	struct emit *e = &j->e;
+	int x = xreg[sw->reg];
+	uint32_t out = 0, below = 0, above = 0;
+
+	for (uint32_t k = 0; k < sw->npaths; k++)
+		sw->label[k] = sw->values ? UINT32_MAX : sw->paths[k].nmov ? label_new(j)
+									: sw->paths[k].leaf;
+	for (unsigned k = 0; k < 2; k++) {
+		bool has = k ? sw->has_above : sw->has_below;
+		uint32_t p = sw->entry[sw->count + k];
+
+		if (has && sw->label[p] == UINT32_MAX)
+			sw->label[p] = sw->paths[p].nmov ? label_new(j) : sw->paths[p].leaf;
+		if (has)
+			*(k ? &above : &below) = sw->label[p];
+	}
+	for (unsigned k = 0; k < (sw->values ? sw->nval : 1); k++)
+		sw->tlabel[k] = label_new(j);
+	if (sw->w64)
+		emit_mov_rr(e, true, X_TMP, x);
+	else if (sw->sign)
+		emit_movsx_rr(e, true, 4, X_TMP, x);
+	else
+		emit_mov_rr(e, false, X_TMP, x);
+	if (sw->lo)
+		emit_alu_ri(e, true, ALU_SUB, X_TMP, (int32_t)sw->lo);
+	emit_alu_ri(e, true, ALU_CMP, X_TMP, (int32_t)(sw->count - 1));
+	if (sw->has_below && sw->has_above)
+		jump(j, CC_A, out = label_new(j));
+	else
+		jump(j, CC_A, sw->has_below ? below : above);
+	if (sw->values) {
+		for (unsigned k = 0; k < sw->nval; k++) {
+			lea_label(j, X_TMP2, sw->tlabel[k]);
+			emit_load(e, 8, false, xreg[sw->vreg[k]],
+				  x86_mem_index(X_TMP2, X_TMP, 8, 0));
+		}
+		jump(j, CC_ALWAYS, sw->leaf);
+	} else {
+		lea_label(j, X_TMP2, sw->tlabel[0]);
+		emit_load(e, 4, true, X_TMP, x86_mem_index(X_TMP2, X_TMP, 4, 0));
+		emit_alu_rr(e, true, ALU_ADD, X_TMP, X_TMP2);
+		emit_jmp_r(e, X_TMP);
+	}
+	if (sw->has_below && sw->has_above) {
+		label_bind(j, out);
+		emit_alu_ri(e, sw->w64, ALU_CMP, x, (int32_t)sw->lo);
+		jump(j, sw->sign ? CC_L : CC_B, below);
+		jump(j, CC_ALWAYS, above);
+	}
+}
+
+/* After the body: each tree's trampolines (its ways' moves), then its tables. */
+static void emit_switch_tables(struct jit *j)
+{
+	struct emit *e = &j->e;
+
+	for (size_t t = 0; t < j->nsw; t++) {
+		const struct jswitch *sw = &j->sw[t];
+		size_t at;
+
+		for (uint32_t k = 0; k < sw->npaths; k++) {
+			const struct jsw_path *p = &sw->paths[k];
+
+			if (!p->nmov || sw->label[k] == UINT32_MAX)
+				continue;
+			label_bind(j, sw->label[k]);
+			for (unsigned m = 0; m < p->nmov; m++)
+				tr_alu(j, &j->insns[p->mov[m]], shape_of(&j->insns[p->mov[m]]));
+			jump(j, CC_ALWAYS, p->leaf);
+		}
+		while (e->pos % 8)
+			emit_u8(e, 0xcc);
+		if (sw->values) {
+			for (unsigned m = 0; m < sw->nval; m++) {
+				label_bind(j, sw->tlabel[m]);
+				for (uint32_t v = 0; v < sw->count; v++)
+					emit_u64(e, sw->val[(size_t)v * sw->nval + m]);
+			}
+			continue;
+		}
+		label_bind(j, sw->tlabel[0]);
+		at = e->pos;
+		for (uint32_t v = 0; v < sw->count; v++)
+			emit_u32(e, (uint32_t)(int32_t)(label_at(j, sw->label[sw->entry[v]]) -
+							(int64_t)at));
+	}
+}
+
 static void tr_insn(struct jit *j, size_t i)
 {
 	const struct bpfrt_insn *in = &j->insns[i];
 	unsigned shape = shape_of(in);
 
+	if (j->flags[i] & F_SWITCH) {
+		j->cursw++;
+		tr_switch(j, &j->sw[j->cursw - 1]);
+		return;
+	}
 	if (j->flags[i] & F_FUSE) {
 		tr_fused(j, in);
 		return;
@@ -1714,6 +1869,7 @@ static void translate(struct jit *j)
 	j->njmp = 0;
 	j->nstubs = 0;
 	j->ncarefuls = 0;
+	j->cursw = 0;
 	for (int k = 0; k < JIT_PAD; k++)
 		emit_u8(&j->e, 0xcc);
 	emit_entry(j);
@@ -1737,6 +1893,7 @@ static void translate(struct jit *j)
 		emit_careful(j, &j->carefuls[k]);
 	for (size_t k = 0; k < j->nstubs; k++)
 		emit_stub(j, &j->stubs[k]);
+	emit_switch_tables(j);
 	emit_faults(j);
 	if (j->has_funcs)
 		emit_cb_entry(j);
@@ -1835,6 +1992,9 @@ static void jit_state_free(struct jit *j)
 	free(j->jnear);
 	free(j->jend);
 	free(j->stubs);
+	for (size_t k = 0; k < j->nsw; k++)
+		jswitch_free(&j->sw[k]);
+	free(j->sw);
 }
 
 static int jit_state_init(struct jit *j, const struct bpfrt_prog *prog, bool checked,
@@ -1881,6 +2041,8 @@ int jit_prepare(const struct bpfrt_prog *prog, bool checked, struct jit_code **o
 	ret = jit_state_init(&j, prog, checked, code);
 	if (!ret) {
 		mark_targets(&j);
+		if (!checked)
+			mark_switches(&j);
 		mark_fusion(&j);
 		if (checked)
 			mark_budget(&j);
