@@ -147,6 +147,8 @@ struct jit {
 	bool frames;		/* it names r10 or calls a function: it has a stack */
 	bool may_tail;		/* it calls bpf_tail_call (or callx, which may) */
 	bool has_funcs;		/* helpers may call its functions back (lddw src 4) */
+	bool calls;		/* it calls (helpers, callx, locally) or loads packets */
+	bool leaf;		/* unchecked, no calls, no stack: needs no env (jit_leaf_fn) */
 	uint8_t *flags;		/* F_* per slot */
 	uint32_t *blk_charge;	/* checked: instructions in the block starting here */
 	uint32_t *seg_charge;	/* checked: in the segment starting here */
@@ -374,6 +376,8 @@ static void mark_targets(struct jit *j)
 		}
 		if (sh == SH_CALLX || (sh == SH_CALL && j->insns[i].imm == HELPER_ID_TAIL_CALL))
 			j->may_tail = true;
+		j->calls |= sh == SH_CALL || sh == SH_CALLX || sh == SH_CALL_LOCAL ||
+			    sh == SH_LDABS || sh == SH_LDIND;
 		if (isa_decode(&j->insns[i]) == ISA_LDDW_FUNC) {
 			j->flags[isa_branch_target(j->insns, i)] |= F_TARGET;
 			j->has_funcs = true;
@@ -388,6 +392,11 @@ static void mark_targets(struct jit *j)
 	if (j->may_tail)
 		j->used |= 1u << R3 | 1u << R4 | 1u << R5 | 1u << R6 | 1u << R7 |
 			   1u << R8 | 1u << R9;
+	/*
+	 * Such code cannot fault (unchecked, nothing to call) and never reads
+	 * env nor r10: jit_run calls it without setting up a run at all.
+	 */
+	j->leaf = !j->checked && !j->calls && !j->frames && !j->has_funcs;
 }
 
 /*
@@ -1589,6 +1598,23 @@ static void emit_entry(struct jit *j)
 	unsigned mask;
 
 	emit_endbr64(e);	/* an indirect call lands here */
+	if (j->leaf) {
+		/* leaf(ctx, len) returns r0: `exit` returns to C itself */
+		bool saves = j->used & (1u << R6 | 1u << R7 | 1u << R8 | 1u << R9);
+
+		mask = saves ? push_used(j, callee_saved, ARRAY_SIZE(callee_saved), -1,
+					 false) : 0;
+		for (size_t k = 0; k < ARRAY_SIZE(zeroed); k++)
+			if (j->used >> zeroed[k] & 1)
+				emit_zero(e, xreg[zeroed[k]]);
+		label_bind(j, fixed_label(j, LF_EPILOGUE));	/* no faults to leave by */
+		if (saves) {
+			call_label(j, 0);
+			pop_used(j, callee_saved, ARRAY_SIZE(callee_saved), -1, mask);
+			emit_ret(e);
+		}
+		return;		/* else on into instruction 0 */
+	}
 	emit_push(e, X_RBP);
 	emit_push(e, X_R12);
 	/* with our return address and the call to the program: aligned */
@@ -2053,6 +2079,8 @@ int jit_prepare(const struct bpfrt_prog *prog, bool checked, struct jit_code **o
 		for (size_t i = 0; i <= prog->n; i++)
 			code->offsets[i] = j.lpos[i] - JIT_PAD;
 		code->entry = (jit_entry_fn)((uint8_t *)code->mem + JIT_PAD);
+		if (j.leaf)
+			code->leaf = (jit_leaf_fn)((uint8_t *)code->mem + JIT_PAD);
 		code->epilogue = (uint8_t *)code->mem + j.lpos[fixed_label(&j, LF_EPILOGUE)];
 		if (j.has_funcs)
 			code->cb_entry = (jit_cb_fn)(void *)((uint8_t *)code->mem +
