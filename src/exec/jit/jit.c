@@ -92,6 +92,7 @@ enum {
 	F_BLOCK = 16,	/* checked: a basic block starts here */
 	F_LOOP = 32,	/* a backward jump lands here */
 	F_SWITCH = 64,	/* unchecked: the first compare of a tree read as a table */
+	F_SELECT = 128,	/* unchecked: a jump over one ALU instruction, made a cmov */
 };
 
 /*
@@ -435,6 +436,50 @@ static void mark_switches(struct jit *j)
 			j->flags[sw.paths[k].leaf] |= F_TARGET;
 	}
 	free(node);
+}
+
+/*
+ * The ALU instructions a select computes into a scratch register: moves and
+ * the group-1 operations, with a constant or a register, and shifts by a
+ * constant.
+ */
+static bool selectable(const struct bpfrt_insn *in)
+{
+	unsigned sh = shape_of(in), op = BPF_OP(in->code);
+
+	if (sh != SH_ALU_IMM && sh != SH_ALU_REG)
+		return false;
+	switch (op) {
+	case BPF_MOV:
+		return in->off == 0;		/* not movsx */
+	case BPF_ADD: case BPF_SUB: case BPF_OR: case BPF_AND: case BPF_XOR:
+		return true;
+	case BPF_LSH: case BPF_RSH: case BPF_ARSH:
+		return sh == SH_ALU_IMM;
+	default:
+		return false;
+	}
+}
+
+/*
+ * Unchecked: `if (c) goto +1; x op= y` (clang's `if (!c) x op= y`) becomes
+ * a cmov of the new value, so a data-dependent condition does not
+ * mispredict. Checked code keeps the jump: the budget counts the ALU
+ * instruction only when it runs.
+ */
+static void mark_selects(struct jit *j)
+{
+	for (size_t i = 0; i + 2 < j->n; i++) {
+		unsigned sh = shape_of(&j->insns[i]);
+
+		if ((sh != SH_JCOND_IMM && sh != SH_JCOND_REG) || j->insns[i].off != 1 ||
+		    (j->flags[i] & (F_HI | F_FUSED | F_SWITCH)) ||
+		    (j->flags[i + 1] & (F_TARGET | F_FUSE | F_FUSED | F_HI)) ||
+		    !selectable(&j->insns[i + 1]))
+			continue;
+		j->flags[i] |= F_SELECT;
+		j->flags[i + 1] |= F_FUSED;
+	}
 }
 
 static void mark_fusion(struct jit *j)
@@ -1515,11 +1560,72 @@ static void emit_switch_tables(struct jit *j)
 	}
 }
 
+/* The compare of a conditional jump, without the jump: flags for x86_cc_of(op). */
+static void jcond_flags(struct jit *j, const struct bpfrt_insn *in)
+{
+	struct emit *e = &j->e;
+	bool w = !isa_is_jmp32(in->code), imm = shape_of(in) == SH_JCOND_IMM;
+	unsigned op = BPF_OP(in->code);
+	int d = xreg[in->dst_reg];
+
+	if (!imm && op == BPF_JSET)
+		emit_test_rr(e, w, d, xreg[in->src_reg]);
+	else if (!imm)
+		emit_alu_rr(e, w, ALU_CMP, d, xreg[in->src_reg]);
+	else if (op == BPF_JSET)
+		emit_test_ri(e, w, d, in->imm);
+	else if (in->imm == 0)
+		emit_test_rr(e, w, d, d);
+	else
+		emit_alu_ri(e, w, ALU_CMP, d, in->imm);
+}
+
+/*
+ * A select (mark_selects): the ALU instruction's result into the scratch
+ * register, the compare, and a cmov where the jump would not be taken.
+ * A 32-bit result is zero-extended, so the cmov is always 64-bit.
+ */
+static void tr_select(struct jit *j, size_t i)
+{
+	const struct bpfrt_insn *jc = &j->insns[i], *in = &j->insns[i + 1];
+	struct emit *e = &j->e;
+	bool w = !isa_is_alu32(in->code), imm = shape_of(in) == SH_ALU_IMM;
+	unsigned op = BPF_OP(in->code);
+	int d = xreg[in->dst_reg], s = xreg[in->src_reg], src = X_TMP;
+
+	if (op == BPF_MOV && imm) {
+		emit_mov_ri(e, X_TMP, w ? (uint64_t)(int64_t)in->imm : (uint32_t)in->imm);
+	} else if (op == BPF_MOV) {
+		if (w)
+			src = s;
+		else
+			emit_mov_rr(e, false, X_TMP, s);
+	} else {
+		emit_mov_rr(e, true, X_TMP, d);
+		if ((op == BPF_LSH || op == BPF_RSH || op == BPF_ARSH) &&
+		    !((unsigned)in->imm & (w ? 63 : 31)))
+			emit_mov_rr(e, w, X_TMP, X_TMP);	/* by 0: zero-extends */
+		else if (op == BPF_LSH || op == BPF_RSH || op == BPF_ARSH)
+			emit_shift_ri(e, w, x86_shift_of(op), X_TMP,
+				      (unsigned)in->imm & (w ? 63 : 31));
+		else if (imm)
+			emit_alu_ri(e, w, x86_alu_of(op), X_TMP, in->imm);
+		else
+			emit_alu_rr(e, w, x86_alu_of(op), X_TMP, s);
+	}
+	jcond_flags(j, jc);
+	emit_cmov_rr(e, true, (enum x86_cc)(x86_cc_of(BPF_OP(jc->code)) ^ 1), d, src);
+}
+
 static void tr_insn(struct jit *j, size_t i)
 {
 	const struct bpfrt_insn *in = &j->insns[i];
 	unsigned shape = shape_of(in);
 
+	if (j->flags[i] & F_SELECT) {
+		tr_select(j, i);
+		return;
+	}
 	if (j->flags[i] & F_SWITCH) {
 		j->cursw++;
 		tr_switch(j, &j->sw[j->cursw - 1]);
@@ -1913,6 +2019,8 @@ static void translate(struct jit *j)
 		fp_update(j, &j->insns[i]);
 		if (j->flags[i] & F_FUSE)
 			fp_update(j, &j->insns[i + 1]);
+		if (j->flags[i] & F_SELECT)	/* may or may not have changed */
+			fp_forget(j, j->insns[i + 1].dst_reg);
 	}
 	label_bind(j, (uint32_t)j->n);
 	for (size_t k = 0; k < j->ncarefuls; k++)
@@ -2070,6 +2178,8 @@ int jit_prepare(const struct bpfrt_prog *prog, bool checked, struct jit_code **o
 		if (!checked)
 			mark_switches(&j);
 		mark_fusion(&j);
+		if (!checked)
+			mark_selects(&j);
 		if (checked)
 			mark_budget(&j);
 		code->len = layout(&j, &code->mem);
