@@ -93,6 +93,7 @@ enum {
 	F_LOOP = 32,	/* a backward jump lands here */
 	F_SWITCH = 64,	/* unchecked: the first compare of a tree read as a table */
 	F_SELECT = 128,	/* unchecked: a jump over one ALU instruction, made a cmov */
+	F_COPY = 256,	/* unchecked: the head of a byte-copy loop, copied 8 bytes at a time */
 };
 
 /*
@@ -150,7 +151,7 @@ struct jit {
 	bool has_funcs;		/* helpers may call its functions back (lddw src 4) */
 	bool calls;		/* it calls (helpers, callx, locally) or loads packets */
 	bool leaf;		/* unchecked, no calls, no stack: needs no env (jit_leaf_fn) */
-	uint8_t *flags;		/* F_* per slot */
+	uint16_t *flags;	/* F_* per slot */
 	uint32_t *blk_charge;	/* checked: instructions in the block starting here */
 	uint32_t *seg_charge;	/* checked: in the segment starting here */
 	bpfrt_helper_fn *callx;
@@ -327,7 +328,7 @@ static unsigned shape_of(const struct bpfrt_insn *in)
 }
 
 /* Can insns[i] and insns[i+1] become one x86 instruction (lea, movsxd...)? */
-static bool fusable(const struct bpfrt_insn *in, size_t i, size_t n, const uint8_t *flags)
+static bool fusable(const struct bpfrt_insn *in, size_t i, size_t n, const uint16_t *flags)
 {
 	enum isa_form_id a, b;
 
@@ -482,10 +483,84 @@ static void mark_selects(struct jit *j)
 	}
 }
 
+/*
+ * A byte-copy loop as clang writes `for (...; i < n; i++) dst[i] = src[i]`,
+ * at slots L..L+7, entered at L, the loop's only jump its last:
+ *
+ *	a = b; a += i; c = s; c += i	(either pair first)
+ *	v = *(u8 *)(c + o1); *(u8 *)(a + o2) = v; i += 1; if i < n goto L
+ *
+ * with a, c, v written before they are read (dead at L), and b, s, n, i
+ * read only. It runs max(n - i, 1) times (the test is at the end).
+ */
+struct copy_loop {
+	unsigned a, b, c, s, v, i, n;
+	int16_t o1, o2;
+};
+
+static bool copy_loop_at(const struct jit *j, size_t L, struct copy_loop *cl)
+{
+	const struct bpfrt_insn *in = &j->insns[L];
+	unsigned p = 0, q = 2;
+
+	if (L + 8 > j->n || in[7].code != 0xad || in[7].off != -8)	/* jlt reg */
+		return false;
+	for (unsigned k = 1; k < 8; k++)
+		if (j->flags[L + k] & (F_TARGET | F_HI))
+			return false;
+	if (in[4].code != 0x71 || in[5].code != 0x73 || in[6].code != 0x07 ||
+	    in[6].imm != 1)		/* ldxb, stxb, add imm 1 */
+		return false;
+	if (in[0].code != 0xbf || in[1].code != 0x0f || in[2].code != 0xbf ||
+	    in[3].code != 0x0f || in[0].dst_reg != in[1].dst_reg ||
+	    in[2].dst_reg != in[3].dst_reg)	/* mov reg; add reg; twice */
+		return false;
+	if (in[0].dst_reg == in[4].src_reg) {	/* the source pair first */
+		p = 2;
+		q = 0;
+	}
+	cl->a = in[p].dst_reg;
+	cl->b = in[p].src_reg;
+	cl->c = in[q].dst_reg;
+	cl->s = in[q].src_reg;
+	cl->v = in[4].dst_reg;
+	cl->i = in[6].dst_reg;
+	cl->n = in[7].src_reg;
+	cl->o1 = in[4].off;
+	cl->o2 = in[5].off;
+	if (in[7].dst_reg != cl->i || in[p + 1].src_reg != cl->i || in[q + 1].src_reg != cl->i ||
+	    in[4].src_reg != cl->c || in[5].dst_reg != cl->a || in[5].src_reg != cl->v)
+		return false;
+	/* a, c, v written only by the loop; i, n, b, s never (but i += 1) */
+	unsigned w = 1u << cl->a | 1u << cl->c | 1u << cl->v;
+	unsigned r = 1u << cl->b | 1u << cl->s | 1u << cl->i | 1u << cl->n;
+
+	if ((w & r) || cl->a == cl->c || cl->a == cl->v || cl->a == R10 || cl->c == R10 ||
+	    cl->v == R10 || cl->i == R10)
+		return false;
+	/* c is read by the load before v may overwrite it, and the pair before
+	   the other writes nothing the other reads: both are given as distinct */
+	return true;
+}
+
+static void mark_copies(struct jit *j)
+{
+	struct copy_loop cl;
+
+	for (size_t L = 0; L < j->n; L++) {
+		if (!(j->flags[L] & F_LOOP) || (j->flags[L] & (F_HI | F_SWITCH)) ||
+		    !copy_loop_at(j, L, &cl))
+			continue;
+		j->flags[L] |= F_COPY;
+		for (unsigned k = 1; k < 8; k++)
+			j->flags[L + k] |= F_FUSED;
+	}
+}
+
 static void mark_fusion(struct jit *j)
 {
 	for (size_t i = 0; i < j->n; i++) {
-		if (j->flags[i] & F_HI)
+		if (j->flags[i] & (F_HI | F_COPY | F_FUSED))
 			continue;
 		if (fusable(j->insns, i, j->n, j->flags)) {
 			j->flags[i] |= F_FUSE;
@@ -1617,6 +1692,66 @@ static void tr_select(struct jit *j, size_t i)
 	emit_cmov_rr(e, true, (enum x86_cc)(x86_cc_of(BPF_OP(jc->code)) ^ 1), d, src);
 }
 
+/*
+ * The copy loop (mark_copies): count = max(n - i, 1) bytes from s + i + o1
+ * to b + i + o2, 8 at a time unless the destination is 1..7 bytes past the
+ * source (then a byte's store feeds a later byte's load: byte by byte), and
+ * the registers as the last iteration leaves them (v may be c).
+ */
+static void tr_copy(struct jit *j, size_t L)
+{
+	struct emit *e = &j->e;
+	struct copy_loop cl;
+	int a, b, c, s, v, i, n;
+	uint32_t one = label_new(j), bytes = label_new(j), wide = label_new(j);
+	uint32_t tail = label_new(j), done = label_new(j);
+
+	copy_loop_at(j, L, &cl);
+	a = xreg[cl.a], b = xreg[cl.b], c = xreg[cl.c], s = xreg[cl.s];
+	v = xreg[cl.v], i = xreg[cl.i], n = xreg[cl.n];
+	emit_alu_rr(e, true, ALU_CMP, i, n);		/* r9 = the count */
+	emit_mov_ri(e, X_TMP2, 1);
+	jump(j, CC_AE, one);
+	emit_mov_rr(e, true, X_TMP2, n);
+	emit_alu_rr(e, true, ALU_SUB, X_TMP2, i);
+	label_bind(j, one);
+	emit_lea(e, true, a, x86_mem_index(b, i, 1, cl.o2));	/* the first bytes */
+	emit_lea(e, true, c, x86_mem_index(s, i, 1, cl.o1));
+	emit_alu_rr(e, true, ALU_ADD, i, X_TMP2);		/* i as it ends */
+	emit_alu_rr(e, true, ALU_ADD, X_TMP2, c);		/* r9 = the source's end */
+	emit_mov_rr(e, true, X_TMP, a);
+	emit_alu_rr(e, true, ALU_SUB, X_TMP, c);
+	emit_alu_ri(e, true, ALU_SUB, X_TMP, 1);
+	emit_alu_ri(e, true, ALU_CMP, X_TMP, 7);
+	jump(j, CC_B, bytes);			/* dst - src in 1..7 */
+	label_bind(j, wide);
+	emit_mov_rr(e, true, X_TMP, X_TMP2);
+	emit_alu_rr(e, true, ALU_SUB, X_TMP, c);
+	emit_alu_ri(e, true, ALU_CMP, X_TMP, 8);
+	jump(j, CC_B, bytes);
+	emit_load(e, 8, false, X_TMP, x86_mem(c, 0));
+	emit_store(e, 8, x86_mem(a, 0), X_TMP);
+	emit_alu_ri(e, true, ALU_ADD, c, 8);
+	emit_alu_ri(e, true, ALU_ADD, a, 8);
+	jump(j, CC_ALWAYS, wide);
+	label_bind(j, bytes);
+	emit_alu_rr(e, true, ALU_CMP, c, X_TMP2);
+	jump(j, CC_AE, done);
+	label_bind(j, tail);
+	emit_load(e, 1, false, X_TMP, x86_mem(c, 0));
+	emit_store(e, 1, x86_mem(a, 0), X_TMP);
+	emit_alu_ri(e, true, ALU_ADD, c, 1);
+	emit_alu_ri(e, true, ALU_ADD, a, 1);
+	emit_alu_rr(e, true, ALU_CMP, c, X_TMP2);
+	jump(j, CC_B, tail);
+	label_bind(j, done);
+	/* the last iteration's registers: the addresses of the last byte */
+	emit_lea(e, true, a, x86_mem(a, -1 - cl.o2));
+	if (c != v)
+		emit_lea(e, true, c, x86_mem(c, -1 - cl.o1));
+	emit_load(e, 1, false, v, x86_mem(a, cl.o2));	/* what it stored last */
+}
+
 static void tr_insn(struct jit *j, size_t i)
 {
 	const struct bpfrt_insn *in = &j->insns[i];
@@ -1624,6 +1759,10 @@ static void tr_insn(struct jit *j, size_t i)
 
 	if (j->flags[i] & F_SELECT) {
 		tr_select(j, i);
+		return;
+	}
+	if (j->flags[i] & F_COPY) {
+		tr_copy(j, i);
 		return;
 	}
 	if (j->flags[i] & F_SWITCH) {
@@ -2021,6 +2160,9 @@ static void translate(struct jit *j)
 			fp_update(j, &j->insns[i + 1]);
 		if (j->flags[i] & F_SELECT)	/* may or may not have changed */
 			fp_forget(j, j->insns[i + 1].dst_reg);
+		if (j->flags[i] & F_COPY)
+			for (unsigned k = 1; k < 8; k++)
+				fp_update(j, &j->insns[i + k]);
 	}
 	label_bind(j, (uint32_t)j->n);
 	for (size_t k = 0; k < j->ncarefuls; k++)
@@ -2136,7 +2278,7 @@ static int jit_state_init(struct jit *j, const struct bpfrt_prog *prog, bool che
 {
 	*j = (struct jit){ .prog = prog, .insns = prog->insns, .n = prog->n,
 			   .checked = checked, .bmi2 = cpu_has_bmi2(), .align_loops = true };
-	j->flags = calloc(prog->n, 1);
+	j->flags = calloc(prog->n, sizeof(*j->flags));
 	j->blk_charge = calloc(prog->n, sizeof(*j->blk_charge));
 	j->seg_charge = calloc(prog->n, sizeof(*j->seg_charge));
 	code->ncallx = prog->nhelpers;
@@ -2177,6 +2319,8 @@ int jit_prepare(const struct bpfrt_prog *prog, bool checked, struct jit_code **o
 		mark_targets(&j);
 		if (!checked)
 			mark_switches(&j);
+		if (!checked)
+			mark_copies(&j);
 		mark_fusion(&j);
 		if (!checked)
 			mark_selects(&j);
