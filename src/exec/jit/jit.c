@@ -868,11 +868,27 @@ static void divmod_core(struct jit *j, bool w, bool sign, bool mod, int d)
 		emit_push(e, X_RDX);
 	if (d != X_RAX)
 		emit_mov_rr(e, w, X_RAX, d);
-	if (sign)
+	if (sign) {
 		emit_cqo(e, w);
-	else
+		emit_grp3(e, w, G3_IDIV, X_TMP);
+	} else if (w) {
+		/* both operands below 2^32: the 32-bit div, several times faster */
+		uint32_t wide = label_new(j), join = label_new(j);
+
+		emit_mov_rr(e, true, X_RDX, X_RAX);
+		emit_alu_rr(e, true, ALU_OR, X_RDX, X_TMP);
+		emit_shift_ri(e, true, SHIFT_SHR, X_RDX, 32);	/* rdx = 0 if so */
+		jump(j, CC_NE, wide);
+		emit_grp3(e, false, G3_DIV, X_TMP);
+		jump(j, CC_ALWAYS, join);
+		label_bind(j, wide);
 		emit_zero(e, X_RDX);
-	emit_grp3(e, w, sign ? G3_IDIV : G3_DIV, X_TMP);
+		emit_grp3(e, true, G3_DIV, X_TMP);
+		label_bind(j, join);
+	} else {
+		emit_zero(e, X_RDX);
+		emit_grp3(e, w, G3_DIV, X_TMP);
+	}
 	if (d != res)
 		emit_mov_rr(e, true, d, res);
 	if (d != X_RDX)
