@@ -152,3 +152,57 @@ TEST(jit_copy_loops)
 	CHECK(wide == progs, "%u of %u copy loops were not widened", progs - wide, progs);
 	printf("  %u copy loops, %u widened\n", progs, wide);
 }
+
+/*
+ * `a = b; a += c (or +k, -k); a = *(size *)(a + off)`, fused into one load
+ * in unchecked code: random chains of them over ctx, against the interpreter.
+ */
+TEST(jit_fused_loads)
+{
+	static uint8_t buf[BUF];
+	struct bpfrt_insn in[8 + 4 * 16 + 1];
+	uint32_t seed = 3;
+	unsigned fails = 0;
+
+	for (unsigned k = 0; k < sizeof(buf); k++)
+		buf[k] = (uint8_t)(k * 37 + 11);
+	for (unsigned t = 0; t < 500 && fails < 10; t++) {
+		struct bpfrt_prog *p = NULL;
+		struct bpfrt_error err;
+		uint64_t r0[3] = { 0 };
+		size_t n = 0;
+		bool ok;
+
+		in[n++] = I(0xb7, 0, 0, 0, 0);
+		for (unsigned r = 2; r <= 5; r++)	/* offsets 0..100 */
+			in[n++] = I(0xb7, (uint8_t)r, 0, 0, (int32_t)(rnd(&seed) % 101));
+		for (unsigned k = 0; k < 16; k++) {
+			static const uint8_t ldx[] = { 0x71, 0x69, 0x61, 0x79 };
+			uint8_t a = (uint8_t)(6 + rnd(&seed) % 4), c = (uint8_t)(2 + rnd(&seed) % 4);
+			unsigned form = rnd(&seed) % 3;
+			int16_t off = (int16_t)(rnd(&seed) % 40);
+			int32_t kk = (int32_t)(rnd(&seed) % 100);
+
+			in[n++] = I(0xbf, a, 1, 0, 0);
+			in[n++] = form == 0 ? I(0x0f, a, c, 0, 0)
+				: form == 1 ? I(0x07, a, 0, 0, kk)
+					    : I(0x17, a, 0, 0, -kk);	/* sub -k: add k */
+			in[n++] = I(ldx[rnd(&seed) % 4], a, a, off, 0);
+			in[n++] = I(0xaf, 0, a, 0, 0);	/* r0 ^= a */
+			in[n - 1] = rnd(&seed) % 2 ? in[n - 1] : I(0x0f, 0, a, 0, 0);
+		}
+		in[n++] = I(0x95, 0, 0, 0, 0);
+		if (!CHECK(bpfrt_prog_new(in, n, NULL, &p, &err) == 0, "program %u: %s", t,
+			   err.msg))
+			continue;
+		ok = run1(p, BPFRT_ENGINE_INTERP, false, buf, &r0[0], &err) &&
+		     run1(p, BPFRT_ENGINE_JIT, false, buf, &r0[1], &err) &&
+		     run1(p, BPFRT_ENGINE_JIT, true, buf, &r0[2], &err);
+		if (!CHECK(ok && r0[1] == r0[0] && r0[2] == r0[0],
+			   "program %u: interpreter %#llx, JIT %#llx, checked JIT %#llx (%s)", t,
+			   (unsigned long long)r0[0], (unsigned long long)r0[1],
+			   (unsigned long long)r0[2], ok ? "" : err.msg))
+			fails++;
+		bpfrt_prog_free(p);
+	}
+}

@@ -94,6 +94,7 @@ enum {
 	F_SWITCH = 64,	/* unchecked: the first compare of a tree read as a table */
 	F_SELECT = 128,	/* unchecked: a jump over one ALU instruction, made a cmov */
 	F_COPY = 256,	/* unchecked: the head of a byte-copy loop, copied 8 bytes at a time */
+	F_LOAD = 512,	/* unchecked: F_FUSE, and a load through the sum fused too */
 };
 
 /*
@@ -557,6 +558,28 @@ static void mark_copies(struct jit *j)
 	}
 }
 
+/*
+ * Unchecked: `a = b; a += c (or k); a = *(size *)(a + off)` (mark_fusion
+ * fused the first two) is one load from [b + c + off]: a is written last.
+ */
+static bool load_fusable(const struct jit *j, size_t i)
+{
+	const struct bpfrt_insn *in = &j->insns[i];
+	enum isa_form_id b;
+	int64_t disp;
+
+	if (j->checked || i + 2 >= j->n || (j->flags[i + 2] & F_TARGET) ||
+	    isa_decode(&in[0]) != ISA_MOV64_REG || BPF_CLASS(in[2].code) != BPF_LDX ||
+	    BPF_MODE(in[2].code) != BPF_MEM || in[2].src_reg != in[0].dst_reg ||
+	    in[2].dst_reg != in[0].dst_reg)
+		return false;
+	b = isa_decode(&in[1]);
+	disp = b == ISA_ADD64_IMM ? (int64_t)in[1].imm + in[2].off
+	     : b == ISA_SUB64_IMM ? -(int64_t)in[1].imm + in[2].off : in[2].off;
+	return (b == ISA_ADD64_REG || b == ISA_ADD64_IMM || b == ISA_SUB64_IMM) &&
+	       x86_is_s32(disp);
+}
+
 static void mark_fusion(struct jit *j)
 {
 	for (size_t i = 0; i < j->n; i++) {
@@ -564,7 +587,12 @@ static void mark_fusion(struct jit *j)
 			continue;
 		if (fusable(j->insns, i, j->n, j->flags)) {
 			j->flags[i] |= F_FUSE;
-			j->flags[++i] |= F_FUSED;
+			j->flags[i + 1] |= F_FUSED;
+			if (load_fusable(j, i)) {
+				j->flags[i] |= F_LOAD;
+				j->flags[i + 2] |= F_FUSED;
+			}
+			i++;
 		}
 	}
 }
@@ -1786,6 +1814,23 @@ static void tr_insn(struct jit *j, size_t i)
 		tr_switch(j, &j->sw[j->cursw - 1]);
 		return;
 	}
+	if (j->flags[i] & F_LOAD) {
+		int d = xreg[in[0].dst_reg], s = xreg[in[0].src_reg];
+		enum isa_form_id b = isa_decode(&in[1]);
+		struct x86_mem m;
+
+		if (b == ISA_ADD64_REG) {	/* add a, a after the mov: a is b */
+			int t = xreg[in[1].src_reg];
+
+			m = x86_mem_index(s, t == d ? s : t, 1, in[2].off);
+		} else {
+			m = x86_mem(s, (int32_t)((b == ISA_ADD64_IMM ? (int64_t)in[1].imm
+								    : -(int64_t)in[1].imm) +
+						 in[2].off));
+		}
+		emit_load(&j->e, isa_size(in[2].code), false, d, m);
+		return;
+	}
 	if (j->flags[i] & F_FUSE) {
 		tr_fused(j, in);
 		return;
@@ -2176,6 +2221,8 @@ static void translate(struct jit *j)
 			fp_update(j, &j->insns[i + 1]);
 		if (j->flags[i] & F_SELECT)	/* may or may not have changed */
 			fp_forget(j, j->insns[i + 1].dst_reg);
+		if (j->flags[i] & F_LOAD)
+			fp_update(j, &j->insns[i + 2]);
 		if (j->flags[i] & F_COPY)
 			for (unsigned k = 1; k < 8; k++)
 				fp_update(j, &j->insns[i + k]);
