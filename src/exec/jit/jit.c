@@ -40,6 +40,11 @@
  * (cb_entry) that saves the same registers. Unchecked code inlines lookups
  * in array maps named by an lddw in the same block.
  *
+ * Unchecked code (docs/design.md) also turns compare trees into tables
+ * (switch.c), jumps over one ALU instruction into cmovs, clang's byte-copy
+ * loop into an 8-byte copy, and mov/add/load into one load; code that calls
+ * nothing and has no stack is entered as a plain function (jit_leaf_fn).
+ *
  * Layout. Jumps are emitted short (rel8) when they fit: passes repeat,
  * deciding each jump from the previous pass's positions, until the code
  * stops shrinking; the final pass writes the bytes into RW memory that is
