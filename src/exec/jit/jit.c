@@ -542,8 +542,8 @@ static bool copy_loop_at(const struct jit *j, size_t L, struct copy_loop *cl)
 	unsigned r = 1u << cl->b | 1u << cl->s | 1u << cl->i | 1u << cl->n;
 
 	if ((w & r) || cl->a == cl->c || cl->a == cl->v || cl->a == R10 || cl->c == R10 ||
-	    cl->v == R10 || cl->i == R10)
-		return false;
+	    cl->v == R10 || cl->i == R10 || cl->b == cl->i || cl->s == cl->i)
+		return false;		/* (a base that is i moves with it) */
 	/* c is read by the load before v may overwrite it, and the pair before
 	   the other writes nothing the other reads: both are given as distinct */
 	return true;
