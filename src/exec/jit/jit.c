@@ -2237,7 +2237,6 @@ static void translate(struct jit *j)
 		emit_careful(j, &j->carefuls[k]);
 	for (size_t k = 0; k < j->nstubs; k++)
 		emit_stub(j, &j->stubs[k]);
-	emit_switch_tables(j);
 	emit_faults(j);
 	if (j->has_funcs)
 		emit_cb_entry(j);
@@ -2245,6 +2244,7 @@ static void translate(struct jit *j)
 		emit_thunks(j);
 		emit_zero_frame(j);
 	}
+	emit_switch_tables(j);	/* last: data, for disassemblers too */
 }
 
 /* One pass over the program; the final one writes into buf. */
