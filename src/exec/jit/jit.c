@@ -477,10 +477,12 @@ static bool selectable(const struct bpfrt_insn *in)
 static void mark_selects(struct jit *j)
 {
 	for (size_t i = 0; i + 2 < j->n; i++) {
-		unsigned sh = shape_of(&j->insns[i]);
+		unsigned sh;
 
+		if (j->flags[i] & (F_HI | F_FUSED | F_SWITCH))
+			continue;
+		sh = shape_of(&j->insns[i]);
 		if ((sh != SH_JCOND_IMM && sh != SH_JCOND_REG) || j->insns[i].off != 1 ||
-		    (j->flags[i] & (F_HI | F_FUSED | F_SWITCH)) ||
 		    (j->flags[i + 1] & (F_TARGET | F_FUSE | F_FUSED | F_HI)) ||
 		    !selectable(&j->insns[i + 1]))
 			continue;

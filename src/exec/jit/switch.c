@@ -34,6 +34,14 @@ static int order_of(unsigned op)
 	}
 }
 
+/* The form of slot s; the second slot of an lddw decodes as no form. */
+static const struct isa_form *form_of(const struct tree *t, size_t s)
+{
+	enum isa_form_id id = isa_decode(&t->insns[s]);
+
+	return id == ISA_INVALID ? NULL : &isa_forms[id];
+}
+
 static bool in_range(const struct tree *t, int64_t s)
 {
 	return s >= 0 && (size_t)s < t->n;
@@ -44,7 +52,7 @@ static bool is_compare(const struct tree *t, size_t s)
 {
 	const struct bpfrt_insn *in = &t->insns[s];
 
-	return isa_forms[isa_decode(in)].shape == SH_JCOND_IMM && in->dst_reg == t->reg &&
+	return form_of(t, s) && form_of(t, s)->shape == SH_JCOND_IMM && in->dst_reg == t->reg &&
 	       !isa_is_jmp32(in->code) == t->w64 && order_of(BPF_OP(in->code)) != -2 &&
 	       in_range(t, (int64_t)s + 1) && in_range(t, isa_branch_target(t->insns, s));
 }
@@ -52,9 +60,10 @@ static bool is_compare(const struct tree *t, size_t s)
 /* An unconditional jump inside the program. */
 static bool is_goto(const struct tree *t, size_t s)
 {
-	unsigned sh = isa_forms[isa_decode(&t->insns[s])].shape;
+	const struct isa_form *f = form_of(t, s);
 
-	return (sh == SH_JA || sh == SH_JA32) && in_range(t, isa_branch_target(t->insns, s));
+	return f && (f->shape == SH_JA || f->shape == SH_JA32) &&
+	       in_range(t, isa_branch_target(t->insns, s));
 }
 
 /*
