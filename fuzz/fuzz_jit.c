@@ -138,6 +138,41 @@ static struct outcome run(struct bpfrt_prog *prog, enum bpfrt_engine engine, uin
 	return o;
 }
 
+/*
+ * Programs that can run unchecked whatever their bytes: registers only (no
+ * memory, no calls) and jumps only forward, so they end. Unchecked code has
+ * optimizations of its own (jump tables, cmovs), compared here too.
+ */
+static bool safe_unchecked(const struct bpfrt_insn *in, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		enum isa_form_id id = isa_decode(&in[i]);
+
+		switch (isa_forms[id].shape) {
+		case SH_ALU_IMM: case SH_ALU_REG: case SH_NEG: case SH_END: case SH_EXIT:
+			break;
+		case SH_JA: case SH_JA32: case SH_JCOND_IMM: case SH_JCOND_REG:
+			if (isa_branch_target(in, i) <= (int64_t)i)
+				return false;
+			break;
+		default:
+			return false;
+		}
+	}
+	return true;
+}
+
+static struct outcome run_unchecked(struct bpfrt_prog *prog, enum bpfrt_engine engine)
+{
+	BPFRT_OPTS(bpfrt_run_opts, opts, .engine = engine, .ctx = ctx, .ctx_len = sizeof(ctx));
+	struct bpfrt_error err;
+	struct outcome o = { 0 };
+
+	o.ret = bpfrt_prog_run(prog, &opts, &err);
+	o.r0 = o.ret ? 0 : opts.retval;
+	return o;
+}
+
 static bool same(const struct outcome *a, const struct outcome *b)
 {
 	return a->ret == b->ret && a->insn == b->insn && a->r0 == b->r0 &&
@@ -183,6 +218,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				(unsigned long long)j0.insns,
 				memcmp(i0.ctx, j0.ctx, sizeof(ctx)) ? ", ctx differs" : "");
 			fail("the engines disagree");
+		}
+		if (safe_unchecked(insns, n) && !may_see_addresses(insns, n)) {
+			struct outcome u = run_unchecked(prog, BPFRT_ENGINE_INTERP);
+			struct outcome v = run_unchecked(prog, BPFRT_ENGINE_JIT);
+
+			if (u.ret != v.ret || u.r0 != v.r0) {
+				fprintf(stderr, "unchecked interp: %d r0 %#llx, JIT: %d r0 %#llx\n",
+					u.ret, (unsigned long long)u.r0, v.ret,
+					(unsigned long long)v.r0);
+				fail("the engines disagree unchecked");
+			}
 		}
 		bpfrt_prog_free(prog);
 	} else if (err.msg[0] == '\0') {

@@ -311,6 +311,11 @@ BPFRT_API int bpfrt_prog_run(struct bpfrt_prog *prog, struct bpfrt_run_opts *opt
 			return ret;
 		jcode = atomic_load_explicit(&prog->jit[opts->checked], memory_order_acquire);
 	}
+	if (jcode->leaf) {	/* no calls, no stack: a plain function (jit.h) */
+		opts->retval = jcode->leaf(opts->ctx, opts->ctx_len);
+		opts->insns = 0;
+		return 0;
+	}
 	return jit_run(jcode, prog, opts, err);
 }
 

@@ -332,6 +332,12 @@ void emit_imul_rr(struct emit *e, bool w64, int dst, int src)
 	emit_op_rr(e, w64, 0, OP(0x0f, 0xaf), dst, src);
 }
 
+void emit_cmov_rr(struct emit *e, bool w64, enum x86_cc cc, int dst, int src)
+{
+	assert(cc < CC_ALWAYS);
+	emit_op_rr(e, w64, 0, OP(0x0f, (uint8_t)(0x40 | cc)), dst, src);
+}
+
 void emit_imul_rri(struct emit *e, bool w64, int dst, int src, int32_t imm)
 {
 	if (x86_is_s8(imm)) {

@@ -87,6 +87,8 @@ void emit_test_ri(struct emit *e, bool w64, int reg, int32_t imm);
 /* test reg8, imm8 (the low byte of reg). */
 void emit_test_r8i(struct emit *e, int reg, uint8_t imm);
 void emit_imul_rr(struct emit *e, bool w64, int dst, int src);
+/* cmovcc dst, src */
+void emit_cmov_rr(struct emit *e, bool w64, enum x86_cc cc, int dst, int src);
 void emit_imul_rri(struct emit *e, bool w64, int dst, int src, int32_t imm);
 /* Group 3 on a register: neg, not, mul, div, idiv. */
 void emit_grp3(struct emit *e, bool w64, enum x86_grp3 op, int reg);

@@ -40,6 +40,11 @@
  * (cb_entry) that saves the same registers. Unchecked code inlines lookups
  * in array maps named by an lddw in the same block.
  *
+ * Unchecked code (docs/design.md) also turns compare trees into tables
+ * (switch.c), jumps over one ALU instruction into cmovs, clang's byte-copy
+ * loop into an 8-byte copy, and mov/add/load into one load; code that calls
+ * nothing and has no stack is entered as a plain function (jit_leaf_fn).
+ *
  * Layout. Jumps are emitted short (rel8) when they fit: passes repeat,
  * deciding each jump from the previous pass's positions, until the code
  * stops shrinking; the final pass writes the bytes into RW memory that is
@@ -56,6 +61,7 @@
 #include "isa/semantics.h"
 #include "jit.h"
 #include "maps/map.h"
+#include "switch.h"
 #include "util/error.h"
 
 bool jit_no_bmi2;
@@ -90,6 +96,10 @@ enum {
 	F_FUSE = 8,	/* fused with the next instruction */
 	F_BLOCK = 16,	/* checked: a basic block starts here */
 	F_LOOP = 32,	/* a backward jump lands here */
+	F_SWITCH = 64,	/* unchecked: the first compare of a tree read as a table */
+	F_SELECT = 128,	/* unchecked: a jump over one ALU instruction, made a cmov */
+	F_COPY = 256,	/* unchecked: the head of a byte-copy loop, copied 8 bytes at a time */
+	F_LOAD = 512,	/* unchecked: F_FUSE, and a load through the sum fused too */
 };
 
 /*
@@ -145,7 +155,9 @@ struct jit {
 	bool frames;		/* it names r10 or calls a function: it has a stack */
 	bool may_tail;		/* it calls bpf_tail_call (or callx, which may) */
 	bool has_funcs;		/* helpers may call its functions back (lddw src 4) */
-	uint8_t *flags;		/* F_* per slot */
+	bool calls;		/* it calls (helpers, callx, locally) or loads packets */
+	bool leaf;		/* unchecked, no calls, no stack: needs no env (jit_leaf_fn) */
+	uint16_t *flags;	/* F_* per slot */
 	uint32_t *blk_charge;	/* checked: instructions in the block starting here */
 	uint32_t *seg_charge;	/* checked: in the segment starting here */
 	bpfrt_helper_fn *callx;
@@ -172,6 +184,8 @@ struct jit {
 
 	struct careful *carefuls;
 	size_t ncarefuls, capcarefuls;
+	struct jswitch *sw;	/* compare trees made jump tables, by root */
+	size_t nsw, cursw;	/* cursw: the next one this pass */
 	bool in_careful;	/* translating a careful copy */
 	struct frame_track fp;
 };
@@ -320,7 +334,7 @@ static unsigned shape_of(const struct bpfrt_insn *in)
 }
 
 /* Can insns[i] and insns[i+1] become one x86 instruction (lea, movsxd...)? */
-static bool fusable(const struct bpfrt_insn *in, size_t i, size_t n, const uint8_t *flags)
+static bool fusable(const struct bpfrt_insn *in, size_t i, size_t n, const uint16_t *flags)
 {
 	enum isa_form_id a, b;
 
@@ -370,6 +384,8 @@ static void mark_targets(struct jit *j)
 		}
 		if (sh == SH_CALLX || (sh == SH_CALL && j->insns[i].imm == HELPER_ID_TAIL_CALL))
 			j->may_tail = true;
+		j->calls |= sh == SH_CALL || sh == SH_CALLX || sh == SH_CALL_LOCAL ||
+			    sh == SH_LDABS || sh == SH_LDIND;
 		if (isa_decode(&j->insns[i]) == ISA_LDDW_FUNC) {
 			j->flags[isa_branch_target(j->insns, i)] |= F_TARGET;
 			j->has_funcs = true;
@@ -384,16 +400,206 @@ static void mark_targets(struct jit *j)
 	if (j->may_tail)
 		j->used |= 1u << R3 | 1u << R4 | 1u << R5 | 1u << R6 | 1u << R7 |
 			   1u << R8 | 1u << R9;
+	/*
+	 * Such code cannot fault (unchecked, nothing to call) and never reads
+	 * env nor r10: jit_run calls it without setting up a run at all.
+	 */
+	j->leaf = !j->checked && !j->calls && !j->frames && !j->has_funcs;
+}
+
+/*
+ * Unchecked: compare trees become jump tables (switch.h). Where their ways
+ * end becomes a jump target, and a compare inside a tree found is not tried
+ * as the root of one of its own.
+ */
+static void mark_switches(struct jit *j)
+{
+	uint8_t *node = calloc(j->n, 1);
+	size_t cap = 0;
+
+	if (!node) {
+		j->oom = true;
+		return;
+	}
+	for (size_t i = 0; i < j->n && !j->oom; i++) {
+		struct jswitch sw;
+
+		if ((j->flags[i] & F_HI) || node[i] || shape_of(&j->insns[i]) != SH_JCOND_IMM ||
+		    !jswitch_find(j->insns, j->n, i, &sw, node))
+			continue;
+		if (j->nsw == cap) {
+			size_t ncap = cap ? 2 * cap : 4;
+
+			if (!resize((void **)&j->sw, cap, ncap, sizeof(*j->sw))) {
+				jswitch_free(&sw);
+				j->oom = true;
+				break;
+			}
+			cap = ncap;
+		}
+		j->sw[j->nsw++] = sw;
+		j->flags[i] |= F_SWITCH;
+		for (uint32_t k = 0; k < sw.npaths; k++)
+			j->flags[sw.paths[k].leaf] |= F_TARGET;
+	}
+	free(node);
+}
+
+/*
+ * The ALU instructions a select computes into a scratch register: moves and
+ * the group-1 operations, with a constant or a register, and shifts by a
+ * constant.
+ */
+static bool selectable(const struct bpfrt_insn *in)
+{
+	unsigned sh = shape_of(in), op = BPF_OP(in->code);
+
+	if (sh != SH_ALU_IMM && sh != SH_ALU_REG)
+		return false;
+	switch (op) {
+	case BPF_MOV:
+		return in->off == 0;		/* not movsx */
+	case BPF_ADD: case BPF_SUB: case BPF_OR: case BPF_AND: case BPF_XOR:
+		return true;
+	case BPF_LSH: case BPF_RSH: case BPF_ARSH:
+		return sh == SH_ALU_IMM;
+	default:
+		return false;
+	}
+}
+
+/*
+ * Unchecked: `if (c) goto +1; x op= y` (clang's `if (!c) x op= y`) becomes
+ * a cmov of the new value, so a data-dependent condition does not
+ * mispredict. Checked code keeps the jump: the budget counts the ALU
+ * instruction only when it runs.
+ */
+static void mark_selects(struct jit *j)
+{
+	for (size_t i = 0; i + 2 < j->n; i++) {
+		unsigned sh;
+
+		if (j->flags[i] & (F_HI | F_FUSED | F_SWITCH))
+			continue;
+		sh = shape_of(&j->insns[i]);
+		if ((sh != SH_JCOND_IMM && sh != SH_JCOND_REG) || j->insns[i].off != 1 ||
+		    (j->flags[i + 1] & (F_TARGET | F_FUSE | F_FUSED | F_HI)) ||
+		    !selectable(&j->insns[i + 1]))
+			continue;
+		j->flags[i] |= F_SELECT;
+		j->flags[i + 1] |= F_FUSED;
+	}
+}
+
+/*
+ * A byte-copy loop as clang writes `for (...; i < n; i++) dst[i] = src[i]`,
+ * at slots L..L+7, entered at L, the loop's only jump its last:
+ *
+ *	a = b; a += i; c = s; c += i	(either pair first)
+ *	v = *(u8 *)(c + o1); *(u8 *)(a + o2) = v; i += 1; if i < n goto L
+ *
+ * with a, c, v written before they are read (dead at L), and b, s, n, i
+ * read only. It runs max(n - i, 1) times (the test is at the end).
+ */
+struct copy_loop {
+	unsigned a, b, c, s, v, i, n;
+	int16_t o1, o2;
+};
+
+static bool copy_loop_at(const struct jit *j, size_t L, struct copy_loop *cl)
+{
+	const struct bpfrt_insn *in = &j->insns[L];
+	unsigned p = 0, q = 2;
+
+	if (L + 8 > j->n || in[7].code != 0xad || in[7].off != -8)	/* jlt reg */
+		return false;
+	for (unsigned k = 1; k < 8; k++)
+		if (j->flags[L + k] & (F_TARGET | F_HI))
+			return false;
+	if (in[4].code != 0x71 || in[5].code != 0x73 || in[6].code != 0x07 ||
+	    in[6].imm != 1)		/* ldxb, stxb, add imm 1 */
+		return false;
+	if (in[0].code != 0xbf || in[1].code != 0x0f || in[2].code != 0xbf ||
+	    in[3].code != 0x0f || in[0].dst_reg != in[1].dst_reg ||
+	    in[2].dst_reg != in[3].dst_reg)	/* mov reg; add reg; twice */
+		return false;
+	if (in[0].dst_reg == in[4].src_reg) {	/* the source pair first */
+		p = 2;
+		q = 0;
+	}
+	cl->a = in[p].dst_reg;
+	cl->b = in[p].src_reg;
+	cl->c = in[q].dst_reg;
+	cl->s = in[q].src_reg;
+	cl->v = in[4].dst_reg;
+	cl->i = in[6].dst_reg;
+	cl->n = in[7].src_reg;
+	cl->o1 = in[4].off;
+	cl->o2 = in[5].off;
+	if (in[7].dst_reg != cl->i || in[p + 1].src_reg != cl->i || in[q + 1].src_reg != cl->i ||
+	    in[4].src_reg != cl->c || in[5].dst_reg != cl->a || in[5].src_reg != cl->v)
+		return false;
+	/* a, c, v written only by the loop; i, n, b, s never (but i += 1) */
+	unsigned w = 1u << cl->a | 1u << cl->c | 1u << cl->v;
+	unsigned r = 1u << cl->b | 1u << cl->s | 1u << cl->i | 1u << cl->n;
+
+	if ((w & r) || cl->a == cl->c || cl->a == cl->v || cl->a == R10 || cl->c == R10 ||
+	    cl->v == R10 || cl->i == R10 || cl->b == cl->i || cl->s == cl->i)
+		return false;		/* (a base that is i moves with it) */
+	/* c is read by the load before v may overwrite it, and the pair before
+	   the other writes nothing the other reads: both are given as distinct */
+	return true;
+}
+
+static void mark_copies(struct jit *j)
+{
+	struct copy_loop cl;
+
+	for (size_t L = 0; L < j->n; L++) {
+		if (!(j->flags[L] & F_LOOP) || (j->flags[L] & (F_HI | F_SWITCH)) ||
+		    !copy_loop_at(j, L, &cl))
+			continue;
+		j->flags[L] |= F_COPY;
+		for (unsigned k = 1; k < 8; k++)
+			j->flags[L + k] |= F_FUSED;
+	}
+}
+
+/*
+ * Unchecked: `a = b; a += c (or k); a = *(size *)(a + off)` (mark_fusion
+ * fused the first two) is one load from [b + c + off]: a is written last.
+ */
+static bool load_fusable(const struct jit *j, size_t i)
+{
+	const struct bpfrt_insn *in = &j->insns[i];
+	enum isa_form_id b;
+	int64_t disp;
+
+	if (j->checked || i + 2 >= j->n || (j->flags[i + 2] & F_TARGET) ||
+	    isa_decode(&in[0]) != ISA_MOV64_REG || BPF_CLASS(in[2].code) != BPF_LDX ||
+	    BPF_MODE(in[2].code) != BPF_MEM || in[2].src_reg != in[0].dst_reg ||
+	    in[2].dst_reg != in[0].dst_reg)
+		return false;
+	b = isa_decode(&in[1]);
+	disp = b == ISA_ADD64_IMM ? (int64_t)in[1].imm + in[2].off
+	     : b == ISA_SUB64_IMM ? -(int64_t)in[1].imm + in[2].off : in[2].off;
+	return (b == ISA_ADD64_REG || b == ISA_ADD64_IMM || b == ISA_SUB64_IMM) &&
+	       x86_is_s32(disp);
 }
 
 static void mark_fusion(struct jit *j)
 {
 	for (size_t i = 0; i < j->n; i++) {
-		if (j->flags[i] & F_HI)
+		if (j->flags[i] & (F_HI | F_COPY | F_FUSED))
 			continue;
 		if (fusable(j->insns, i, j->n, j->flags)) {
 			j->flags[i] |= F_FUSE;
-			j->flags[++i] |= F_FUSED;
+			j->flags[i + 1] |= F_FUSED;
+			if (load_fusable(j, i)) {
+				j->flags[i] |= F_LOAD;
+				j->flags[i + 2] |= F_FUSED;
+			}
+			i++;
 		}
 	}
 }
@@ -697,11 +903,27 @@ static void divmod_core(struct jit *j, bool w, bool sign, bool mod, int d)
 		emit_push(e, X_RDX);
 	if (d != X_RAX)
 		emit_mov_rr(e, w, X_RAX, d);
-	if (sign)
+	if (sign) {
 		emit_cqo(e, w);
-	else
+		emit_grp3(e, w, G3_IDIV, X_TMP);
+	} else if (w) {
+		/* both operands below 2^32: the 32-bit div, several times faster */
+		uint32_t wide = label_new(j), join = label_new(j);
+
+		emit_mov_rr(e, true, X_RDX, X_RAX);
+		emit_alu_rr(e, true, ALU_OR, X_RDX, X_TMP);
+		emit_shift_ri(e, true, SHIFT_SHR, X_RDX, 32);	/* rdx = 0 if so */
+		jump(j, CC_NE, wide);
+		emit_grp3(e, false, G3_DIV, X_TMP);
+		jump(j, CC_ALWAYS, join);
+		label_bind(j, wide);
 		emit_zero(e, X_RDX);
-	emit_grp3(e, w, sign ? G3_IDIV : G3_DIV, X_TMP);
+		emit_grp3(e, true, G3_DIV, X_TMP);
+		label_bind(j, join);
+	} else {
+		emit_zero(e, X_RDX);
+		emit_grp3(e, w, G3_DIV, X_TMP);
+	}
 	if (d != res)
 		emit_mov_rr(e, true, d, res);
 	if (d != X_RDX)
@@ -1356,11 +1578,266 @@ static void charge_block(struct jit *j, size_t i)
 	jump(j, CC_B, c->label);
 }
 
+/* lea dst, [rip + label] */
+static void lea_label(struct jit *j, int dst, uint32_t l)
+{
+	struct emit *e = &j->e;
+
+	emit_u8(e, (uint8_t)(0x48 | (dst >= 8 ? 4 : 0)));
+	emit_u8(e, 0x8d);
+	emit_u8(e, (uint8_t)(0x05 | (dst & 7) << 3));
+	emit_u32(e, (uint32_t)(int32_t)(label_at(j, l) - ((int64_t)e->pos + 4)));
+}
+
+/*
+ * The root of a compare tree: the value's entry in the table (32-bit
+ * offsets from the table, or the constants it leaves in registers) or,
+ * outside it, the way of the values below or above. Ways with moves go
+ * through a trampoline (emit_switch_tables).
+ */
+static void tr_switch(struct jit *j, struct jswitch *sw)
+{
+	struct emit *e = &j->e;
+	int x = xreg[sw->reg];
+	uint32_t out = 0, below = 0, above = 0;
+
+	for (uint32_t k = 0; k < sw->npaths; k++)
+		sw->label[k] = sw->values ? UINT32_MAX : sw->paths[k].nmov ? label_new(j)
+									: sw->paths[k].leaf;
+	for (unsigned k = 0; k < 2; k++) {
+		bool has = k ? sw->has_above : sw->has_below;
+		uint32_t p = sw->entry[sw->count + k];
+
+		if (has && sw->label[p] == UINT32_MAX)
+			sw->label[p] = sw->paths[p].nmov ? label_new(j) : sw->paths[p].leaf;
+		if (has)
+			*(k ? &above : &below) = sw->label[p];
+	}
+	for (unsigned k = 0; k < (sw->values ? sw->nval : 1); k++)
+		sw->tlabel[k] = label_new(j);
+	if (sw->w64)
+		emit_mov_rr(e, true, X_TMP, x);
+	else if (sw->sign)
+		emit_movsx_rr(e, true, 4, X_TMP, x);
+	else
+		emit_mov_rr(e, false, X_TMP, x);
+	if (sw->lo)
+		emit_alu_ri(e, true, ALU_SUB, X_TMP, (int32_t)sw->lo);
+	emit_alu_ri(e, true, ALU_CMP, X_TMP, (int32_t)(sw->count - 1));
+	if (sw->has_below && sw->has_above)
+		jump(j, CC_A, out = label_new(j));
+	else
+		jump(j, CC_A, sw->has_below ? below : above);
+	if (sw->values) {
+		for (unsigned k = 0; k < sw->nval; k++) {
+			lea_label(j, X_TMP2, sw->tlabel[k]);
+			emit_load(e, 8, false, xreg[sw->vreg[k]],
+				  x86_mem_index(X_TMP2, X_TMP, 8, 0));
+		}
+		jump(j, CC_ALWAYS, sw->leaf);
+	} else {
+		lea_label(j, X_TMP2, sw->tlabel[0]);
+		emit_load(e, 4, true, X_TMP, x86_mem_index(X_TMP2, X_TMP, 4, 0));
+		emit_alu_rr(e, true, ALU_ADD, X_TMP, X_TMP2);
+		emit_jmp_r(e, X_TMP);
+	}
+	if (sw->has_below && sw->has_above) {
+		label_bind(j, out);
+		emit_alu_ri(e, sw->w64, ALU_CMP, x, (int32_t)sw->lo);
+		jump(j, sw->sign ? CC_L : CC_B, below);
+		jump(j, CC_ALWAYS, above);
+	}
+}
+
+/* After the body: each tree's trampolines (its ways' moves), then its tables. */
+static void emit_switch_tables(struct jit *j)
+{
+	struct emit *e = &j->e;
+
+	for (size_t t = 0; t < j->nsw; t++) {
+		const struct jswitch *sw = &j->sw[t];
+		size_t at;
+
+		for (uint32_t k = 0; k < sw->npaths; k++) {
+			const struct jsw_path *p = &sw->paths[k];
+
+			if (!p->nmov || sw->label[k] == UINT32_MAX)
+				continue;
+			label_bind(j, sw->label[k]);
+			for (unsigned m = 0; m < p->nmov; m++)
+				tr_alu(j, &j->insns[p->mov[m]], shape_of(&j->insns[p->mov[m]]));
+			jump(j, CC_ALWAYS, p->leaf);
+		}
+		while (e->pos % 8)
+			emit_u8(e, 0xcc);
+		if (sw->values) {
+			for (unsigned m = 0; m < sw->nval; m++) {
+				label_bind(j, sw->tlabel[m]);
+				for (uint32_t v = 0; v < sw->count; v++)
+					emit_u64(e, sw->val[(size_t)v * sw->nval + m]);
+			}
+			continue;
+		}
+		label_bind(j, sw->tlabel[0]);
+		at = e->pos;
+		for (uint32_t v = 0; v < sw->count; v++)
+			emit_u32(e, (uint32_t)(int32_t)(label_at(j, sw->label[sw->entry[v]]) -
+							(int64_t)at));
+	}
+}
+
+/* The compare of a conditional jump, without the jump: flags for x86_cc_of(op). */
+static void jcond_flags(struct jit *j, const struct bpfrt_insn *in)
+{
+	struct emit *e = &j->e;
+	bool w = !isa_is_jmp32(in->code), imm = shape_of(in) == SH_JCOND_IMM;
+	unsigned op = BPF_OP(in->code);
+	int d = xreg[in->dst_reg];
+
+	if (!imm && op == BPF_JSET)
+		emit_test_rr(e, w, d, xreg[in->src_reg]);
+	else if (!imm)
+		emit_alu_rr(e, w, ALU_CMP, d, xreg[in->src_reg]);
+	else if (op == BPF_JSET)
+		emit_test_ri(e, w, d, in->imm);
+	else if (in->imm == 0)
+		emit_test_rr(e, w, d, d);
+	else
+		emit_alu_ri(e, w, ALU_CMP, d, in->imm);
+}
+
+/*
+ * A select (mark_selects): the ALU instruction's result into the scratch
+ * register, the compare, and a cmov where the jump would not be taken.
+ * A 32-bit result is zero-extended, so the cmov is always 64-bit.
+ */
+static void tr_select(struct jit *j, size_t i)
+{
+	const struct bpfrt_insn *jc = &j->insns[i], *in = &j->insns[i + 1];
+	struct emit *e = &j->e;
+	bool w = !isa_is_alu32(in->code), imm = shape_of(in) == SH_ALU_IMM;
+	unsigned op = BPF_OP(in->code);
+	int d = xreg[in->dst_reg], s = xreg[in->src_reg], src = X_TMP;
+
+	if (op == BPF_MOV && imm) {
+		emit_mov_ri(e, X_TMP, w ? (uint64_t)(int64_t)in->imm : (uint32_t)in->imm);
+	} else if (op == BPF_MOV) {
+		if (w)
+			src = s;
+		else
+			emit_mov_rr(e, false, X_TMP, s);
+	} else {
+		emit_mov_rr(e, true, X_TMP, d);
+		if ((op == BPF_LSH || op == BPF_RSH || op == BPF_ARSH) &&
+		    !((unsigned)in->imm & (w ? 63 : 31)))
+			emit_mov_rr(e, w, X_TMP, X_TMP);	/* by 0: zero-extends */
+		else if (op == BPF_LSH || op == BPF_RSH || op == BPF_ARSH)
+			emit_shift_ri(e, w, x86_shift_of(op), X_TMP,
+				      (unsigned)in->imm & (w ? 63 : 31));
+		else if (imm)
+			emit_alu_ri(e, w, x86_alu_of(op), X_TMP, in->imm);
+		else
+			emit_alu_rr(e, w, x86_alu_of(op), X_TMP, s);
+	}
+	jcond_flags(j, jc);
+	emit_cmov_rr(e, true, (enum x86_cc)(x86_cc_of(BPF_OP(jc->code)) ^ 1), d, src);
+}
+
+/*
+ * The copy loop (mark_copies): count = max(n - i, 1) bytes from s + i + o1
+ * to b + i + o2, 8 at a time unless the destination is 1..7 bytes past the
+ * source (then a byte's store feeds a later byte's load: byte by byte), and
+ * the registers as the last iteration leaves them (v may be c).
+ */
+static void tr_copy(struct jit *j, size_t L)
+{
+	struct emit *e = &j->e;
+	struct copy_loop cl;
+	int a, b, c, s, v, i, n;
+	uint32_t one = label_new(j), bytes = label_new(j), wide = label_new(j);
+	uint32_t tail = label_new(j), done = label_new(j);
+
+	copy_loop_at(j, L, &cl);
+	a = xreg[cl.a], b = xreg[cl.b], c = xreg[cl.c], s = xreg[cl.s];
+	v = xreg[cl.v], i = xreg[cl.i], n = xreg[cl.n];
+	emit_alu_rr(e, true, ALU_CMP, i, n);		/* r9 = the count */
+	emit_mov_ri(e, X_TMP2, 1);
+	jump(j, CC_AE, one);
+	emit_mov_rr(e, true, X_TMP2, n);
+	emit_alu_rr(e, true, ALU_SUB, X_TMP2, i);
+	label_bind(j, one);
+	emit_lea(e, true, a, x86_mem_index(b, i, 1, cl.o2));	/* the first bytes */
+	emit_lea(e, true, c, x86_mem_index(s, i, 1, cl.o1));
+	emit_alu_rr(e, true, ALU_ADD, i, X_TMP2);		/* i as it ends */
+	emit_alu_rr(e, true, ALU_ADD, X_TMP2, c);		/* r9 = the source's end */
+	emit_mov_rr(e, true, X_TMP, a);
+	emit_alu_rr(e, true, ALU_SUB, X_TMP, c);
+	emit_alu_ri(e, true, ALU_SUB, X_TMP, 1);
+	emit_alu_ri(e, true, ALU_CMP, X_TMP, 7);
+	jump(j, CC_B, bytes);			/* dst - src in 1..7 */
+	label_bind(j, wide);
+	emit_mov_rr(e, true, X_TMP, X_TMP2);
+	emit_alu_rr(e, true, ALU_SUB, X_TMP, c);
+	emit_alu_ri(e, true, ALU_CMP, X_TMP, 8);
+	jump(j, CC_B, bytes);
+	emit_load(e, 8, false, X_TMP, x86_mem(c, 0));
+	emit_store(e, 8, x86_mem(a, 0), X_TMP);
+	emit_alu_ri(e, true, ALU_ADD, c, 8);
+	emit_alu_ri(e, true, ALU_ADD, a, 8);
+	jump(j, CC_ALWAYS, wide);
+	label_bind(j, bytes);
+	emit_alu_rr(e, true, ALU_CMP, c, X_TMP2);
+	jump(j, CC_AE, done);
+	label_bind(j, tail);
+	emit_load(e, 1, false, X_TMP, x86_mem(c, 0));
+	emit_store(e, 1, x86_mem(a, 0), X_TMP);
+	emit_alu_ri(e, true, ALU_ADD, c, 1);
+	emit_alu_ri(e, true, ALU_ADD, a, 1);
+	emit_alu_rr(e, true, ALU_CMP, c, X_TMP2);
+	jump(j, CC_B, tail);
+	label_bind(j, done);
+	/* the last iteration's registers: the addresses of the last byte */
+	emit_lea(e, true, a, x86_mem(a, -1 - cl.o2));
+	if (c != v)
+		emit_lea(e, true, c, x86_mem(c, -1 - cl.o1));
+	emit_load(e, 1, false, v, x86_mem(a, cl.o2));	/* what it stored last */
+}
+
 static void tr_insn(struct jit *j, size_t i)
 {
 	const struct bpfrt_insn *in = &j->insns[i];
 	unsigned shape = shape_of(in);
 
+	if (j->flags[i] & F_SELECT) {
+		tr_select(j, i);
+		return;
+	}
+	if (j->flags[i] & F_COPY) {
+		tr_copy(j, i);
+		return;
+	}
+	if (j->flags[i] & F_SWITCH) {
+		j->cursw++;
+		tr_switch(j, &j->sw[j->cursw - 1]);
+		return;
+	}
+	if (j->flags[i] & F_LOAD) {
+		int d = xreg[in[0].dst_reg], s = xreg[in[0].src_reg];
+		enum isa_form_id b = isa_decode(&in[1]);
+		struct x86_mem m;
+
+		if (b == ISA_ADD64_REG) {	/* add a, a after the mov: a is b */
+			int t = xreg[in[1].src_reg];
+
+			m = x86_mem_index(s, t == d ? s : t, 1, in[2].off);
+		} else {
+			m = x86_mem(s, (int32_t)((b == ISA_ADD64_IMM ? (int64_t)in[1].imm
+								    : -(int64_t)in[1].imm) +
+						 in[2].off));
+		}
+		emit_load(&j->e, isa_size(in[2].code), false, d, m);
+		return;
+	}
 	if (j->flags[i] & F_FUSE) {
 		tr_fused(j, in);
 		return;
@@ -1434,6 +1911,23 @@ static void emit_entry(struct jit *j)
 	unsigned mask;
 
 	emit_endbr64(e);	/* an indirect call lands here */
+	if (j->leaf) {
+		/* leaf(ctx, len) returns r0: `exit` returns to C itself */
+		bool saves = j->used & (1u << R6 | 1u << R7 | 1u << R8 | 1u << R9);
+
+		mask = saves ? push_used(j, callee_saved, ARRAY_SIZE(callee_saved), -1,
+					 false) : 0;
+		for (size_t k = 0; k < ARRAY_SIZE(zeroed); k++)
+			if (j->used >> zeroed[k] & 1)
+				emit_zero(e, xreg[zeroed[k]]);
+		label_bind(j, fixed_label(j, LF_EPILOGUE));	/* no faults to leave by */
+		if (saves) {
+			call_label(j, 0);
+			pop_used(j, callee_saved, ARRAY_SIZE(callee_saved), -1, mask);
+			emit_ret(e);
+		}
+		return;		/* else on into instruction 0 */
+	}
 	emit_push(e, X_RBP);
 	emit_push(e, X_R12);
 	/* with our return address and the call to the program: aligned */
@@ -1714,6 +2208,7 @@ static void translate(struct jit *j)
 	j->njmp = 0;
 	j->nstubs = 0;
 	j->ncarefuls = 0;
+	j->cursw = 0;
 	for (int k = 0; k < JIT_PAD; k++)
 		emit_u8(&j->e, 0xcc);
 	emit_entry(j);
@@ -1731,6 +2226,13 @@ static void translate(struct jit *j)
 		fp_update(j, &j->insns[i]);
 		if (j->flags[i] & F_FUSE)
 			fp_update(j, &j->insns[i + 1]);
+		if (j->flags[i] & F_SELECT)	/* may or may not have changed */
+			fp_forget(j, j->insns[i + 1].dst_reg);
+		if (j->flags[i] & F_LOAD)
+			fp_update(j, &j->insns[i + 2]);
+		if (j->flags[i] & F_COPY)
+			for (unsigned k = 1; k < 8; k++)
+				fp_update(j, &j->insns[i + k]);
 	}
 	label_bind(j, (uint32_t)j->n);
 	for (size_t k = 0; k < j->ncarefuls; k++)
@@ -1744,6 +2246,7 @@ static void translate(struct jit *j)
 		emit_thunks(j);
 		emit_zero_frame(j);
 	}
+	emit_switch_tables(j);	/* last: data, for disassemblers too */
 }
 
 /* One pass over the program; the final one writes into buf. */
@@ -1835,6 +2338,9 @@ static void jit_state_free(struct jit *j)
 	free(j->jnear);
 	free(j->jend);
 	free(j->stubs);
+	for (size_t k = 0; k < j->nsw; k++)
+		jswitch_free(&j->sw[k]);
+	free(j->sw);
 }
 
 static int jit_state_init(struct jit *j, const struct bpfrt_prog *prog, bool checked,
@@ -1842,7 +2348,7 @@ static int jit_state_init(struct jit *j, const struct bpfrt_prog *prog, bool che
 {
 	*j = (struct jit){ .prog = prog, .insns = prog->insns, .n = prog->n,
 			   .checked = checked, .bmi2 = cpu_has_bmi2(), .align_loops = true };
-	j->flags = calloc(prog->n, 1);
+	j->flags = calloc(prog->n, sizeof(*j->flags));
 	j->blk_charge = calloc(prog->n, sizeof(*j->blk_charge));
 	j->seg_charge = calloc(prog->n, sizeof(*j->seg_charge));
 	code->ncallx = prog->nhelpers;
@@ -1881,7 +2387,13 @@ int jit_prepare(const struct bpfrt_prog *prog, bool checked, struct jit_code **o
 	ret = jit_state_init(&j, prog, checked, code);
 	if (!ret) {
 		mark_targets(&j);
+		if (!checked)
+			mark_switches(&j);
+		if (!checked)
+			mark_copies(&j);
 		mark_fusion(&j);
+		if (!checked)
+			mark_selects(&j);
 		if (checked)
 			mark_budget(&j);
 		code->len = layout(&j, &code->mem);
@@ -1891,6 +2403,8 @@ int jit_prepare(const struct bpfrt_prog *prog, bool checked, struct jit_code **o
 		for (size_t i = 0; i <= prog->n; i++)
 			code->offsets[i] = j.lpos[i] - JIT_PAD;
 		code->entry = (jit_entry_fn)((uint8_t *)code->mem + JIT_PAD);
+		if (j.leaf)
+			code->leaf = (jit_leaf_fn)((uint8_t *)code->mem + JIT_PAD);
 		code->epilogue = (uint8_t *)code->mem + j.lpos[fixed_label(&j, LF_EPILOGUE)];
 		if (j.has_funcs)
 			code->cb_entry = (jit_cb_fn)(void *)((uint8_t *)code->mem +

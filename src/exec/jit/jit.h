@@ -89,6 +89,12 @@ struct jit_ret {
 typedef struct jit_ret (*jit_entry_fn)(void *ctx, uint64_t ctx_len, struct jit_env *env,
 				       uintptr_t stack_top);
 
+/*
+ * The entry of code that calls nothing and has no stack (unchecked): no env,
+ * no faults; it returns r0.
+ */
+typedef uint64_t (*jit_leaf_fn)(void *ctx, uint64_t ctx_len);
+
 /* What the callback entry needs besides r1..r5. */
 struct jit_cb {
 	struct jit_env *env;
@@ -103,6 +109,7 @@ typedef struct jit_ret (*jit_cb_fn)(uint64_t r1, uint64_t r2, uint64_t r3, uint6
 struct jit_code {
 	bool checked;
 	jit_entry_fn entry;
+	jit_leaf_fn leaf;		/* the same entry, where the code is a leaf */
 	jit_cb_fn cb_entry;
 	const void *epilogue, *cb_epilogue;	/* where each entry's faults leave */
 	void *mem;

@@ -208,17 +208,31 @@ static __attribute__((noinline)) int run_checked(const struct jit_code *code,
 }
 
 /* The per-run cost of the JIT is mostly here: only what the code reads is set. */
-int jit_run(const struct jit_code *code, const struct bpfrt_prog *prog,
-	    struct bpfrt_run_opts *opts, struct bpfrt_error *err)
+static __attribute__((noinline)) int run_unchecked(const struct jit_code *code,
+						   const struct bpfrt_prog *prog,
+						   struct bpfrt_run_opts *opts,
+						   struct bpfrt_error *err)
 {
 	uint8_t stack[RUN_STACK_SIZE] __attribute__((aligned(16)));
 	uintptr_t lo = (uintptr_t)stack;
 	struct jit_env env;
 
-	if (code->checked)
-		return run_checked(code, prog, opts, err);
 	env_init(&env, code, prog, opts, lo);
 	return enter(code, &env, lo + RUN_STACK_SIZE, err);
+}
+
+/* Leaf code (no calls, no stack, unchecked) needs no run at all: a call. */
+int jit_run(const struct jit_code *code, const struct bpfrt_prog *prog,
+	    struct bpfrt_run_opts *opts, struct bpfrt_error *err)
+{
+	if (code->leaf) {
+		opts->retval = code->leaf(opts->ctx, opts->ctx_len);
+		opts->insns = 0;
+		return 0;
+	}
+	if (code->checked)
+		return run_checked(code, prog, opts, err);
+	return run_unchecked(code, prog, opts, err);
 }
 
 /* ---- Tail calls and callbacks ------------------------------------------- */

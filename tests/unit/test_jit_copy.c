@@ -1,0 +1,208 @@
+/* test_jit_copy.c — byte-copy loops copied 8 bytes at a time (unchecked JIT): every overlap, count and start, against the interpreter. */
+#include <stdint.h>
+#include <string.h>
+
+#include "bpfrt.h"
+#include "t.h"
+
+#define I(c, d, s, o, i) \
+	((struct bpfrt_insn){ .code = (c), .dst_reg = (d), .src_reg = (s), .off = (o), .imm = (i) })
+#define BUF 512
+
+static uint32_t rnd(uint32_t *seed)
+{
+	*seed = *seed * 1103515245u + 12345u;
+	return *seed >> 8;
+}
+
+struct shape {
+	unsigned a, b, c, s, v, i, n;
+	int16_t o1, o2;
+	bool src_first;
+	int32_t soff, doff, i0, n0;
+};
+
+/*
+ * b = ctx + doff, s = ctx + soff, i = i0, n = n0; the loop; then r0 = a
+ * hash of a - ctx, c (- ctx unless it holds the byte), v and i.
+ */
+static size_t make(const struct shape *sh, struct bpfrt_insn *in)
+{
+	size_t n = 0;
+
+	in[n++] = I(0xbf, 9, 1, 0, 0);				/* r9 = ctx */
+	in[n++] = I(0xbf, (uint8_t)sh->b, 9, 0, 0);
+	in[n++] = I(0x07, (uint8_t)sh->b, 0, 0, sh->doff);
+	in[n++] = I(0xbf, (uint8_t)sh->s, 9, 0, 0);
+	in[n++] = I(0x07, (uint8_t)sh->s, 0, 0, sh->soff);
+	in[n++] = I(0xb7, (uint8_t)sh->i, 0, 0, sh->i0);
+	in[n++] = I(0xb7, (uint8_t)sh->n, 0, 0, sh->n0);
+	in[n++] = I(0x05, 0, 0, 0, 0);				/* ja +0: the loop is a target */
+	for (unsigned k = 0; k < 2; k++) {
+		bool src = (k == 0) == sh->src_first;
+		unsigned d = src ? sh->c : sh->a, base = src ? sh->s : sh->b;
+
+		in[n++] = I(0xbf, (uint8_t)d, (uint8_t)base, 0, 0);
+		in[n++] = I(0x0f, (uint8_t)d, (uint8_t)sh->i, 0, 0);
+	}
+	in[n++] = I(0x71, (uint8_t)sh->v, (uint8_t)sh->c, sh->o1, 0);
+	in[n++] = I(0x73, (uint8_t)sh->a, (uint8_t)sh->v, sh->o2, 0);
+	in[n++] = I(0x07, (uint8_t)sh->i, 0, 0, 1);
+	in[n++] = I(0xad, (uint8_t)sh->i, (uint8_t)sh->n, -8, 0);
+	in[n++] = I(0x1f, (uint8_t)sh->a, 9, 0, 0);		/* a -= ctx */
+	if (sh->c != sh->v)
+		in[n++] = I(0x1f, (uint8_t)sh->c, 9, 0, 0);
+	in[n++] = I(0xbf, 0, (uint8_t)sh->a, 0, 0);
+	in[n++] = I(0x27, 0, 0, 0, 1000003);
+	in[n++] = I(0x0f, 0, (uint8_t)sh->c, 0, 0);
+	in[n++] = I(0x27, 0, 0, 0, 1000003);
+	in[n++] = I(0x0f, 0, (uint8_t)sh->v, 0, 0);
+	in[n++] = I(0x27, 0, 0, 0, 1000003);
+	in[n++] = I(0x0f, 0, (uint8_t)sh->i, 0, 0);
+	in[n++] = I(0x95, 0, 0, 0, 0);
+	return n;
+}
+
+static bool run1(struct bpfrt_prog *p, enum bpfrt_engine e, bool checked, uint8_t *buf,
+		 uint64_t *r0, struct bpfrt_error *err)
+{
+	BPFRT_OPTS(bpfrt_run_opts, o, .engine = e, .checked = checked, .ctx = buf,
+		   .ctx_len = BUF);
+	int ret = bpfrt_prog_run(p, &o, err);
+
+	*r0 = o.retval;
+	return ret == 0;
+}
+
+/* The wide copy's 8-byte load from the source: mov r11, [reg]. */
+static bool copies_wide(struct bpfrt_prog *p)
+{
+	const uint8_t *c;
+	const void *code;
+	const uint32_t *offs;
+	size_t len;
+	struct bpfrt_error err;
+
+	if (bpfrt_prog_jited(p, false, &code, &len, &offs, &err))
+		return false;
+	c = code;
+	for (size_t i = 0; i + 3 <= len; i++)
+		if ((c[i] & 0xfe) == 0x4c && c[i + 1] == 0x8b && (c[i + 2] & 0xf8) == 0x18 &&
+		    (c[i + 2] & 7) != 4 && (c[i + 2] & 7) != 5)
+			return true;
+	return false;
+}
+
+TEST(jit_copy_loops)
+{
+	static const unsigned tmp[][3] = {	/* a, c, v */
+		{ 5, 0, 0 }, { 5, 0, 8 }, { 0, 5, 5 }, { 8, 2, 0 }, { 2, 8, 8 },
+	};
+	static uint8_t buf[3][BUF];
+	struct bpfrt_insn in[40];
+	uint32_t seed = 7;
+	unsigned progs = 0, wide = 0, fails = 0;
+
+	for (unsigned t = 0; t < 1500 && fails < 10; t++) {
+		const unsigned *r = tmp[rnd(&seed) % 5];
+		struct shape sh = {
+			.a = r[0], .c = r[1], .v = r[2], .b = 6, .s = 7, .i = 4, .n = 3,
+			.o1 = (int16_t)(rnd(&seed) % 9) - 4, .o2 = (int16_t)(rnd(&seed) % 9) - 4,
+			.src_first = rnd(&seed) % 2,
+			.soff = 8 + (int32_t)(rnd(&seed) % 193),
+			.i0 = (int32_t)(rnd(&seed) % 49), .n0 = (int32_t)(rnd(&seed) % 49),
+		};
+		struct bpfrt_prog *p = NULL;
+		struct bpfrt_error err;
+		uint64_t r0[3] = { 0 };
+		bool ok;
+
+		/* destinations near the source: every small overlap, both ways */
+		sh.doff = rnd(&seed) % 2 ? sh.soff + (int32_t)(rnd(&seed) % 21) - 10
+					 : 8 + (int32_t)(rnd(&seed) % 193);
+		if (sh.doff < 8)
+			sh.doff = 8;
+		if (sh.b == sh.s) {
+			continue;
+		}
+		if (!CHECK(bpfrt_prog_new(in, make(&sh, in), NULL, &p, &err) == 0,
+			   "program %u: %s", t, err.msg))
+			continue;
+		progs++;
+		for (unsigned e = 0; e < 3; e++)
+			for (unsigned k = 0; k < BUF; k++)
+				buf[e][k] = (uint8_t)(k * 7 + t);
+		ok = run1(p, BPFRT_ENGINE_INTERP, false, buf[0], &r0[0], &err) &&
+		     run1(p, BPFRT_ENGINE_JIT, false, buf[1], &r0[1], &err) &&
+		     run1(p, BPFRT_ENGINE_JIT, true, buf[2], &r0[2], &err);
+		if (!CHECK(ok && r0[1] == r0[0] && r0[2] == r0[0] &&
+			   !memcmp(buf[0], buf[1], BUF) && !memcmp(buf[0], buf[2], BUF),
+			   "program %u (a r%u c r%u v r%u, src +%d%+d, dst +%d%+d, i %d, n %d): "
+			   "r0 %#llx, JIT %#llx, checked %#llx; memory %s (%s)", t, sh.a, sh.c,
+			   sh.v, sh.soff, sh.o1, sh.doff, sh.o2, sh.i0, sh.n0,
+			   (unsigned long long)r0[0], (unsigned long long)r0[1],
+			   (unsigned long long)r0[2],
+			   !memcmp(buf[0], buf[1], BUF) && !memcmp(buf[0], buf[2], BUF) ? "same"
+											  : "differs",
+			   ok ? "" : err.msg))
+			fails++;
+		wide += copies_wide(p);
+		bpfrt_prog_free(p);
+	}
+	CHECK(wide == progs, "%u of %u copy loops were not widened", progs - wide, progs);
+	printf("  %u copy loops, %u widened\n", progs, wide);
+}
+
+/*
+ * `a = b; a += c (or +k, -k); a = *(size *)(a + off)`, fused into one load
+ * in unchecked code: random chains of them over ctx, against the interpreter.
+ */
+TEST(jit_fused_loads)
+{
+	static uint8_t buf[BUF];
+	struct bpfrt_insn in[8 + 4 * 16 + 1];
+	uint32_t seed = 3;
+	unsigned fails = 0;
+
+	for (unsigned k = 0; k < sizeof(buf); k++)
+		buf[k] = (uint8_t)(k * 37 + 11);
+	for (unsigned t = 0; t < 500 && fails < 10; t++) {
+		struct bpfrt_prog *p = NULL;
+		struct bpfrt_error err;
+		uint64_t r0[3] = { 0 };
+		size_t n = 0;
+		bool ok;
+
+		in[n++] = I(0xb7, 0, 0, 0, 0);
+		for (unsigned r = 2; r <= 5; r++)	/* offsets 0..100 */
+			in[n++] = I(0xb7, (uint8_t)r, 0, 0, (int32_t)(rnd(&seed) % 101));
+		for (unsigned k = 0; k < 16; k++) {
+			static const uint8_t ldx[] = { 0x71, 0x69, 0x61, 0x79 };
+			uint8_t a = (uint8_t)(6 + rnd(&seed) % 4), c = (uint8_t)(2 + rnd(&seed) % 4);
+			unsigned form = rnd(&seed) % 3;
+			int16_t off = (int16_t)(rnd(&seed) % 40);
+			int32_t kk = (int32_t)(rnd(&seed) % 100);
+
+			in[n++] = I(0xbf, a, 1, 0, 0);
+			in[n++] = form == 0 ? I(0x0f, a, c, 0, 0)
+				: form == 1 ? I(0x07, a, 0, 0, kk)
+					    : I(0x17, a, 0, 0, -kk);	/* sub -k: add k */
+			in[n++] = I(ldx[rnd(&seed) % 4], a, a, off, 0);
+			in[n++] = I(0xaf, 0, a, 0, 0);	/* r0 ^= a */
+			in[n - 1] = rnd(&seed) % 2 ? in[n - 1] : I(0x0f, 0, a, 0, 0);
+		}
+		in[n++] = I(0x95, 0, 0, 0, 0);
+		if (!CHECK(bpfrt_prog_new(in, n, NULL, &p, &err) == 0, "program %u: %s", t,
+			   err.msg))
+			continue;
+		ok = run1(p, BPFRT_ENGINE_INTERP, false, buf, &r0[0], &err) &&
+		     run1(p, BPFRT_ENGINE_JIT, false, buf, &r0[1], &err) &&
+		     run1(p, BPFRT_ENGINE_JIT, true, buf, &r0[2], &err);
+		if (!CHECK(ok && r0[1] == r0[0] && r0[2] == r0[0],
+			   "program %u: interpreter %#llx, JIT %#llx, checked JIT %#llx (%s)", t,
+			   (unsigned long long)r0[0], (unsigned long long)r0[1],
+			   (unsigned long long)r0[2], ok ? "" : err.msg))
+			fails++;
+		bpfrt_prog_free(p);
+	}
+}
