@@ -69,6 +69,32 @@ $(BUILD)/bpfrt_tests: | $(TEST_BPF_OBJS)
 $(BUILD)/kdiff: $(BUILD)/tests/kdiff/kdiff.o $(BUILD)/tests/kdiff/gen.o $(LIB_A)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
+# The XDP examples (docs/examples.md): examples/NAME/NAME.bpf.c -> $(BUILD)/examples/NAME/NAME.o,
+# their sample captures from examples/captures.py, and kreplay, which runs them in the kernel.
+EXAMPLES_CC     ?= clang-19
+EXAMPLES_CFLAGS := -O2 -g -target bpf -mcpu=v3 -Wall -Wextra -Werror \
+		   -I/usr/include/$(shell $(CC) -print-multiarch 2>/dev/null)
+EXAMPLE_OBJS    := $(patsubst %.bpf.c,$(BUILD)/%.o,$(wildcard examples/*/*.bpf.c))
+EXAMPLE_PCAPS   := $(BUILD)/examples/captures.stamp
+
+.PHONY: examples
+examples: $(EXAMPLE_OBJS) $(EXAMPLE_PCAPS) $(BUILD)/kreplay
+
+$(BUILD)/examples/%.o: examples/%.bpf.c $(wildcard examples/common/*.h)
+	@mkdir -p $(@D)
+	$(EXAMPLES_CC) $(EXAMPLES_CFLAGS) -c $< -o $@
+
+$(EXAMPLE_PCAPS): examples/captures.py
+	@mkdir -p $(@D)
+	python3 $< $(@D)
+	@touch $@
+
+$(BUILD)/kreplay: $(BUILD)/tests/kxdp/kreplay.o
+	$(CC) $(LDFLAGS) -o $@ $^ -lbpf -lelf -lz -lpcap
+
+demo: examples
+test: examples
+
 demo: deps all
 	@scripts/demo.sh
 
