@@ -1,0 +1,237 @@
+#!/bin/sh
+# examples.sh — each XDP example over its capture in the kernel, in a Python model, and in bpfrt: all must agree.
+#
+# For every example (build/examples/NAME/NAME.o over build/examples/NAME.pcap, with
+# examples/NAME/rules.txt when it has one):
+#   kernel  build/kreplay: BPF_PROG_TEST_RUN per packet (skipped, with the reason, without bpf())
+#   model   tests/kxdp/model.py: what the program must do, computed independently
+#   bpfrt   `bpfrt prog load` with pinned maps, the rules through `bpfrt map update pinned`,
+#           `bpfrt xdp replay ... pinmaps DIR verdicts`, `bpfrt map dump pinned DIR/MAP -j`,
+#           on the interpreter and the JIT (skipped, with the reason, while the CLI lacks them)
+# and checks: per-packet actions and lengths, byte-identical per-verdict pcaps, the same ring
+# buffer records, the same final map contents; plus that each capture exercises what its
+# example is for (every firewall rule hit, every backend chosen, ...).
+BUILD=${BUILD:-build}
+B=$BUILD/bpfrt
+K=$BUILD/kreplay
+E=$BUILD/examples
+PY=${PYTHON:-python3}
+T=$(mktemp -d)
+trap 'rm -rf "$T"' EXIT
+passed=0 failed=0
+
+ok() { passed=$((passed + 1)); echo "ok   $1"; }
+bad() {
+	failed=$((failed + 1))
+	echo "FAIL $1"
+	[ -s "$T/why" ] && sed 's/^/     /' "$T/why" | head -n 15
+	: >"$T/why"
+}
+# check NAME CMD ARGS...: one test; CMD's output is shown when it fails.
+check() {
+	name=$1
+	shift
+	if "$@" >"$T/why" 2>&1; then ok "$name"; else bad "$name"; fi
+}
+
+# verdict lines "INDEX ACTION LEN_IN LEN_OUT" of a kreplay/model output, and its ring buffer records.
+verdicts() { grep '^[0-9][0-9]* [A-Za-z_]' "$1" | grep -v ' packets: '; }
+records() { grep '^ringbuf ' "$1"; }
+
+# same_verdicts A B: the per-packet lines of two outputs are identical.
+same_verdicts() {
+	verdicts "$1" >"$T/va" && verdicts "$2" >"$T/vb" && [ -s "$T/va" ] && diff "$T/va" "$T/vb"
+}
+same_records() { records "$1" >"$T/ra"; records "$2" >"$T/rb"; diff "$T/ra" "$T/rb"; }
+
+# same_pcaps DIR_A DIR_B: pass, drop and tx captures byte-identical.
+same_pcaps() {
+	for v in pass drop tx; do
+		cmp "$1/$v.pcap" "$2/$v.pcap" || return 1
+	done
+}
+
+# same_maps DIR_A DIR_B MAP...: the maps' dumps hold the same entries.
+same_maps() {
+	a=$1 b=$2
+	shift 2
+	for m in "$@"; do
+		$PY tests/kxdp/mapcmp.py "$a/$m.json" "$b/$m.json" || { echo "(map $m)"; return 1; }
+	done
+}
+
+# expect_py FILE... -c CODE: a Python assertion over JSON dumps (argv[1..]).
+expect_py() { $PY - "$@"; }
+
+for f in "$K" "$E/captures.stamp"; do
+	[ -e "$f" ] || { echo "examples.sh: $f missing (run make examples)"; echo "0 passed, 1 failed"; exit 1; }
+done
+
+# ---- bpfrt's side: which commands this build has ------------------------------------------
+
+bpfrt_has() { "$B" "$@" help >/dev/null 2>&1; }
+bpfrt_reason=""
+if ! bpfrt_has xdp replay; then
+	bpfrt_reason="'bpfrt xdp replay' is not in this build (branch ctx)"
+elif ! bpfrt_has prog load || ! bpfrt_has map update || ! bpfrt_has map dump; then
+	bpfrt_reason="'bpfrt prog load' / 'map update' / 'map dump' are not in this build (branch pin)"
+fi
+[ -n "$bpfrt_reason" ] && echo "skip: the bpfrt side of every example: $bpfrt_reason"
+
+# bpfrt_run EXAMPLE ENGINE OUTDIR [rules FILE] [ringbuf MAP] -- MAP...: bpfrt's run, in kreplay's formats.
+bpfrt_run() {
+	ex=$1 engine=$2 out=$3
+	shift 3
+	rules="" ring=""
+	while [ "$1" != "--" ]; do
+		case $1 in
+		rules) rules=$2 ;;
+		ringbuf) ring=$2 ;;
+		esac
+		shift 2
+	done
+	shift
+	pins="$out/pins"
+	mkdir -p "$out"
+	export BPFRT_ROOT="$out/root"
+	"$B" prog load "$E/$ex/$ex.o" "$out/prog" pinmaps "$pins" || return 1
+	if [ -n "$rules" ]; then
+		grep -v '^[[:space:]]*\(#\|$\)' "$rules" | while read -r map rest; do
+			# shellcheck disable=SC2086
+			"$B" map update pinned "$pins/$map" $rest || exit 1
+		done || return 1
+	fi
+	set -- "$@"
+	# shellcheck disable=SC2086
+	"$B" xdp replay "$E/$ex/$ex.o" "$E/$ex.pcap" pinmaps "$pins" verdicts --$engine \
+		pass "$out/pass.pcap" drop "$out/drop.pcap" tx "$out/tx.pcap" \
+		${ring:+ringbuf $ring} >"$out/replay.txt" || return 1
+	# "INDEX: ACTION LEN -> LEN" or the like, to kreplay's "INDEX ACTION LEN LEN".
+	sed -n 's/^ *\([0-9][0-9]*\)[: ]*\(XDP_[A-Z]*\|[a-z]*\)[^0-9]*\([0-9][0-9]*\)[^0-9]*\([0-9][0-9]*\).*/\1 \2 \3 \4/p' \
+		"$out/replay.txt" | sed 's/ \([a-z]*\) / XDP_\1 /; s/ XDP_\(.*\) / XDP_\U\1 /' >"$out/out.txt"
+	sed -n 's/^\(ringbuf\|record\)[: ]*\([0-9a-f ]*\)$/\2/p' "$out/replay.txt" | tr -d ' ' |
+		sed 's/^/ringbuf /' >>"$out/out.txt"
+	for m in "$@"; do
+		"$B" -j map dump pinned "$pins/$m" >"$out/$(echo "$m" | sed 's/^\.//').json" || return 1
+	done
+}
+
+# ---- One example ----------------------------------------------------------------------------
+
+# example NAME [rules FILE] [ringbuf MAP] -- MAP...: run NAME on all sides and compare.
+example() {
+	ex=$1
+	shift
+	opts=""
+	while [ "$1" != "--" ]; do opts="$opts $1 $2"; shift 2; done
+	shift
+	d="$T/$ex"
+	mkdir -p "$d/kernel"
+	echo "-- $ex"
+	rules=$(echo "$opts" | sed -n 's/.*rules \([^ ]*\).*/\1/p')
+	ring=$(echo "$opts" | sed -n 's/.*ringbuf \([^ ]*\).*/\1/p')
+
+	check "$ex: model" $PY tests/kxdp/model.py "$ex" "$E/$ex.pcap" "$d/model" ${rules:+rules "$rules"}
+
+	# shellcheck disable=SC2086
+	"$K" "$E/$ex/$ex.o" "$E/$ex.pcap" $opts pass "$d/kernel/pass.pcap" drop "$d/kernel/drop.pcap" \
+		tx "$d/kernel/tx.pcap" dumpdir "$d/kernel" >"$d/kernel/out.txt" 2>"$T/why"
+	rc=$?
+	if [ $rc -eq 77 ]; then
+		echo "skip: $ex in the kernel: $(tail -n 1 "$T/why")"
+		: >"$T/why"
+		oracle="$d/model"
+		oracle_out="$d/model/verdicts.txt"
+	elif [ $rc -ne 0 ]; then
+		bad "$ex: kernel run (kreplay exit $rc)"
+		return
+	else
+		ok "$ex: kernel run"
+		oracle="$d/kernel"
+		oracle_out="$d/kernel/out.txt"
+		check "$ex: kernel = model: per-packet actions and lengths" \
+			same_verdicts "$d/kernel/out.txt" "$d/model/verdicts.txt"
+		check "$ex: kernel = model: output packets (pcaps)" same_pcaps "$d/kernel" "$d/model"
+		[ -n "$ring" ] && check "$ex: kernel = model: ring buffer records" \
+			same_records "$d/kernel/out.txt" "$d/model/verdicts.txt"
+		check "$ex: kernel = model: final maps" same_maps "$d/kernel" "$d/model" "$@"
+	fi
+	purpose_$ex "$oracle" "$oracle_out"
+
+	[ -n "$bpfrt_reason" ] && return
+	for engine in interpret jit; do
+		b="$d/bpfrt-$engine"
+		# shellcheck disable=SC2086
+		if ! (bpfrt_run "$ex" "$engine" "$b" $opts -- "$@") >"$T/why" 2>&1; then
+			bad "$ex: bpfrt run ($engine)"
+			continue
+		fi
+		ok "$ex: bpfrt run ($engine)"
+		check "$ex: bpfrt ($engine) = kernel: per-packet actions and lengths" \
+			same_verdicts "$b/out.txt" "$oracle_out"
+		check "$ex: bpfrt ($engine) = kernel: output packets (cmp)" same_pcaps "$b" "$oracle"
+		[ -n "$ring" ] && check "$ex: bpfrt ($engine) = kernel: ring buffer records" \
+			same_records "$b/out.txt" "$oracle_out"
+		check "$ex: bpfrt ($engine) = kernel: final maps" same_maps "$b" "$oracle" "$@"
+	done
+}
+
+# ---- What each capture must exercise, judged on the oracle's maps ----------------------------
+
+purpose_firewall() {
+	check "firewall: every rule drops something, malformed frames are dropped, clean traffic passes" \
+		expect_py "$1/fw_stats.json" <<'EOF'
+import json, sys
+st = {int(e["key"][0], 0): int.from_bytes(bytes(int(x, 0) for x in e["value"][:8]), "little")
+      for e in json.load(open(sys.argv[1]))}
+missing = [i for i in (0, 1, 2, 3, 4, 5, 6, 63) if st[i] == 0]
+assert not missing, "no packets counted for rule ids %s" % missing
+EOF
+}
+
+purpose_flowcount() {
+	check "flowcount: flows recur, IPv4 and IPv6 flows, malformed and non-IP frames counted" \
+		expect_py "$1/fc_flows.json" "$1/fc_totals.json" <<'EOF'
+import json, sys
+flows = [bytes(int(x, 0) for x in e["value"]) for e in json.load(open(sys.argv[1]))]
+keys = [bytes(int(x, 0) for x in e["key"]) for e in json.load(open(sys.argv[1]))]
+tot = [int.from_bytes(bytes(int(x, 0) for x in e["value"]), "little") for e in json.load(open(sys.argv[2]))]
+assert max(int.from_bytes(v[:8], "little") for v in flows) >= 5, "no flow with 5 packets"
+assert {k[37] for k in keys} == {4, 6}, "not both IPv4 and IPv6 flows"
+assert tot[0] and tot[1] and tot[2] and not tot[3], "totals %s" % tot
+assert sum(int.from_bytes(v[:8], "little") for v in flows) == tot[0], "flows do not add up to the total"
+EOF
+}
+
+purpose_lb() {
+	check "lb: every backend is chosen, other traffic passes, VIPs without backends drop" \
+		expect_py "$1/lb_stats.json" "$2" <<'EOF'
+import json, sys
+st = {int(e["key"][0], 0): int.from_bytes(bytes(int(x, 0) for x in e["value"][:8]), "little")
+      for e in json.load(open(sys.argv[1]))}
+assert all(st[i] for i in range(5)), "backends chosen: %s" % [st[i] for i in range(5)]
+assert not any(st[i] for i in range(5, 64)), "a backend outside the services was counted"
+acts = {l.split()[1] for l in open(sys.argv[2]) if l[0].isdigit() and " packets: " not in l}
+assert acts == {"XDP_TX", "XDP_PASS", "XDP_DROP"}, acts
+EOF
+}
+
+purpose_sampler() {
+	check "sampler: every 3rd frame sampled, short frames zero-padded" \
+		expect_py "$1/bss.json" "$2" <<'EOF'
+import json, sys
+seen = int.from_bytes(bytes(int(x, 0) for x in json.load(open(sys.argv[1]))[0]["value"][:8]), "little")
+recs = [bytes.fromhex(l.split()[1]) for l in open(sys.argv[2]) if l.startswith("ringbuf")]
+assert len(recs) == (seen + 2) // 3, "%d records for %d frames" % (len(recs), seen)
+assert any(int.from_bytes(r[12:16], "little") < 64 for r in recs), "no short frame sampled"
+assert any(int.from_bytes(r[8:12], "little") > 64 for r in recs), "no long frame sampled"
+EOF
+}
+
+example firewall rules examples/firewall/rules.txt -- fw_stats fw_prefixes fw_exact
+example flowcount -- fc_flows fc_totals
+example lb rules examples/lb/rules.txt -- lb_stats lb_vips lb_backends
+example sampler ringbuf samples -- bss
+
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]
