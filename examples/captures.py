@@ -1,12 +1,13 @@
 #!/usr/bin/env python3
 """captures.py — writes the examples' sample captures (deterministic pcap files, Ethernet).
 
-    python3 examples/captures.py OUTDIR      → OUTDIR/{firewall,flowcount,lb,sampler}.pcap
+    python3 examples/captures.py OUTDIR      → OUTDIR/{firewall,flowcount,lb,sampler,stress}.pcap
 
 Each capture mixes IPv4/IPv6, TCP/UDP/ICMP and ARP traffic chosen for its example (traffic to
 blocked ranges, repeated flows, VIP traffic), plus malformed frames every program must survive:
 an Ethernet header alone, an IPv4 header cut short, IHL < 5, a truncated TCP header, IPv4 options,
 later fragments. Checksums of well-formed packets are correct. The same seed gives the same bytes.
+stress.pcap, which every example runs too, cuts frames at every length and tries every IHL.
 """
 import os
 import random
@@ -234,7 +235,39 @@ def sampler(rng):
     return pkts
 
 
-CAPTURES = {"firewall": firewall, "flowcount": flowcount, "lb": lb, "sampler": sampler}
+def stress(rng):
+    """Edge cases for every example: each base frame cut at every length from 14 bytes on, every
+    IHL from 0 to 15 (header checksum kept right), and random EtherTypes."""
+    bases = [
+        v4_packet(rng, "198.18.0.1", "10.0.0.100", TCP, 40000, 80, size=24),        # lb VIP, TCP
+        v4_packet(rng, "198.18.0.2", "10.0.0.100", UDP, 40001, 53, size=16),        # lb VIP, UDP
+        v4_packet(rng, "198.18.0.3", "10.0.0.100", UDP, 40002, 53, size=8, nocsum=True),
+        v4_packet(rng, "10.10.3.4", "10.0.0.1", TCP, 40003, 443, size=10),          # fw prefix rule
+        v4_packet(rng, "172.16.9.9", "10.0.0.1", UDP, 40004, 1900, size=10),        # fw port rule
+        v4_packet(rng, "203.0.113.7", "10.0.0.1", ICMP, 7, 1, size=12),             # fw address rule
+        v6_packet(rng, "2001:db8::7", "2001:db8::1", TCP, 40005, 23),
+        v6_packet(rng, "2001:db8::8", "2001:db8::1", UDP, 40006, 53),
+    ] + options_and_fragments(rng, "10.0.0.100", 80)
+    pkts = []
+    for b in bases:
+        pkts += [b[:n] for n in range(14, len(b) + 1)]
+    seg = tcp(4, "198.18.0.9", "10.0.0.100", 40007, 80, bytes(range(64)))
+    for ihl in range(16):
+        opts = b"\x01" * max(0, ihl - 5) * 4
+        hdr = ip4("198.18.0.9", "10.0.0.100", TCP, seg, options=opts)
+        hdr = bytes([0x40 | ihl]) + hdr[1:]
+        h = (ihl * 4) if ihl >= 5 else 20
+        hdr = hdr[:10] + b"\0\0" + hdr[12:]
+        hdr = hdr[:10] + struct.pack("!H", csum(hdr[:h])) + hdr[12:]
+        pkts.append(eth(hdr, ETH_IP, mac_of(rng)))
+    for _ in range(16):
+        pkts.append(eth(bytes(rng.randrange(256) for _ in range(rng.randrange(0, 60))),
+                        rng.randrange(65536), mac_of(rng)))
+    return pkts
+
+
+CAPTURES = {"firewall": firewall, "flowcount": flowcount, "lb": lb, "sampler": sampler,
+            "stress": stress}
 
 
 def write_pcap(path, pkts, t0=1764547200):

@@ -1,8 +1,8 @@
 #!/bin/sh
 # examples.sh — each XDP example over its capture in the kernel, in a Python model, and in bpfrt: all must agree.
 #
-# For every example (build/examples/NAME/NAME.o over build/examples/NAME.pcap, with
-# examples/NAME/rules.txt when it has one):
+# For every example (build/examples/NAME/NAME.o over its capture build/examples/NAME.pcap and
+# over build/examples/stress.pcap, with examples/NAME/rules.txt when it has one):
 #   kernel  build/kreplay: BPF_PROG_TEST_RUN per packet (skipped, with the reason, without bpf())
 #   model   tests/kxdp/model.py: what the program must do, computed independently
 #   bpfrt   `bpfrt prog load` with pinned maps, the rules through `bpfrt map update pinned`,
@@ -78,10 +78,10 @@ elif ! bpfrt_has prog load || ! bpfrt_has map update || ! bpfrt_has map dump; th
 fi
 [ -n "$bpfrt_reason" ] && echo "skip: the bpfrt side of every example: $bpfrt_reason"
 
-# bpfrt_run EXAMPLE ENGINE OUTDIR [rules FILE] [ringbuf MAP] -- MAP...: bpfrt's run, in kreplay's formats.
+# bpfrt_run EXAMPLE CAPTURE ENGINE OUTDIR [rules FILE] [ringbuf MAP] -- MAP...: bpfrt's run, in kreplay's formats.
 bpfrt_run() {
-	ex=$1 engine=$2 out=$3
-	shift 3
+	ex=$1 cap=$2 engine=$3 out=$4
+	shift 4
 	rules="" ring=""
 	while [ "$1" != "--" ]; do
 		case $1 in
@@ -103,7 +103,7 @@ bpfrt_run() {
 	fi
 	set -- "$@"
 	# shellcheck disable=SC2086
-	"$B" xdp replay "$E/$ex/$ex.o" "$E/$ex.pcap" pinmaps "$pins" verdicts --$engine \
+	"$B" xdp replay "$E/$ex/$ex.o" "$E/$cap.pcap" pinmaps "$pins" verdicts --$engine \
 		pass "$out/pass.pcap" drop "$out/drop.pcap" tx "$out/tx.pcap" \
 		${ring:+ringbuf $ring} >"$out/replay.txt" || return 1
 	# "INDEX: ACTION LEN -> LEN" or the like, to kreplay's "INDEX ACTION LEN LEN".
@@ -118,23 +118,24 @@ bpfrt_run() {
 
 # ---- One example ----------------------------------------------------------------------------
 
-# example NAME [rules FILE] [ringbuf MAP] -- MAP...: run NAME on all sides and compare.
+# example NAME CAPTURE [rules FILE] [ringbuf MAP] -- MAP...: run NAME over CAPTURE on all sides, compare.
 example() {
-	ex=$1
-	shift
+	ex=$1 cap=$2
+	shift 2
 	opts=""
 	while [ "$1" != "--" ]; do opts="$opts $1 $2"; shift 2; done
 	shift
-	d="$T/$ex"
+	d="$T/$ex-$cap"
 	mkdir -p "$d/kernel"
-	echo "-- $ex"
+	echo "-- $ex over $cap.pcap"
+	what="$ex ($cap)"
 	rules=$(echo "$opts" | sed -n 's/.*rules \([^ ]*\).*/\1/p')
 	ring=$(echo "$opts" | sed -n 's/.*ringbuf \([^ ]*\).*/\1/p')
 
-	check "$ex: model" $PY tests/kxdp/model.py "$ex" "$E/$ex.pcap" "$d/model" ${rules:+rules "$rules"}
+	check "$what: model" $PY tests/kxdp/model.py "$ex" "$E/$cap.pcap" "$d/model" ${rules:+rules "$rules"}
 
 	# shellcheck disable=SC2086
-	"$K" "$E/$ex/$ex.o" "$E/$ex.pcap" $opts pass "$d/kernel/pass.pcap" drop "$d/kernel/drop.pcap" \
+	"$K" "$E/$ex/$ex.o" "$E/$cap.pcap" $opts pass "$d/kernel/pass.pcap" drop "$d/kernel/drop.pcap" \
 		tx "$d/kernel/tx.pcap" dumpdir "$d/kernel" >"$d/kernel/out.txt" 2>"$T/why"
 	rc=$?
 	if [ $rc -eq 77 ]; then
@@ -143,20 +144,20 @@ example() {
 		oracle="$d/model"
 		oracle_out="$d/model/verdicts.txt"
 	elif [ $rc -ne 0 ]; then
-		bad "$ex: kernel run (kreplay exit $rc)"
+		bad "$what: kernel run (kreplay exit $rc)"
 		return
 	else
-		ok "$ex: kernel run"
+		ok "$what: kernel run"
 		oracle="$d/kernel"
 		oracle_out="$d/kernel/out.txt"
-		check "$ex: kernel = model: per-packet actions and lengths" \
+		check "$what: kernel = model: per-packet actions and lengths" \
 			same_verdicts "$d/kernel/out.txt" "$d/model/verdicts.txt"
-		check "$ex: kernel = model: output packets (pcaps)" same_pcaps "$d/kernel" "$d/model"
-		[ -n "$ring" ] && check "$ex: kernel = model: ring buffer records" \
+		check "$what: kernel = model: output packets (pcaps)" same_pcaps "$d/kernel" "$d/model"
+		[ -n "$ring" ] && check "$what: kernel = model: ring buffer records" \
 			same_records "$d/kernel/out.txt" "$d/model/verdicts.txt"
-		check "$ex: kernel = model: final maps" same_maps "$d/kernel" "$d/model" "$@"
+		check "$what: kernel = model: final maps" same_maps "$d/kernel" "$d/model" "$@"
 	fi
-	purpose_$ex "$oracle" "$oracle_out"
+	[ "$cap" = "$ex" ] && purpose_$ex "$oracle" "$oracle_out"
 
 	[ -n "$bpfrt_reason" ] && return
 	# Global data stays private to a bpfrt process (docs/pinning.md): no pinned dump to compare.
@@ -169,17 +170,17 @@ example() {
 	for engine in interpret jit; do
 		b="$d/bpfrt-$engine"
 		# shellcheck disable=SC2086
-		if ! (bpfrt_run "$ex" "$engine" "$b" $opts -- "$@") >"$T/why" 2>&1; then
-			bad "$ex: bpfrt run ($engine)"
+		if ! (bpfrt_run "$ex" "$cap" "$engine" "$b" $opts -- "$@") >"$T/why" 2>&1; then
+			bad "$what: bpfrt run ($engine)"
 			continue
 		fi
-		ok "$ex: bpfrt run ($engine)"
-		check "$ex: bpfrt ($engine) = kernel: per-packet actions and lengths" \
+		ok "$what: bpfrt run ($engine)"
+		check "$what: bpfrt ($engine) = kernel: per-packet actions and lengths" \
 			same_verdicts "$b/out.txt" "$oracle_out"
-		check "$ex: bpfrt ($engine) = kernel: output packets (cmp)" same_pcaps "$b" "$oracle"
-		[ -n "$ring" ] && check "$ex: bpfrt ($engine) = kernel: ring buffer records" \
+		check "$what: bpfrt ($engine) = kernel: output packets (cmp)" same_pcaps "$b" "$oracle"
+		[ -n "$ring" ] && check "$what: bpfrt ($engine) = kernel: ring buffer records" \
 			same_records "$b/out.txt" "$oracle_out"
-		check "$ex: bpfrt ($engine) = kernel: final maps" same_maps "$b" "$oracle" "$@"
+		check "$what: bpfrt ($engine) = kernel: final maps" same_maps "$b" "$oracle" "$@"
 	done
 }
 
@@ -235,10 +236,13 @@ assert any(int.from_bytes(r[8:12], "little") > 64 for r in recs), "no long frame
 EOF
 }
 
-example firewall rules examples/firewall/rules.txt -- fw_stats fw_prefixes fw_exact
-example flowcount -- fc_flows fc_totals
-example lb rules examples/lb/rules.txt -- lb_stats lb_vips lb_backends
-example sampler ringbuf samples -- bss
+for which in own stress; do
+	c() { if [ $which = own ]; then echo "$1"; else echo $which; fi; }
+	example firewall "$(c firewall)" rules examples/firewall/rules.txt -- fw_stats fw_prefixes fw_exact
+	example flowcount "$(c flowcount)" -- fc_flows fc_totals
+	example lb "$(c lb)" rules examples/lb/rules.txt -- lb_stats lb_vips lb_backends
+	example sampler "$(c sampler)" ringbuf samples -- bss
+done
 
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]

@@ -209,6 +209,28 @@ def csum(data):
     return ~s & 0xFFFF
 
 
+def pseudo4(b, proto, length):
+    return b[26:34] + struct.pack("!BBH", 0, proto, length)
+
+
+def checksum_after(old, off, new):
+    """The checksum field (at off) for `new`, the bytes `old` covered after a rewrite. When old's
+    checksum was right, it is computed from scratch; when it was wrong (a truncated frame), a
+    correct update keeps it exactly as wrong: ~(~HC + ~m + m') over the words that changed."""
+    if csum(old) == 0:
+        new = new[:off] + b"\0\0" + new[off + 2:]
+        return struct.pack("!H", csum(new))
+    if len(old) % 2:
+        old, new = old + b"\0", new + b"\0"
+    s = ~struct.unpack_from("!H", old, off)[0] & 0xFFFF
+    for i in range(0, len(old), 2):
+        if i != off:
+            s += (~struct.unpack_from("!H", old, i)[0] & 0xFFFF) + struct.unpack_from("!H", new, i)[0]
+    while s >> 16:
+        s = (s & 0xFFFF) + (s >> 16)
+    return struct.pack("!H", ~s & 0xFFFF)
+
+
 def fnv1a(data):
     h = 2166136261
     for x in data:
@@ -244,17 +266,15 @@ def lb(pkts, rules):
         n[6:12], n[0:6] = b[0:6], be[4:10]
         n[30:34] = be[:4]
         ihl = (b[14] & 0xF) * 4
-        n[24:26] = b"\0\0"
-        n[24:26] = struct.pack("!H", csum(bytes(n[14:14 + ihl])))
+        n[24:26] = checksum_after(b[14:14 + ihl], 10, bytes(n[14:14 + ihl]))
         l4, seg_len = p.l4, len(b) - p.l4
-        coff = l4 + (16 if p.proto == TCP else 6)
-        if p.proto == TCP or n[coff:coff + 2] != b"\0\0":
-            n[coff:coff + 2] = b"\0\0"
-            ph = bytes(n[26:34]) + struct.pack("!BBH", 0, p.proto, seg_len)
-            c = csum(ph + bytes(n[l4:]))
-            if p.proto == UDP and c == 0:
-                c = 0xFFFF
-            n[coff:coff + 2] = struct.pack("!H", c)
+        coff = 16 if p.proto == TCP else 6
+        if p.proto == TCP or b[l4 + coff:l4 + coff + 2] != b"\0\0":
+            c = checksum_after(pseudo4(b, p.proto, seg_len) + b[l4:], 12 + coff,
+                               pseudo4(n, p.proto, seg_len) + bytes(n[l4:]))
+            if p.proto == UDP and c == b"\0\0":
+                c = b"\xff\xff"
+            n[l4 + coff:l4 + coff + 2] = c
         stats[idx][0] += 1
         stats[idx][1] += len(b)
         out.append((TX, bytes(n)))
