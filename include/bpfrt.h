@@ -516,6 +516,82 @@ BPFRT_API int bpfrt_obj_set_global(struct bpfrt_obj *obj, const char *name,
 BPFRT_API int bpfrt_obj_get_global(const struct bpfrt_obj *obj, const char *name,
 				   void *val, size_t size, struct bpfrt_error *err);
 
+/* ---- Pinned state ------------------------------------------------------ */
+
+/*
+ * Maps (and program records) can be pinned to files, like the kernel's
+ * bpffs: a pinned map outlives the process, and any process that opens the
+ * file shares the map live (docs/pinning.md). Pinned files are created
+ * 0600 and never replace an existing file (-EEXIST, as in bpffs).
+ *
+ * The state directory holds the registry of pinned maps and programs that
+ * `bpfrt map show` and `bpfrt prog show` list, and the counters of their
+ * global ids: $BPFRT_ROOT if set, else /run/bpfrt for root, else
+ * $XDG_RUNTIME_DIR/bpfrt, else /tmp/bpfrt-UID. It is created (0700) when
+ * first needed. The string is valid until the next call in the same thread.
+ */
+BPFRT_API const char *bpfrt_state_dir(void);
+
+/*
+ * Pin map at path (a new file; its directory must exist). The map's block
+ * moves into the file: its contents are copied and this process's mapping
+ * is switched to the file at the same address, so pointers programs hold
+ * stay valid. Pin a map before other threads or forked processes use it:
+ * updates made during the copy through another mapping are not carried
+ * over. A map already pinned gets another hard link (same filesystem only).
+ * Prog arrays and maps of maps hold process-local references: -ENOTSUP.
+ * The map is registered in the state directory with a global id.
+ */
+BPFRT_API int bpfrt_map_pin(struct bpfrt_map *map, const char *path,
+			    struct bpfrt_error *err);
+
+/*
+ * Open the map pinned at path: a new map object on the same memory, to be
+ * freed with bpfrt_map_free(). -ENOENT (no map pinned there), -EINVAL (the
+ * file is not a bpfrt map), -EACCES.
+ */
+BPFRT_API int bpfrt_map_open_pinned(const char *path, struct bpfrt_map **map,
+				    struct bpfrt_error *err);
+
+/* What a pinned map's file records besides the map itself. */
+struct bpfrt_map_pin_info {
+	uint32_t id;		/* global id, unique in the state directory */
+	uint32_t uid;		/* who pinned it */
+	uint64_t created;	/* when it was pinned (unix seconds) */
+	/*
+	 * The BTF of the object the map came from (NULL, 0 if unknown) and
+	 * the type ids of its key and value in it (0 if unknown); valid while
+	 * the map is.
+	 */
+	const void *btf;
+	size_t btf_len;
+	uint32_t key_type_id, value_type_id;
+};
+
+/* -ENOENT if the map was neither pinned nor opened from a pinned file. */
+BPFRT_API int bpfrt_map_get_pin_info(const struct bpfrt_map *map,
+				     struct bpfrt_map_pin_info *info);
+
+/*
+ * Call fn with the path of every map (program record) registered in the
+ * state directory, in the order of their paths, until fn returns non-zero
+ * (which is returned). Entries whose file was removed are forgotten.
+ */
+BPFRT_API int bpfrt_pinned_maps(int (*fn)(void *ctx, const char *path), void *ctx);
+BPFRT_API int bpfrt_pinned_progs(int (*fn)(void *ctx, const char *path), void *ctx);
+
+/*
+ * Before bpfrt_obj_load: share the object's maps through directory dir
+ * (created 0700 if missing). At load, each map whose name is pinned in dir
+ * (dir/NAME) is reused, after checking that its type, key and value sizes,
+ * max_entries and flags match the object's definition (else the load fails
+ * naming the map and the mismatch); the others are created and pinned
+ * there. Prog arrays, maps of maps and global data (.data, .bss, .rodata)
+ * stay private to the process.
+ */
+BPFRT_API int bpfrt_obj_pin_maps(struct bpfrt_obj *obj, const char *dir,
+				 struct bpfrt_error *err);
+
 /* ---- For helpers, during a run ----------------------------------------- */
 
 BPFRT_API void *bpfrt_run_user(const struct bpfrt_run *run);

@@ -171,10 +171,14 @@ static int attr(const struct def_ctx *c, const struct btf_type *st, unsigned i,
 
 	if (ret <= 0)
 		return ret;
-	if (!strcmp(name, "key"))
-		return attr_size(c, name, mb->type, &def->key_size);
-	if (!strcmp(name, "value"))
-		return attr_size(c, name, mb->type, &def->value_size);
+	if (!strcmp(name, "key") || !strcmp(name, "value")) {
+		const struct btf_type *pt = skip_mods(c->obj->btf, mb->type);
+		bool key = name[0] == 'k';
+
+		if (pt && btf_is_ptr(pt))
+			*(key ? &def->key_type : &def->value_type) = pt->type;
+		return attr_size(c, name, mb->type, key ? &def->key_size : &def->value_size);
+	}
 	if (!strcmp(name, "values"))
 		return attr_values(c, st, i, m);
 	return err_set(c->err, -EINVAL, -1, "map '%s': unknown attribute '%s'",

@@ -32,6 +32,9 @@ static int create_map(struct bpfrt_obj *obj, struct ld_map *m, struct bpfrt_erro
 	uint32_t zero = 0;
 	int ret;
 
+	if (obj->pin_dir && m->kind != LD_MAP_DATA && !ld_map_is_of_maps(m->def.type) &&
+	    m->def.type != BPFRT_MAP_PROG_ARRAY)
+		return pin_obj_map(obj, m, err);
 	if (m->has_inner) {
 		ret = create(obj, m->name, &m->inner, NULL, &tmpl, err);
 		if (ret)

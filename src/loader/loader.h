@@ -111,6 +111,7 @@ struct ld_mapdef {
 	uint32_t type, key_size, value_size, max_entries, map_flags;
 	uint32_t pinning;
 	uint64_t map_extra;
+	uint32_t key_type, value_type;	/* BTF type ids of __type(key/value), or 0 */
 };
 
 /* A slot a prog array or map of maps starts with (from __array initialisers). */
@@ -186,6 +187,7 @@ struct bpfrt_obj {
 	enum bpfrt_prog_type default_type;
 	unsigned cpu, ncpus;
 	bool loaded;
+	char *pin_dir;			/* bpfrt_obj_pin_maps: where maps are shared, or NULL */
 };
 
 /* ---- Stages ---------------------------------------------------------------- */
@@ -232,6 +234,9 @@ bool ld_map_is_of_maps(uint32_t type);
 
 /* relo.c: build every program's instructions. */
 int ld_relocate(struct bpfrt_obj *obj, struct bpfrt_error *err);
+
+/* src/pin/obj_pin.c: create map m of obj or reuse the one pinned in obj->pin_dir. */
+int pin_obj_map(struct bpfrt_obj *obj, struct ld_map *m, struct bpfrt_error *err);
 
 /* load.c: undo a load (also what bpfrt_obj_close uses). */
 void ld_unload(struct bpfrt_obj *obj);

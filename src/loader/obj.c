@@ -37,6 +37,7 @@ static void obj_free(struct bpfrt_obj *obj)
 	ld_elf_free(obj);
 	free(obj->image);
 	free(obj->name);
+	free(obj->pin_dir);
 	free(obj);
 }
 

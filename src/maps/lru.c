@@ -81,24 +81,72 @@ static uint32_t evict_locked(struct bpfrt_map *m)
 		}
 		b = atomic_load_explicit(&helem(m, cur)->hash, memory_order_relaxed) & m->mask;
 		if (plock_trylock(&hbucket(m, b)->lock)) {
+			/*
+			 * Only an element found in its chain is the map's to take.
+			 * One that is not is a stale entry of a list that a process
+			 * killed mid-change left damaged (it may be free, or another
+			 * writer's): skip it; lru_alloc rebuilds the list.
+			 */
 			bool linked = htab_unlink_locked(m, b, cur);
 
-			list_unlink(m, cur);
-			if (linked)
+			if (linked) {
+				list_unlink(m, cur);
 				atomic_fetch_sub(&h->count, 1);
+			}
 			plock_unlock(&hbucket(m, b)->lock);
-			return cur;
+			if (linked)
+				return cur;
 		}
 		cur = prev;
 	}
 	return LRU_NONE;
 }
 
+/* Is element i in bucket b's chain? (bucket lock held) */
+static bool in_chain(struct bpfrt_map *m, uint32_t b, uint32_t i)
+{
+	uint32_t link = atomic_load_explicit(&hbucket(m, b)->head, memory_order_relaxed);
+
+	for (uint32_t n = 0; !(link & 1) && n <= m->max_entries; n++) {
+		if (link >> 1 == i)
+			return true;
+		link = atomic_load_explicit(&helem(m, link >> 1)->next, memory_order_relaxed);
+	}
+	return false;
+}
+
+/*
+ * Make the list again from the chains: every element in a chain, and no
+ * other. For a list a dead process left damaged; it takes every bucket lock
+ * (in order, so rebuilders cannot deadlock), then the LRU lock, which is the
+ * documented lock order.
+ */
+static void lru_rebuild(struct bpfrt_map *m)
+{
+	struct htab_hdr *h = hhdr(m);
+	uint32_t used = atomic_load(&h->bump);
+
+	for (uint32_t b = 0; b < h->nbuckets; b++)
+		plock_lock(&hbucket(m, b)->lock);
+	plock_lock(&h->lru_lock);
+	h->lru_head = h->lru_tail = LRU_NONE;
+	for (uint32_t i = 0; i < used && i < m->max_entries; i++) {
+		uint32_t b = atomic_load_explicit(&helem(m, i)->hash, memory_order_relaxed) &
+			     m->mask;
+
+		if (in_chain(m, b, i))
+			list_push_head(m, i);
+	}
+	plock_unlock(&h->lru_lock);
+	for (uint32_t b = 0; b < h->nbuckets; b++)
+		plock_unlock(&hbucket(m, b)->lock);
+}
+
 uint32_t lru_alloc(struct bpfrt_map *m)
 {
 	uint32_t i;
 
-	for (;;) {
+	for (unsigned fails = 1;; fails++) {
 		if (htab_alloc_elem(m, &i))
 			return i;
 		plock_lock(&hhdr(m)->lru_lock);
@@ -106,6 +154,9 @@ uint32_t lru_alloc(struct bpfrt_map *m)
 		plock_unlock(&hhdr(m)->lru_lock);
 		if (i != LRU_NONE)
 			return i;
-		sched_yield();	/* every element is being inserted or deleted right now */
+		/* Every element is being inserted or deleted right now, or the list is damaged. */
+		if (fails % 256 == 0)
+			lru_rebuild(m);
+		sched_yield();
 	}
 }

@@ -180,6 +180,7 @@ static void map_destroy(struct bpfrt_map *m, bool attached)
 		close(m->block_fd);
 	if (m->event_fd >= 0)
 		close(m->event_fd);
+	free(m->pin);
 	free(m);
 }
 
@@ -313,6 +314,29 @@ int map_open_block(int fd, struct bpfrt_map **out, struct bpfrt_error *err)
 fail:
 	map_destroy(m, false);
 	return ret;
+}
+
+int map_rebind_fd(struct bpfrt_map *m, int fd)
+{
+	const struct map_block *b = (const struct map_block *)m->base;
+	uint64_t size = b->size;
+	uint32_t mirror = b->mirror;
+
+	if (mmap(m->base, size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED, fd, 0) ==
+	    MAP_FAILED)
+		return -errno;
+	if (mirror && mmap(m->base + size, mirror, PROT_READ | PROT_WRITE,
+			   MAP_SHARED | MAP_FIXED, fd, (off_t)(size - mirror)) == MAP_FAILED)
+		return -errno;
+	if (m->block_fd >= 0)
+		close(m->block_fd);
+	m->block_fd = fd;
+	return 0;
+}
+
+bool map_holds_local_refs(uint32_t type)
+{
+	return holds_local_refs(type);
 }
 
 int map_block_fd(const struct bpfrt_map *map)

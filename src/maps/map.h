@@ -107,6 +107,7 @@ struct bpfrt_map {
 	void *mapping;			/* munmap(mapping, mapping_len) */
 	size_t mapping_len;
 	void *_Atomic *side;		/* prog arrays, maps of maps: a slot per entry */
+	struct pin_meta *pin;		/* pinned (src/pin): its id, BTF; malloc'ed; else NULL */
 	char name[16];
 };
 
@@ -165,6 +166,16 @@ void map_put(struct bpfrt_map *map);			/* drop one */
  */
 int map_block_fd(const struct bpfrt_map *map);
 int map_open_block(int fd, struct bpfrt_map **out, struct bpfrt_error *err);
+
+/*
+ * Replace the block's memory with fd's (a file holding a copy of it, same
+ * size) at the same addresses, and make fd the map's block fd (owned). The
+ * mapping at m->base is replaced atomically page by page: callers copy the
+ * block first and switch before anyone else writes it. -errno on failure.
+ */
+int map_rebind_fd(struct bpfrt_map *m, int fd);
+/* Prog arrays and maps of maps: their values are process-local references. */
+bool map_holds_local_refs(uint32_t type);
 
 /* This thread's CPU slot in map (see sync.h), and a wakeup on map's eventfd. */
 uint32_t map_this_cpu(const struct bpfrt_map *map);
