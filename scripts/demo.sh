@@ -77,7 +77,7 @@ if [ -x "$BUILD/kreplay" ] &&
 	"$BUILD/kreplay" "$OBJ" "$PCAP" rules "$RULES" pass "$ROOT/k_passed.pcap" drop "$ROOT/k_dropped.pcap" \
 		>"$ROOT/kernel.txt" 2>&1; then
 	echo "\$ kreplay firewall.o firewall.pcap rules $RULES pass ... drop ..."
-	tail -n 1 "$ROOT/kernel.txt"
+	grep -e ' packets: ' -e '^kernel: ' "$ROOT/kernel.txt"
 	if cmp -s "$ROOT/passed.pcap" "$ROOT/k_passed.pcap" && cmp -s "$ROOT/dropped.pcap" "$ROOT/k_dropped.pcap"; then
 		echo "bpfrt and the kernel passed and dropped exactly the same packets, byte for byte."
 	else
