@@ -236,6 +236,25 @@ assert any(int.from_bytes(r[8:12], "little") > 64 for r in recs), "no long frame
 EOF
 }
 
+# ---- The checkers themselves: they must see differences ---------------------------------------
+
+echo "-- the tools"
+printf '[{"key":["0x01"],"value":["0x02"]},{"key":["0x03"],"value":["0x04"]}]\n' >"$T/m1.json"
+printf '[{"key":["3"],"value":["4"]},{"key":["1"],"value":["2"],"formatted":{}}]\n' >"$T/m2.json"
+printf '[{"key":["0x01"],"value":["0x02"]},{"key":["0x03"],"value":["0x05"]}]\n' >"$T/m3.json"
+check "mapcmp: same entries in another order and notation are equal" \
+	$PY tests/kxdp/mapcmp.py "$T/m1.json" "$T/m2.json"
+check "mapcmp: a different value is a difference" sh -c "! $PY tests/kxdp/mapcmp.py '$T/m1.json' '$T/m3.json'"
+printf 'fw_stats key hex 01 00 00 value hex 00\n' >"$T/bad.rules"
+"$K" "$E/firewall/firewall.o" "$E/firewall.pcap" rules "$T/bad.rules" >"$T/out" 2>&1
+rc=$?
+if [ $rc -eq 77 ]; then
+	echo "skip: kreplay's rule checks: bpf() unavailable"
+else
+	check "kreplay: a rule of the wrong size fails, naming the line and the sizes" \
+		sh -c "[ $rc -eq 1 ] && grep -q 'bad.rules:1: map .fw_stats. needs a 4-byte key and a 16-byte value, the line has 3 and 1' '$T/out'"
+fi
+
 for which in own stress; do
 	c() { if [ $which = own ]; then echo "$1"; else echo $which; fi; }
 	example firewall "$(c firewall)" rules examples/firewall/rules.txt -- fw_stats fw_prefixes fw_exact
