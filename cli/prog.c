@@ -2,9 +2,22 @@
 #include "cli.h"
 
 static int prog_help(int argc, char **argv);
+int cmd_prog_load(int argc, char **argv);
+int cmd_prog_pin(int argc, char **argv);
+int cmd_prog_show(int argc, char **argv);
+int cmd_prog_dump(int argc, char **argv);
 
 static const struct cli_cmd prog_cmds[] = {
-	{ "help", prog_help, "help                 this list" },
+	{ "help", prog_help, "help                 this list\n"
+	  "        PROG := pinned FILE | name NAME | id N  (programs in the state directory)" },
+	{ "show", cmd_prog_show, "show [PROG]          list pinned programs (all, or PROG)" },
+	{ "list", cmd_prog_show, "list [PROG]          the same as show" },
+	{ "load", cmd_prog_load, "load OBJ PATH [type TYPE] [pinmaps DIR]\n"
+	  "                                  load OBJ's first program, pin it at PATH, its maps\n"
+	  "                                  in DIR (default PATH.maps)" },
+	{ "dump", cmd_prog_dump, "dump xlated PROG [linum] [opcodes] | dump jited PROG\n"
+	  "                                  print the instructions, or the JIT's x86-64 code" },
+	{ "pin", cmd_prog_pin, "pin PROG FILE        pin PROG at FILE too" },
 };
 
 static int prog_help(int argc, char **argv)

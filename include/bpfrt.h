@@ -592,6 +592,59 @@ BPFRT_API int bpfrt_pinned_progs(int (*fn)(void *ctx, const char *path), void *c
 BPFRT_API int bpfrt_obj_pin_maps(struct bpfrt_obj *obj, const char *dir,
 				 struct bpfrt_error *err);
 
+/*
+ * The program's tag, as the kernel computes it: the first 8 bytes of the
+ * SHA-256 (Linux 6.18 and later; SHA-1 before) of its instructions, with
+ * the immediates of map references (lddw
+ * src 1, 2, 5, 6: both slots) zeroed and src 5 / 6 (map by index) counted
+ * as the 1 / 2 (map by fd) that libbpf hands the kernel. So a program of an
+ * object has the tag `bpftool prog show` gives the same program in Linux.
+ */
+BPFRT_API void bpfrt_prog_tag(const struct bpfrt_prog *prog, uint8_t tag[8]);
+
+/*
+ * Pin program i of a loaded object at path: a record (a small text file,
+ * 0600, never over an existing file) of what re-creates the program in
+ * another process — the object's absolute path, the program's name and type,
+ * the directory its maps are pinned in (bpfrt_obj_pin_maps; none if the
+ * object's maps were not pinned) — and of what `bpfrt prog show` lists. The
+ * record gets a global id and is registered in the state directory.
+ */
+BPFRT_API int bpfrt_obj_pin_prog(struct bpfrt_obj *obj, size_t i, const char *path,
+				 struct bpfrt_error *err);
+
+struct bpfrt_prog_record {
+	uint32_t id;			/* global id */
+	enum bpfrt_prog_type type;
+	char name[128];
+	char tag[17];			/* 16 hex digits */
+	char object[4096];		/* absolute path of the object */
+	char maps_dir[4096];		/* "" if its maps are not pinned */
+	uint64_t loaded_at;		/* unix seconds */
+	uint32_t uid;
+	uint32_t bytes_xlated;		/* instructions × 8 */
+	uint32_t bytes_jited;		/* 0 if the JIT could not translate it */
+	uint32_t map_ids[64];		/* global ids of its pinned maps */
+	uint32_t nmap_ids;
+	bool gpl;			/* its license is GPL-compatible */
+};
+
+/* Read the program record pinned at path. -ENOENT, or -EINVAL if it is not one. */
+BPFRT_API int bpfrt_prog_record_read(const char *path, struct bpfrt_prog_record *rec,
+				     struct bpfrt_error *err);
+
+/* Pin the program pinned at from at `to` too (same id); like bpfrt_obj_pin_prog's file. */
+BPFRT_API int bpfrt_prog_record_pin(const char *from, const char *to, struct bpfrt_error *err);
+
+/*
+ * Re-create the program pinned at path in this process: open its object,
+ * share the maps of the record's directory, load just that program. *obj
+ * owns *prog: close it with bpfrt_obj_close(). Fails if the object changed
+ * so that the program's tag is not the recorded one.
+ */
+BPFRT_API int bpfrt_prog_open_pinned(const char *path, struct bpfrt_obj **obj,
+				     struct bpfrt_prog **prog, struct bpfrt_error *err);
+
 /* ---- For helpers, during a run ----------------------------------------- */
 
 BPFRT_API void *bpfrt_run_user(const struct bpfrt_run *run);

@@ -188,6 +188,7 @@ struct bpfrt_obj {
 	unsigned cpu, ncpus;
 	bool loaded;
 	char *pin_dir;			/* bpfrt_obj_pin_maps: where maps are shared, or NULL */
+	char *path;			/* bpfrt_obj_open: the file's absolute path, or NULL */
 };
 
 /* ---- Stages ---------------------------------------------------------------- */

@@ -38,6 +38,7 @@ static void obj_free(struct bpfrt_obj *obj)
 	free(obj->image);
 	free(obj->name);
 	free(obj->pin_dir);
+	free(obj->path);
 	free(obj);
 }
 
@@ -174,6 +175,7 @@ BPFRT_API int bpfrt_obj_open(const char *path, const struct bpfrt_obj_opts *opts
 		free(obj);
 		return ret;
 	}
+	obj->path = realpath(path, NULL);	/* for pinned program records */
 	base = strrchr(path, '/');
 	return open_image(obj, base ? base + 1 : path, opts, out, err);
 }

@@ -96,19 +96,18 @@ BPFRT_API int bpfrt_map_pin(struct bpfrt_map *map, const char *path, struct bpfr
 	if (!pm && !(pm = pin_meta_new(NULL, 0, 0, 0)))
 		return err_set(err, -ENOMEM, -1, "out of memory");
 	map->pin = pm;
-	ret = pin_next_id(PIN_MAP, &pm->t.id, err);
-	if (ret)
-		goto fail_id;
-	pm->t.created = (uint64_t)time(NULL);
-	pm->t.uid = (uint32_t)geteuid();
 	fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
 	if (fd < 0) {
 		int e = errno;
 
-		ret = err_set(err, -e, -1, "cannot pin map '%s' at '%s': %s", map->name, path,
-			      e == EEXIST ? "the file exists" : strerror(e));
-		goto fail_id;
+		return err_set(err, -e, -1, "cannot pin map '%s' at '%s': %s", map->name, path,
+			       e == EEXIST ? "the file exists" : strerror(e));
 	}
+	ret = pin_next_id(PIN_MAP, &pm->t.id, err);
+	if (ret)
+		goto fail_file;
+	pm->t.created = (uint64_t)time(NULL);
+	pm->t.uid = (uint32_t)geteuid();
 	if (ftruncate(fd, (off_t)(b->size + sizeof(pm->t) + pm->t.btf_len)) ||
 	    pwrite(fd, pm, sizeof(pm->t) + pm->t.btf_len, (off_t)b->size) !=
 		    (ssize_t)(sizeof(pm->t) + pm->t.btf_len) ||
@@ -127,7 +126,6 @@ BPFRT_API int bpfrt_map_pin(struct bpfrt_map *map, const char *path, struct bpfr
 fail_file:
 	close(fd);
 	unlink(path);
-fail_id:
 	pm->t.id = 0;
 	return ret;
 }

@@ -414,7 +414,7 @@ static struct bpfrt_obj *open_pin_obj(const char *dir, struct bpfrt_error *err, 
 
 static int run_count(struct bpfrt_obj *obj, size_t len, enum bpfrt_engine engine)
 {
-	uint8_t buf[256] = { 0 };
+	uint32_t buf[64] = { (uint32_t)len };	/* __sk_buff: len first */
 	struct bpfrt_prog *prog = bpfrt_obj_prog_by_name(obj, "count");
 	struct bpfrt_error err;
 	int ret;
@@ -423,7 +423,7 @@ static int run_count(struct bpfrt_obj *obj, size_t len, enum bpfrt_engine engine
 		return -ENOENT;
 	bpfrt_prog_use_builtin_helpers(prog);
 	BPFRT_OPTS(bpfrt_run_opts, r, .engine = engine, .checked = true, .ctx = buf,
-		   .ctx_len = len);
+		   .ctx_len = sizeof(buf));
 	ret = bpfrt_prog_run(prog, &r, &err);
 	CHECK(ret == 0, "run: %s", err.msg);
 	return ret;
@@ -732,4 +732,101 @@ TEST(pin_lru_list_repaired)
 		k = next;
 	CHECK(n == 8, "%u elements, want 8", n);
 	bpfrt_map_free(m);
+}
+
+/* ---- Program records ------------------------------------------------------------------------- */
+
+TEST(pin_prog_record)
+{
+	const char *root = fresh_root();
+	char dir[256], rec[256], rec2[256];
+	struct bpfrt_obj *obj = NULL, *o2 = NULL;
+	struct bpfrt_prog *prog;
+	struct bpfrt_prog_record r, r2;
+	struct bpfrt_error err;
+	uint8_t tag[8];
+	char hex[17];
+	struct stat st;
+	int ret;
+
+	if (!CHECK(root, "mkdtemp"))
+		return;
+	snprintf(dir, sizeof(dir), "%s/maps", root);
+	snprintf(rec, sizeof(rec), "%s/count", root);
+	snprintf(rec2, sizeof(rec2), "%s/count2", root);
+	obj = open_pin_obj(dir, &err, &ret);
+	if (!obj || !CHECK(bpfrt_obj_load(obj, &err) == 0, "load: %s", err.msg))
+		goto out;
+	ret = bpfrt_obj_pin_prog(obj, 0, rec, &err);
+	CHECK(ret == 0, "pin prog: %d %s", ret, err.msg);
+	CHECK(stat(rec, &st) == 0 && (st.st_mode & 0777) == 0600, "record mode %o",
+	      st.st_mode & 0777);
+	ret = bpfrt_obj_pin_prog(obj, 0, rec, &err);
+	CHECK(ret == -EEXIST, "pin over a record: %d", ret);
+	ret = bpfrt_prog_record_read(rec, &r, &err);
+	if (!CHECK(ret == 0, "read record: %s", err.msg))
+		goto out;
+	bpfrt_prog_tag(bpfrt_obj_prog_at(obj, 0, NULL), tag);
+	for (int k = 0; k < 8; k++)
+		snprintf(hex + 2 * k, 3, "%02x", tag[k]);
+	CHECK(r.id == 1 && !strcmp(r.name, "count") && r.type == BPFRT_PROG_SOCKET_FILTER &&
+	      !strcmp(r.tag, hex) && r.gpl && r.bytes_xlated == 8 * bpfrt_prog_insn_cnt(
+						bpfrt_obj_prog_at(obj, 0, NULL)) &&
+	      r.bytes_jited > 0 && r.nmap_ids == 2 && strstr(r.object, "/tests/bpf/pin.o") &&
+	      !strcmp(r.maps_dir, dir), "record: id %u name %s tag %s/%s maps %u dir %s",
+	      r.id, r.name, r.tag, hex, r.nmap_ids, r.maps_dir);
+	/* Re-created elsewhere (here: a forked child), it counts into the same maps. */
+	pid_t pid = fork();
+
+	if (pid == 0) {
+		struct bpfrt_obj *co;
+		struct bpfrt_prog *cp;
+
+		if (bpfrt_prog_open_pinned(rec, &co, &cp, NULL))
+			_exit(1);
+		bpfrt_prog_use_builtin_helpers(cp);
+		for (int i = 0; i < 5; i++) {
+			uint32_t buf[64] = { 10 };
+			BPFRT_OPTS(bpfrt_run_opts, ro, .engine = i % 2 ? BPFRT_ENGINE_JIT
+							       : BPFRT_ENGINE_INTERP,
+				   .checked = true, .ctx = buf, .ctx_len = sizeof(buf));
+
+			if (bpfrt_prog_run(cp, &ro, NULL))
+				_exit(2);
+		}
+		bpfrt_obj_close(co);
+		_exit(0);
+	}
+	int status = 0;
+	uint32_t zero = 0, key0 = 0;
+	uint64_t total = 0, s[2] = { 0, 0 };
+
+	waitpid(pid, &status, 0);
+	CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0, "child: %#x", status);
+	bpfrt_map_lookup(bpfrt_obj_map_by_name(obj, "totals"), &zero, &total);
+	bpfrt_map_lookup(bpfrt_obj_map_by_name(obj, "flows"), &key0, s);
+	CHECK(total == 5 && s[0] == 5 && s[1] == 50, "the child's runs: total %llu flows {%llu,%llu}",
+	      (unsigned long long)total, (unsigned long long)s[0], (unsigned long long)s[1]);
+	/* Pinned twice: the same id. */
+	ret = bpfrt_prog_record_pin(rec, rec2, &err);
+	CHECK(ret == 0 && bpfrt_prog_record_read(rec2, &r2, NULL) == 0 && r2.id == r.id,
+	      "second pin: %d %s", ret, err.msg);
+	/* A record whose tag no longer matches the object: refused. */
+	{
+		char cmd[600];
+
+		snprintf(cmd, sizeof(cmd), "sed -i 's/^tag .*/tag 0000000000000000/' '%s'", rec2);
+		CHECK(system(cmd) == 0, "edit the record");
+		ret = bpfrt_prog_open_pinned(rec2, &o2, &prog, &err);
+		CHECK(ret == -ESTALE && strstr(err.msg, "changed"), "stale: %d %s", ret, err.msg);
+	}
+	ret = bpfrt_prog_record_read(dir, &r2, &err);
+	CHECK(ret < 0, "a directory is no record: %d", ret);
+	snprintf(rec2, sizeof(rec2), "%s/maps/flows", root);
+	ret = bpfrt_prog_record_read(rec2, &r2, &err);
+	CHECK(ret == -EINVAL && strstr(err.msg, "not a pinned bpfrt program"), "a map is no record: %d %s",
+	      ret, err.msg);
+out:
+	bpfrt_obj_close(obj);
+	rm_rf(root);
 }
