@@ -80,6 +80,42 @@ typedef uint64_t (*bpfrt_helper_fn)(uint64_t r1, uint64_t r2, uint64_t r3,
 
 struct bpfrt_map;
 
+enum bpfrt_prog_type {	/* the kernel's BPF_PROG_TYPE_* numbers */
+	BPFRT_PROG_UNSPEC = 0,
+	BPFRT_PROG_SOCKET_FILTER = 1,
+	BPFRT_PROG_KPROBE = 2,		/* kprobe, kretprobe, uprobe, uretprobe */
+	BPFRT_PROG_SCHED_CLS = 3,	/* tc, classifier */
+	BPFRT_PROG_SCHED_ACT = 4,
+	BPFRT_PROG_TRACEPOINT = 5,
+	BPFRT_PROG_XDP = 6,
+	BPFRT_PROG_PERF_EVENT = 7,
+	BPFRT_PROG_CGROUP_SKB = 8,
+	BPFRT_PROG_CGROUP_SOCK = 9,
+	BPFRT_PROG_LWT_IN = 10,
+	BPFRT_PROG_LWT_OUT = 11,
+	BPFRT_PROG_LWT_XMIT = 12,
+	BPFRT_PROG_SOCK_OPS = 13,
+	BPFRT_PROG_SK_SKB = 14,
+	BPFRT_PROG_CGROUP_DEVICE = 15,
+	BPFRT_PROG_SK_MSG = 16,
+	BPFRT_PROG_RAW_TRACEPOINT = 17,
+	BPFRT_PROG_CGROUP_SOCK_ADDR = 18,
+	BPFRT_PROG_LWT_SEG6LOCAL = 19,
+	BPFRT_PROG_LIRC_MODE2 = 20,
+	BPFRT_PROG_SK_REUSEPORT = 21,
+	BPFRT_PROG_FLOW_DISSECTOR = 22,
+	BPFRT_PROG_CGROUP_SYSCTL = 23,
+	BPFRT_PROG_RAW_TRACEPOINT_WRITABLE = 24,
+	BPFRT_PROG_CGROUP_SOCKOPT = 25,
+	BPFRT_PROG_TRACING = 26,
+	BPFRT_PROG_STRUCT_OPS = 27,
+	BPFRT_PROG_EXT = 28,
+	BPFRT_PROG_LSM = 29,
+	BPFRT_PROG_SK_LOOKUP = 30,
+	BPFRT_PROG_SYSCALL = 31,
+	BPFRT_PROG_NETFILTER = 32,
+};
+
 struct bpfrt_prog_opts {
 	size_t sz;
 	unsigned int cpu;	/* newest ISA version accepted: 1..4; 0 = 4 */
@@ -91,6 +127,11 @@ struct bpfrt_prog_opts {
 	 */
 	struct bpfrt_map *const *maps;
 	size_t nmaps;
+	/*
+	 * What kind of program it is: it decides what bpfrt_prog_test_run
+	 * passes as ctx and which hooks may run it. Default BPFRT_PROG_UNSPEC.
+	 */
+	enum bpfrt_prog_type type;
 };
 
 /*
@@ -104,6 +145,8 @@ BPFRT_API int bpfrt_prog_new(const struct bpfrt_insn *insns, size_t n,
 			     struct bpfrt_prog **prog, struct bpfrt_error *err);
 BPFRT_API void bpfrt_prog_free(struct bpfrt_prog *prog);
 BPFRT_API size_t bpfrt_prog_insn_cnt(const struct bpfrt_prog *prog);
+/* The type it was created with (bpfrt_prog_opts.type). */
+BPFRT_API enum bpfrt_prog_type bpfrt_prog_get_type(const struct bpfrt_prog *prog);
 /* Valid until the program is freed. */
 BPFRT_API const struct bpfrt_insn *bpfrt_prog_insns(const struct bpfrt_prog *prog);
 
@@ -205,8 +248,12 @@ enum bpfrt_map_type {	/* the kernel's BPF_MAP_TYPE_* numbers */
 	BPFRT_MAP_LPM_TRIE = 11,
 	BPFRT_MAP_ARRAY_OF_MAPS = 12,
 	BPFRT_MAP_HASH_OF_MAPS = 13,
+	BPFRT_MAP_DEVMAP = 14,		/* value: u32 ifindex [, u32 program (must be 0)] */
+	BPFRT_MAP_CPUMAP = 16,		/* value: u32 queue size [, u32 program (must be 0)] */
+	BPFRT_MAP_XSKMAP = 17,		/* value: u32 socket id (stands in for an AF_XDP fd) */
 	BPFRT_MAP_QUEUE = 22,
 	BPFRT_MAP_STACK = 23,
+	BPFRT_MAP_DEVMAP_HASH = 25,
 	BPFRT_MAP_RINGBUF = 27,
 	BPFRT_MAP_BLOOM_FILTER = 30,
 };
@@ -353,41 +400,6 @@ BPFRT_API int bpfrt_perf_fd(struct bpfrt_map *map);
  */
 struct bpfrt_obj;
 
-enum bpfrt_prog_type {	/* the kernel's BPF_PROG_TYPE_* numbers */
-	BPFRT_PROG_UNSPEC = 0,
-	BPFRT_PROG_SOCKET_FILTER = 1,
-	BPFRT_PROG_KPROBE = 2,		/* kprobe, kretprobe, uprobe, uretprobe */
-	BPFRT_PROG_SCHED_CLS = 3,	/* tc, classifier */
-	BPFRT_PROG_SCHED_ACT = 4,
-	BPFRT_PROG_TRACEPOINT = 5,
-	BPFRT_PROG_XDP = 6,
-	BPFRT_PROG_PERF_EVENT = 7,
-	BPFRT_PROG_CGROUP_SKB = 8,
-	BPFRT_PROG_CGROUP_SOCK = 9,
-	BPFRT_PROG_LWT_IN = 10,
-	BPFRT_PROG_LWT_OUT = 11,
-	BPFRT_PROG_LWT_XMIT = 12,
-	BPFRT_PROG_SOCK_OPS = 13,
-	BPFRT_PROG_SK_SKB = 14,
-	BPFRT_PROG_CGROUP_DEVICE = 15,
-	BPFRT_PROG_SK_MSG = 16,
-	BPFRT_PROG_RAW_TRACEPOINT = 17,
-	BPFRT_PROG_CGROUP_SOCK_ADDR = 18,
-	BPFRT_PROG_LWT_SEG6LOCAL = 19,
-	BPFRT_PROG_LIRC_MODE2 = 20,
-	BPFRT_PROG_SK_REUSEPORT = 21,
-	BPFRT_PROG_FLOW_DISSECTOR = 22,
-	BPFRT_PROG_CGROUP_SYSCTL = 23,
-	BPFRT_PROG_RAW_TRACEPOINT_WRITABLE = 24,
-	BPFRT_PROG_CGROUP_SOCKOPT = 25,
-	BPFRT_PROG_TRACING = 26,
-	BPFRT_PROG_STRUCT_OPS = 27,
-	BPFRT_PROG_EXT = 28,
-	BPFRT_PROG_LSM = 29,
-	BPFRT_PROG_SK_LOOKUP = 30,
-	BPFRT_PROG_SYSCALL = 31,
-	BPFRT_PROG_NETFILTER = 32,
-};
 
 /* "xdp", "sched_cls", ... as bpftool names them; "unknown" if out of range. */
 BPFRT_API const char *bpfrt_prog_type_name(enum bpfrt_prog_type type);
@@ -644,6 +656,157 @@ BPFRT_API int bpfrt_prog_record_pin(const char *from, const char *to, struct bpf
  */
 BPFRT_API int bpfrt_prog_open_pinned(const char *path, struct bpfrt_obj **obj,
 				     struct bpfrt_prog **prog, struct bpfrt_error *err);
+
+/* ---- Test runs (BPF_PROG_TEST_RUN) -------------------------------------- */
+
+/*
+ * Run a program once (or `repeat` times) on an input, as the kernel's
+ * BPF_PROG_TEST_RUN command does for the program's type, and with its
+ * checks and error codes. docs/hooks.md describes each type's context.
+ *
+ * - XDP: data_in is the packet, in a frame of 4096 bytes with 256 bytes of
+ *   headroom and the kernel's tailroom; ctx_in, if given, is a struct
+ *   xdp_md whose data_meta is 0, data_end is data_size_in and data (the
+ *   metadata's length: a multiple of 4, at most 32) says how much of
+ *   data_in is metadata; ingress_ifindex / rx_queue_index are taken, and
+ *   egress_ifindex must be 0. Without ctx_in the program sees ingress
+ *   ifindex 1 (loopback), as in the kernel. data_out receives the frame
+ *   from data_meta to data_end as the program left it.
+ * - SCHED_CLS, SCHED_ACT (data from the Ethernet header), SOCKET_FILTER,
+ *   CGROUP_SKB (data from the network header; data_out still has 14 bytes
+ *   in front, zeroed, as the kernel's): data_in is an Ethernet frame,
+ *   ctx_in a struct __sk_buff of which only mark, priority,
+ *   ingress_ifindex, ifindex, cb, tstamp, wire_len, gso_segs, gso_size
+ *   and hwtstamp may be non-zero (else -EINVAL).
+ * - SYSCALL: ctx_in is the context, verbatim, and is copied back to
+ *   ctx_out; data_in / data_out must be absent and repeat 0.
+ * - RAW_TRACEPOINT: ctx_in is the u64 arguments (a multiple of 8, at most
+ *   12 of them); no data, repeat 0.
+ * - Types the kernel does not test-run and bpfrt does: KPROBE (ctx_in: a
+ *   struct pt_regs), TRACEPOINT (ctx_in: the record), PERF_EVENT (ctx_in: a
+ *   struct bpf_perf_event_data) — read-only contexts, zero-filled up to
+ *   their size; UNSPEC: r1 points to a copy of data_in, r2 is its length,
+ *   and data_out receives that copy afterwards.
+ * - Any other type: -ENOTSUP.
+ *
+ * Errors are the kernel's: -EINVAL for a ctx the type does not take, a
+ * field or flag that must be zero, data shorter than an Ethernet header
+ * or longer than the frame; -E2BIG for a ctx_in longer than the type's
+ * context whose excess is not zero; -ENOSPC when data_out (or ctx_out) is
+ * smaller than the result: what fits is copied and data_size_out (or
+ * ctx_size_out) says the full size. A data_size_out of 0 with data_out
+ * set means "large enough", as for the kernel. A run that faults (checked
+ * mode) fails with the engine's error.
+ */
+struct bpfrt_test_run_opts {
+	size_t sz;
+	enum bpfrt_engine engine;
+	bool checked;			/* see bpfrt_run_opts; true for unverified programs */
+	const void *data_in;
+	uint32_t data_size_in;
+	void *data_out;
+	uint32_t data_size_out;		/* in: capacity of data_out; out: bytes of the result */
+	const void *ctx_in;
+	uint32_t ctx_size_in;
+	void *ctx_out;
+	uint32_t ctx_size_out;		/* in: capacity of ctx_out; out: bytes of the result */
+	uint32_t repeat;		/* runs (0 = 1), each on the state the last one left */
+	uint32_t flags;			/* the kernel's BPF_F_TEST_* flags; those it rejects, -EINVAL */
+	uint32_t cpu;			/* must be 0 */
+	uint64_t budget;		/* checked runs: instruction limit per run; 0 = 2^32 */
+	/* Results. */
+	uint32_t retval;		/* r0 of the last run, truncated to 32 bits as by the kernel */
+	uint64_t duration_ns;		/* average time of one run */
+};
+
+BPFRT_API int bpfrt_prog_test_run(struct bpfrt_prog *prog,
+				  struct bpfrt_test_run_opts *opts,
+				  struct bpfrt_error *err);
+
+/* ---- XDP frames --------------------------------------------------------- */
+
+/*
+ * For hooks that run one XDP program over many packets: a frame is
+ * allocated once and reused for each packet, with no allocation or system
+ * call per run. Its buffer lies in the low 4 GiB of the address space, so
+ * the 32-bit data / data_end / data_meta fields of struct xdp_md hold the
+ * packet's real addresses and programs need no rewriting (docs/hooks.md).
+ *
+ * The buffer is BPFRT_XDP_FRAME_SIZE bytes; the packet lies at offsets
+ * [data, data_end) of it, metadata at [data_meta, data). Programs may move
+ * data down to BPFRT_XDP_FRAME_HDR (bpf_xdp_adjust_head) and data_end up to
+ * BPFRT_XDP_FRAME_SIZE - BPFRT_XDP_TAILROOM (bpf_xdp_adjust_tail), as in
+ * the kernel. Users may read and write the fields between runs (keeping
+ * data_meta <= data <= data_end within those bounds); bpfrt_xdp_frame_set
+ * is the simple way to put a packet in.
+ */
+#define BPFRT_XDP_FRAME_SIZE	4096u	/* a page, like the kernel's frames */
+#define BPFRT_XDP_HEADROOM	256u	/* XDP_PACKET_HEADROOM */
+#define BPFRT_XDP_TAILROOM	320u	/* the kernel's skb_shared_info, aligned */
+#define BPFRT_XDP_FRAME_HDR	40u	/* struct xdp_frame, below the lowest data */
+#define BPFRT_XDP_MAX_DATA	(BPFRT_XDP_FRAME_SIZE - BPFRT_XDP_HEADROOM - BPFRT_XDP_TAILROOM)
+
+/* The kernel's XDP actions. */
+enum bpfrt_xdp_action {
+	BPFRT_XDP_ABORTED = 0,
+	BPFRT_XDP_DROP = 1,
+	BPFRT_XDP_PASS = 2,
+	BPFRT_XDP_TX = 3,
+	BPFRT_XDP_REDIRECT = 4,
+};
+
+/* Where bpf_redirect / bpf_redirect_map sent the packet (after XDP_REDIRECT). */
+struct bpfrt_xdp_redirect {
+	struct bpfrt_map *map;	/* bpf_redirect_map: the devmap, cpumap or xskmap; NULL for bpf_redirect */
+	uint32_t key;		/* bpf_redirect_map: the key */
+	uint32_t ifindex;	/* bpf_redirect: the ifindex; devmap: the entry's ifindex */
+	uint64_t flags;		/* BPF_F_BROADCAST, BPF_F_EXCLUDE_INGRESS */
+};
+
+struct bpfrt_xdp_frame {
+	uint8_t *buf;			/* BPFRT_XDP_FRAME_SIZE bytes, below 4 GiB */
+	uint32_t data_meta;		/* offsets into buf */
+	uint32_t data;
+	uint32_t data_end;
+	uint32_t ingress_ifindex;	/* what xdp_md says */
+	uint32_t rx_queue_index;
+	/* Results of the last run. */
+	uint64_t retval;		/* r0 as the program returned it */
+	struct bpfrt_xdp_redirect redirect;	/* valid after XDP_REDIRECT */
+};
+
+/* Allocate a frame (empty: data = data_end = data_meta = BPFRT_XDP_HEADROOM). */
+BPFRT_API int bpfrt_xdp_frame_alloc(struct bpfrt_xdp_frame **frame,
+				    struct bpfrt_error *err);
+BPFRT_API void bpfrt_xdp_frame_free(struct bpfrt_xdp_frame *frame);
+
+/*
+ * Copy a packet into the frame at BPFRT_XDP_HEADROOM, with no metadata.
+ * -EINVAL if it is shorter than an Ethernet header (14 bytes), -EMSGSIZE if
+ * longer than BPFRT_XDP_MAX_DATA.
+ */
+BPFRT_API int bpfrt_xdp_frame_set(struct bpfrt_xdp_frame *frame, const void *pkt,
+				  size_t len, struct bpfrt_error *err);
+
+struct bpfrt_xdp_run_opts {
+	size_t sz;
+	enum bpfrt_engine engine;
+	bool checked;		/* see bpfrt_run_opts */
+	uint64_t budget;	/* checked runs: instruction limit; 0 = 2^32 */
+	void *user;		/* handed to user-registered helpers by bpfrt_run_user() */
+};
+
+/*
+ * Run an XDP program on the frame. Returns the XDP action (0..4; a return
+ * value above XDP_REDIRECT counts as XDP_ABORTED, as drivers treat it; the
+ * raw value is frame->retval) or a negative errno if the run failed. The
+ * frame's offsets show what the program did to the packet. opts may be
+ * NULL (interpreter, checked). Several threads may run the same program at
+ * once, each on its own frame.
+ */
+BPFRT_API int bpfrt_xdp_run(struct bpfrt_prog *prog, struct bpfrt_xdp_frame *frame,
+			    const struct bpfrt_xdp_run_opts *opts,
+			    struct bpfrt_error *err);
 
 /* ---- For helpers, during a run ----------------------------------------- */
 

@@ -58,6 +58,8 @@ BPFRT_API int bpfrt_prog_new(const struct bpfrt_insn *insns, size_t n,
 	memcpy(prog->insns, insns, n * sizeof(*insns));
 	prog->n = n;
 	prog->cpu = cpu;
+	if (opts && opts->sz >= offsetof(struct bpfrt_prog_opts, type) + sizeof(opts->type))
+		prog->type = opts->type;
 	pthread_mutex_init(&prog->lock, NULL);
 	if (opts && opts->sz >= offsetof(struct bpfrt_prog_opts, nmaps) + sizeof(opts->nmaps)
 	    && opts->nmaps) {
@@ -93,6 +95,11 @@ BPFRT_API void bpfrt_prog_free(struct bpfrt_prog *prog)
 BPFRT_API size_t bpfrt_prog_insn_cnt(const struct bpfrt_prog *prog)
 {
 	return prog->n;
+}
+
+BPFRT_API enum bpfrt_prog_type bpfrt_prog_get_type(const struct bpfrt_prog *prog)
+{
+	return prog->type;
 }
 
 BPFRT_API const struct bpfrt_insn *bpfrt_prog_insns(const struct bpfrt_prog *prog)

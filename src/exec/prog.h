@@ -23,6 +23,7 @@ struct bpfrt_prog {
 	struct bpfrt_insn *insns;
 	size_t n;
 	unsigned cpu;
+	enum bpfrt_prog_type type;	/* bpfrt_prog_opts.type */
 
 	struct helper_slot *helpers;	/* indexed by helper id */
 	size_t nhelpers;

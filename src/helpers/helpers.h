@@ -37,5 +37,9 @@ struct bpfrt_map *helper_map_arg(struct bpfrt_run *run, const char *helper, uint
 /* Per-family tables, which bpfrt_prog_use_builtin_helpers (registry.c) registers. */
 extern const struct helper_def helper_map_defs[];
 extern const size_t helper_map_ndefs;
+extern const struct helper_def helper_xdp_defs[];	/* xdp.c */
+extern const size_t helper_xdp_ndefs;
+extern const struct helper_def helper_skb_defs[];	/* skb.c */
+extern const size_t helper_skb_ndefs;
 
 #endif /* BPFRT_HELPERS_H */

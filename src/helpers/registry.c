@@ -31,14 +31,24 @@ struct bpfrt_map *helper_map_arg(struct bpfrt_run *run, const char *helper, uint
 	return NULL;
 }
 
-BPFRT_API int bpfrt_prog_use_builtin_helpers(struct bpfrt_prog *prog)
+static int set_helpers(struct bpfrt_prog *prog, const struct helper_def *defs, size_t n)
 {
-	for (size_t i = 0; i < helper_map_ndefs; i++) {
-		const struct helper_def *h = &helper_map_defs[i];
-		int ret = bpfrt_prog_set_helper(prog, h->id, h->name, h->fn);
+	for (size_t i = 0; i < n; i++) {
+		int ret = bpfrt_prog_set_helper(prog, defs[i].id, defs[i].name, defs[i].fn);
 
 		if (ret)
 			return ret;
 	}
 	return 0;
+}
+
+BPFRT_API int bpfrt_prog_use_builtin_helpers(struct bpfrt_prog *prog)
+{
+	int ret = set_helpers(prog, helper_map_defs, helper_map_ndefs);
+
+	if (!ret)
+		ret = set_helpers(prog, helper_xdp_defs, helper_xdp_ndefs);
+	if (!ret)
+		ret = set_helpers(prog, helper_skb_defs, helper_skb_ndefs);
+	return ret;
 }

@@ -157,7 +157,8 @@ static int create_prog(struct bpfrt_obj *obj, size_t i, struct bpfrt_error *err)
 		return err_set(err, -ENOMEM, -1, "out of memory");
 	for (size_t k = 0; k < p->nmaps; k++)
 		p->table[k] = obj->maps[p->maps[k]].map;
-	BPFRT_OPTS(bpfrt_prog_opts, o, .cpu = obj->cpu, .maps = p->table, .nmaps = p->nmaps);
+	BPFRT_OPTS(bpfrt_prog_opts, o, .cpu = obj->cpu, .maps = p->table, .nmaps = p->nmaps,
+		   .type = p->type);
 	ret = bpfrt_prog_new(p->insns, p->n, &o, &p->prog, &perr);
 	return ret ? prog_error(obj, i, ret, &perr, err) : 0;
 }

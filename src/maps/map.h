@@ -152,6 +152,7 @@ extern const struct map_ops array_ops, percpu_array_ops, hash_ops, percpu_hash_o
 	lru_hash_ops, lru_percpu_hash_ops, lpm_trie_ops, queue_ops, stack_ops,
 	bloom_ops, ringbuf_ops, perf_event_ops, prog_array_ops, array_of_maps_ops,
 	hash_of_maps_ops;
+extern const struct map_ops devmap_ops, devmap_hash_ops, cpumap_ops, xskmap_ops;	/* XDP redirects */
 
 /* ---- Common (map.c) ----------------------------------------------------- */
 
