@@ -70,7 +70,8 @@ $(BUILD)/kdiff: $(BUILD)/tests/kdiff/kdiff.o $(BUILD)/tests/kdiff/gen.o $(LIB_A)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 # The XDP examples (docs/examples.md): examples/NAME/NAME.bpf.c -> $(BUILD)/examples/NAME/NAME.o,
-# their sample captures from examples/captures.py, and kreplay, which runs them in the kernel.
+# their sample captures from examples/captures.py, and the replay tools over one capture:
+# kreplay in the kernel, breplay in bpfrt through the library (tests/kxdp/replay.h).
 EXAMPLES_CC     ?= clang-19
 EXAMPLES_CFLAGS := -O2 -g -target bpf -mcpu=v3 -Wall -Wextra -Werror \
 		   -I/usr/include/$(shell $(CC) -print-multiarch 2>/dev/null)
@@ -78,7 +79,7 @@ EXAMPLE_OBJS    := $(patsubst %.bpf.c,$(BUILD)/%.o,$(wildcard examples/*/*.bpf.c
 EXAMPLE_PCAPS   := $(BUILD)/examples/captures.stamp
 
 .PHONY: examples
-examples: $(EXAMPLE_OBJS) $(EXAMPLE_PCAPS) $(BUILD)/kreplay
+examples: $(EXAMPLE_OBJS) $(EXAMPLE_PCAPS) $(BUILD)/kreplay $(BUILD)/breplay
 
 $(BUILD)/examples/%.o: examples/%.bpf.c $(wildcard examples/common/*.h)
 	@mkdir -p $(@D)
@@ -89,8 +90,11 @@ $(EXAMPLE_PCAPS): examples/captures.py
 	python3 $< $(@D)
 	@touch $@
 
-$(BUILD)/kreplay: $(BUILD)/tests/kxdp/kreplay.o
+$(BUILD)/kreplay: $(BUILD)/tests/kxdp/replay.o $(BUILD)/tests/kxdp/kernel.o
 	$(CC) $(LDFLAGS) -o $@ $^ -lbpf -lelf -lz -lpcap
+
+$(BUILD)/breplay: $(BUILD)/tests/kxdp/replay.o $(BUILD)/tests/kxdp/bpfrt.o $(LIB_A)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) -lpcap
 
 demo: examples
 test: examples
