@@ -5,6 +5,8 @@
 # over build/examples/stress.pcap, with examples/NAME/rules.txt when it has one):
 #   kernel  build/kreplay: BPF_PROG_TEST_RUN per packet (skipped, with the reason, without bpf())
 #   model   tests/kxdp/model.py: what the program must do, computed independently
+#   library build/breplay: the same replay in bpfrt through bpfrt_prog_test_run and through
+#           bpfrt_xdp_run on one frame, interpreter and JIT, checked and unchecked
 #   bpfrt   `bpfrt prog load` with pinned maps, the rules through `bpfrt map update pinned`,
 #           `bpfrt xdp replay ... pinmaps DIR verdicts`, `bpfrt map dump pinned DIR/MAP -j`,
 #           on the interpreter and the JIT (skipped, with the reason, while the CLI lacks them)
@@ -14,6 +16,7 @@
 BUILD=${BUILD:-build}
 B=$BUILD/bpfrt
 K=$BUILD/kreplay
+BR=$BUILD/breplay
 E=$BUILD/examples
 PY=${PYTHON:-python3}
 T=$(mktemp -d)
@@ -60,10 +63,19 @@ same_maps() {
 	done
 }
 
+# same_all RC DIR ORACLE_DIR ORACLE_OUT MAP...: a run that ended well (else its stderr), and all of the above.
+same_all() {
+	rc=$1 b=$2 o=$3 oo=$4
+	shift 4
+	[ "$rc" -eq 0 ] || { echo "exit $rc"; head -n 5 "$b/err.txt"; return 1; }
+	same_verdicts "$b/out.txt" "$oo" && same_pcaps "$b" "$o" && same_records "$b/out.txt" "$oo" &&
+		same_maps "$b" "$o" "$@"
+}
+
 # expect_py FILE... -c CODE: a Python assertion over JSON dumps (argv[1..]).
 expect_py() { $PY - "$@"; }
 
-for f in "$K" "$E/captures.stamp"; do
+for f in "$K" "$BR" "$E/captures.stamp"; do
 	[ -e "$f" ] || { echo "examples.sh: $f missing (run make examples)"; echo "0 passed, 1 failed"; exit 1; }
 done
 
@@ -158,6 +170,23 @@ example() {
 		check "$what: kernel = model: final maps" same_maps "$d/kernel" "$d/model" "$@"
 	fi
 	[ "$cap" = "$ex" ] && purpose_$ex "$oracle" "$oracle_out"
+
+	# bpfrt through the library (breplay): both engines, both safety modes, test runs and frames.
+	for mode in "" "unchecked" "jit" "jit unchecked" "frames" "frames unchecked" "frames jit" \
+		"frames jit unchecked"; do
+		b="$d/breplay-$(echo "${mode:-interp}" | tr ' ' -)"
+		mkdir -p "$b"
+		# shellcheck disable=SC2086
+		"$BR" "$E/$ex/$ex.o" "$E/$cap.pcap" $opts pass "$b/pass.pcap" drop "$b/drop.pcap" \
+			tx "$b/tx.pcap" dumpdir "$b" $mode >"$b/out.txt" 2>"$b/err.txt"
+		rc=$?
+		if grep -q 'call to helper [0-9]*, which is not available' "$b/err.txt"; then
+			echo "skip: $what in bpfrt: $(grep -m 1 'helper' "$b/err.txt")"
+			break
+		fi
+		check "$what: bpfrt library (${mode:-interp}) = kernel: actions, lengths, packets, records, maps" \
+			same_all $rc "$b" "$oracle" "$oracle_out" "$@"
+	done
 
 	[ -n "$bpfrt_reason" ] && return
 	# Global data stays private to a bpfrt process (docs/pinning.md): no pinned dump to compare.

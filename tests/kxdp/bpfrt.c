@@ -1,4 +1,9 @@
-/* bpfrt.c — breplay's backend: the object loaded into bpfrt, packets through bpfrt_prog_test_run. */
+/* bpfrt.c — breplay's backend: the object loaded into bpfrt, packets through bpfrt_prog_test_run or bpfrt_xdp_run.
+ *
+ * By default each packet goes through bpfrt_prog_test_run, the counterpart of the kernel's
+ * BPF_PROG_TEST_RUN; with `frames` through bpfrt_xdp_run on one reused frame, the path a
+ * hook takes (no allocation per packet).
+ */
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
@@ -11,6 +16,7 @@ const char rp_backend[] = "bpfrt";
 static struct bpfrt_obj *obj;
 static struct bpfrt_prog *prog;
 static struct bpfrt_map *ring;
+static struct bpfrt_xdp_frame *frame;
 static bool jit, checked;
 
 int rp_open(const struct rp_args *a)
@@ -43,11 +49,14 @@ int rp_open(const struct rp_args *a)
 		return rp_fail("cannot give the program bpfrt's helpers: %s", strerror(-ret));
 	jit = a->jit;
 	checked = !a->unchecked;
+	if (a->frames && (ret = bpfrt_xdp_frame_alloc(&frame, &err)))
+		return rp_fail("no XDP frame: %s", err.msg);
 	return 0;
 }
 
 void rp_close(void)
 {
+	bpfrt_xdp_frame_free(frame);
 	bpfrt_obj_close(obj);
 }
 
@@ -112,6 +121,31 @@ int rp_ringbuf_consume(void (*fn)(const void *data, size_t size))
 	return ret < 0 ? ret : 0;
 }
 
+/* One packet on the reused frame, `repeat` times (each run on what the last one left, as test_run). */
+static int run_frame(const void *in, uint32_t len, void *out, uint32_t *out_len, unsigned int repeat,
+		     uint32_t *retval)
+{
+	BPFRT_OPTS(bpfrt_xdp_run_opts, opts, .engine = jit ? BPFRT_ENGINE_JIT : BPFRT_ENGINE_INTERP,
+		   .checked = checked);
+	struct bpfrt_error err;
+	uint32_t n;
+	int ret = bpfrt_xdp_frame_set(frame, in, len, &err);
+
+	for (unsigned int r = 0; !ret && r < repeat; r++)
+		ret = bpfrt_xdp_run(prog, frame, &opts, &err);
+	if (ret < 0) {
+		rp_fail("%s", err.msg);
+		return ret;
+	}
+	n = frame->data_end - frame->data_meta;
+	if (n > *out_len)
+		return -ENOSPC;
+	memcpy(out, frame->buf + frame->data_meta, n);
+	*out_len = n;
+	*retval = (uint32_t)frame->retval;
+	return 0;
+}
+
 int rp_run(const void *in, uint32_t len, void *out, uint32_t *out_len, unsigned int repeat,
 	   uint32_t *retval, uint64_t *ns)
 {
@@ -119,8 +153,11 @@ int rp_run(const void *in, uint32_t len, void *out, uint32_t *out_len, unsigned 
 		   .checked = checked, .data_in = in, .data_size_in = len, .data_out = out,
 		   .data_size_out = *out_len, .repeat = repeat);
 	struct bpfrt_error err;
-	int ret = bpfrt_prog_test_run(prog, &opts, &err);
+	int ret;
 
+	if (frame)
+		return run_frame(in, len, out, out_len, repeat, retval);
+	ret = bpfrt_prog_test_run(prog, &opts, &err);
 	if (ret) {
 		rp_fail("%s", err.msg);
 		return ret;

@@ -50,8 +50,8 @@ int rp_open(const struct rp_args *a)
 	struct bpf_map *m;
 	int err;
 
-	if (a->jit || a->unchecked)
-		return rp_fail("'jit' and 'unchecked' are breplay's; the kernel decides for itself");
+	if (a->jit || a->unchecked || a->frames)
+		return rp_fail("'jit', 'unchecked' and 'frames' are breplay's; the kernel decides for itself");
 	libbpf_set_print(libbpf_quiet);
 	obj = bpf_object__open_file(a->obj, NULL);
 	if (!obj)

@@ -2,10 +2,11 @@
  *
  *   kreplay OBJ IN.pcap [prog NAME] [rules FILE] [pass FILE] [tx FILE] [drop FILE]
  *           [aborted FILE] [redirect FILE] [ringbuf MAP] [dumpdir DIR] [repeat N]
- *   breplay ... the same ... [jit] [unchecked]
+ *   breplay ... the same ... [jit] [unchecked] [frames]
  *
  * kreplay runs in the Linux kernel (BPF_PROG_TEST_RUN), breplay in bpfrt
- * (bpfrt_prog_test_run; the interpreter unless `jit`, checked unless `unchecked`).
+ * (bpfrt_prog_test_run, or with `frames` bpfrt_xdp_run on one reused frame; the
+ * interpreter unless `jit`, checked unless `unchecked`).
  * Both load OBJ, apply the map updates of the rules FILE (lines "MAP key [hex] BYTES value
  * [hex] BYTES [any|exist|noexist]", bpftool's grammar, '#' comments), then run every packet
  * of IN.pcap through the XDP program (the only one, or NAME), maps persisting from packet
@@ -82,6 +83,10 @@ static int parse_args(int argc, char **argv, struct rp_args *a)
 		}
 		if (!strcmp(kw, "unchecked")) {
 			a->unchecked = true;
+			continue;
+		}
+		if (!strcmp(kw, "frames")) {
+			a->frames = true;
 			continue;
 		}
 		if (!val)
@@ -361,7 +366,7 @@ int main(int argc, char **argv)
 	if (parse_args(argc, argv, &a)) {
 		fprintf(stderr, "usage: %creplay OBJ IN.pcap [prog NAME] [rules FILE] [pass|tx|drop|aborted|"
 			"redirect FILE] [ringbuf MAP] [dumpdir DIR] [repeat N]%s\n", rp_backend[0],
-			rp_backend[0] == 'b' ? " [jit] [unchecked]" : "");
+			rp_backend[0] == 'b' ? " [jit] [unchecked] [frames]" : "");
 		return 2;
 	}
 	rc = rp_open(&a);

@@ -20,6 +20,7 @@ struct rp_args {
 	unsigned int repeat;
 	bool jit;			/* breplay: the JIT, else the interpreter */
 	bool unchecked;			/* breplay: unchecked mode, else checked */
+	bool frames;			/* breplay: bpfrt_xdp_run on one frame, not test runs */
 };
 
 struct rp_map {
