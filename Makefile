@@ -46,7 +46,7 @@ $(LIB_SO): $(LIB_OBJS)
 	$(CC) $(LDFLAGS) -shared -o $@ $^ $(LDLIBS)
 
 $(BUILD)/bpfrt: $(CLI_OBJS) $(LIB_A)
-	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) -lZydis
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) -lZydis -lpcap
 
 $(BUILD)/bpfrt_plugin: $(BUILD)/tools/bpfrt_plugin.o $(LIB_A)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)

@@ -44,6 +44,12 @@ int do_xdp(int argc, char **argv);
 int cmd_asm(int argc, char **argv);
 int cmd_disasm(int argc, char **argv);
 int cmd_run(int argc, char **argv);
+int cmd_prog_run(int argc, char **argv);	/* prog_run.c */
+int cmd_xdp_replay(int argc, char **argv);	/* xdp_replay.c */
+/* An object opened and loaded, its programs given bpfrt's helpers; NULL after a message. */
+struct bpfrt_obj *cli_obj_load(const char *file);
+/* Its program called name, or its only one; NULL after a message listing them. */
+struct bpfrt_prog *cli_obj_pick_prog(struct bpfrt_obj *obj, const char *file, const char *name);
 
 /* Read a whole file ('-' = stdin); NULL with a message on failure. */
 void *cli_read_file(const char *path, size_t *len);

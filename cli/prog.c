@@ -18,6 +18,10 @@ static const struct cli_cmd prog_cmds[] = {
 	{ "dump", cmd_prog_dump, "dump xlated PROG [linum] [opcodes] | dump jited PROG\n"
 	  "                                  print the instructions, or the JIT's x86-64 code" },
 	{ "pin", cmd_prog_pin, "pin PROG FILE        pin PROG at FILE too" },
+	{ "run", cmd_prog_run, "run OBJ [name PROG] [data_in FILE] [data_out FILE] [ctx_in FILE] "
+	  "[ctx_out FILE]\n                           [repeat N] [checked|unchecked] "
+	  "[--interpret|--jit]\n                           run a program as BPF_PROG_TEST_RUN "
+	  "does (unchecked: for programs you trust)" },
 };
 
 static int prog_help(int argc, char **argv)

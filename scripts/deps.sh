@@ -2,9 +2,9 @@
 # deps.sh — installs the Debian packages bpfrt needs, if any are missing.
 set -e
 
-PKGS="gcc make libc6-dev clang-19 llvm-19 libclang-rt-19-dev bpftool xxd libzydis-dev libelf-dev libbpf-dev"
-# The XDP examples: captures.py and the model (python3), kreplay (libpcap).
-PKGS="$PKGS python3 libpcap-dev"
+PKGS="gcc make libc6-dev clang-19 llvm-19 libclang-rt-19-dev bpftool xxd libzydis-dev libelf-dev libbpf-dev libpcap-dev"
+# The XDP examples: captures.py and the model (python3).
+PKGS="$PKGS python3"
 
 missing=""
 for p in $PKGS; do

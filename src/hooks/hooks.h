@@ -110,6 +110,9 @@ int test_data_finish(struct bpfrt_test_run_opts *o, const void *data, uint32_t s
 /* bpf_ctx_finish: ctx_out, ctx_size_out. */
 int test_ctx_finish(struct bpfrt_test_run_opts *o, const void *ctx, uint32_t size,
 		    struct bpfrt_error *err);
+/* Prepare prog for the engine before a timed run (translating it for the JIT). */
+int test_prepare(struct bpfrt_prog *prog, enum bpfrt_engine engine, bool checked,
+		 struct bpfrt_error *err);
 /* Run h `repeat` times (0 = 1), timing them; o->retval / o->duration_ns. */
 int test_repeat(struct bpfrt_prog *prog, struct hook_run *h,
 		struct bpfrt_test_run_opts *o, struct bpfrt_error *err);

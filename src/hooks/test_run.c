@@ -81,11 +81,27 @@ static uint64_t now_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
+int test_prepare(struct bpfrt_prog *prog, enum bpfrt_engine engine, bool checked,
+		 struct bpfrt_error *err)
+{
+	const void *code;
+	size_t len;
+
+	if (engine != BPFRT_ENGINE_JIT)
+		return 0;	/* the interpreter's decoding is quick */
+	return bpfrt_prog_jited(prog, checked, &code, &len, NULL, err);
+}
+
 int test_repeat(struct bpfrt_prog *prog, struct hook_run *h,
 		struct bpfrt_test_run_opts *o, struct bpfrt_error *err)
 {
 	uint32_t n = o->repeat ? o->repeat : 1;
-	uint64_t t0 = now_ns();
+	int ret = test_prepare(prog, o->engine, o->checked, err);
+	uint64_t t0;
+
+	if (ret)
+		return ret;
+	t0 = now_ns();
 
 	h->ro.engine = o->engine;
 	h->ro.checked = o->checked;

@@ -274,6 +274,9 @@ int xdp_test_run(struct bpfrt_prog *prog, struct bpfrt_test_run_opts *o,
 	XFRAME(f)->h.ro.checked = o->checked;
 	XFRAME(f)->h.ro.budget = o->budget;
 	n = o->repeat ? o->repeat : 1;
+	ret = test_prepare(prog, o->engine, o->checked, err);
+	if (ret)
+		goto out;
 	t0 = now_ns();
 	for (uint32_t i = 0; i < n && !ret; i++)
 		ret = frame_run(prog, XFRAME(f), err);
