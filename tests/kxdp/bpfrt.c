@@ -131,7 +131,7 @@ static int run_frame(const void *in, uint32_t len, void *out, uint32_t *out_len,
 	uint32_t n;
 	int ret = bpfrt_xdp_frame_set(frame, in, len, &err);
 
-	for (unsigned int r = 0; !ret && r < repeat; r++)
+	for (unsigned int r = 0; ret >= 0 && r < repeat; r++)
 		ret = bpfrt_xdp_run(prog, frame, &opts, &err);
 	if (ret < 0) {
 		rp_fail("%s", err.msg);

@@ -348,7 +348,7 @@ static void report_speed(const struct rp_args *a, const struct stats *st)
 	fprintf(stderr, "%s: %.0f ns per packet measured around each run (%.2f M packets/s)",
 		rp_backend, st->wall_ns / st->packets / a->repeat,
 		st->wall_ns ? st->packets * a->repeat / st->wall_ns * 1e3 : 0.0);
-	if (a->repeat > 1 && ran)
+	if (a->repeat > 1 && ran && st->run_ns)
 		fprintf(stderr, "; %.1f ns per run by the backend's own clock, over %u repeats",
 			st->run_ns / ran, a->repeat);
 	fputc('\n', stderr);
