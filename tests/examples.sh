@@ -80,11 +80,11 @@ same_all() {
 	rc=$1 b=$2 o=$3 oo=$4
 	shift 4
 	[ "$rc" -eq 0 ] || { echo "exit $rc"; head -n 5 "$b/err.txt"; return 1; }
-	same_verdicts "$b/out.txt" "$oo" && same_packets "$b" "$o" && same_records "$b/out.txt" "$oo" &&
+	same_verdicts "$b/out.txt" "$oo" && same_pcaps "$b" "$o" && same_records "$b/out.txt" "$oo" &&
 		same_maps "$b" "$o" "$@"
 }
 
-# expect_py FILE... -c CODE: a Python assertion over JSON dumps (argv[1..]).
+# expect_py FILE... <<CODE: Python assertions (from stdin) over the files in sys.argv[1:].
 expect_py() { $PY - "$@"; }
 
 for f in "$K" "$BR" "$E/captures.stamp"; do
