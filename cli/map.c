@@ -13,6 +13,7 @@ int cmd_map_dump(int argc, char **argv);
 int cmd_map_push(int argc, char **argv);
 int cmd_map_pop(int argc, char **argv);
 int cmd_map_peek(int argc, char **argv);
+int cmd_map_freeze(int argc, char **argv);
 
 static const struct cli_cmd map_cmds[] = {
 	{ "help", map_help, "help                 this list\n"
@@ -36,6 +37,7 @@ static const struct cli_cmd map_cmds[] = {
 	{ "pop", cmd_map_pop, "pop MAP              take the next value of a queue or stack" },
 	{ "dequeue", cmd_map_pop, "dequeue MAP          the same as pop" },
 	{ "peek", cmd_map_peek, "peek MAP             print the next value without taking it" },
+	{ "freeze", cmd_map_freeze, "freeze MAP           no more writes from user space (programs still write)" },
 };
 
 static int map_help(int argc, char **argv)

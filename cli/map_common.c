@@ -242,6 +242,28 @@ static uint64_t read_bits(const uint8_t *data, uint32_t bit_off, uint32_t bits)
 static bool dump_type(const struct btf *btf, uint32_t id, const uint8_t *data,
 		      uint32_t bit_off, uint32_t bitfield, int depth);
 
+/* As bpftool: an array of char that holds a NUL-terminated printable string is shown as one. */
+static bool is_string(const struct btf *btf, const struct btf_array *a, const uint8_t *p)
+{
+	const struct btf_type *e = btf__type_by_id(btf, a->type);
+	const char *name;
+
+	while (e && (btf_is_typedef(e) || btf_is_const(e) || btf_is_volatile(e)))
+		e = btf__type_by_id(btf, e->type);
+	if (!e || !btf_is_int(e) || e->size != 1)
+		return false;
+	name = btf__name_by_offset(btf, e->name_off);
+	if (!(btf_int_encoding(e) & BTF_INT_CHAR) && (!name || strcmp(name, "char")))
+		return false;
+	for (uint32_t k = 0; k < a->nelems; k++) {
+		if (!p[k])
+			return true;
+		if (p[k] < 0x20 || p[k] > 0x7e)
+			return false;
+	}
+	return false;	/* no NUL: not a C string */
+}
+
 static bool dump_int(const struct btf_type *t, const uint8_t *data, uint32_t bit_off,
 		     uint32_t bitfield)
 {
@@ -253,7 +275,12 @@ static bool dump_int(const struct btf_type *t, const uint8_t *data, uint32_t bit
 	if (bits > 64)
 		return false;	/* __int128: shown as bytes */
 	v = read_bits(data, bit_off, bits);
-	if (enc & BTF_INT_BOOL)
+	if (bitfield) {	/* as bpftool: bitfields in hex */
+		char hex[24];
+
+		snprintf(hex, sizeof(hex), "0x%llx", (unsigned long long)v);
+		json_string(hex);
+	} else if (enc & BTF_INT_BOOL)
 		json_bool(v != 0);
 	else if ((enc & BTF_INT_SIGNED) && bits < 64 && (v >> (bits - 1)) & 1)
 		json_i64((int64_t)(v | ~0ull << bits));
@@ -299,6 +326,10 @@ static bool dump_type(const struct btf *btf, uint32_t id, const uint8_t *data,
 
 		if (esz <= 0)
 			return false;
+		if (bit_off % 8 == 0 && is_string(btf, a, data + bit_off / 8)) {
+			json_string((const char *)data + bit_off / 8);
+			return true;
+		}
 		json_begin_array();
 		for (uint32_t k = 0; k < a->nelems; k++)
 			if (!dump_type(btf, a->type, data, bit_off + (uint32_t)(k * esz * 8), 0,

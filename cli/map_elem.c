@@ -105,6 +105,8 @@ static int done(void)
 
 static int map_fail(const struct cli_map *m, const char *what, int ret)
 {
+	if (ret == -EPERM && bpfrt_map_frozen(m->map))
+		return cli_err("%s map '%s': it is frozen", what, m->info.name);
 	return cli_err("%s map '%s' (%s): %s", what, m->info.name, m->path, strerror(-ret));
 }
 

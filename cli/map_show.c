@@ -1,4 +1,5 @@
 /* map_show.c — `bpfrt map show [MAP]` and `bpfrt map pin MAP FILE`: pinned maps as bpftool lists them. */
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -72,6 +73,8 @@ static void show_one(const struct cli_map *m, char *const *paths, size_t npaths)
 		json_u64(m->info.value_size);
 		json_key("max_entries");
 		json_u64(m->info.max_entries);
+		json_key("frozen");
+		json_u64(bpfrt_map_frozen(m->map));
 		json_key("uid");
 		json_u64(m->pin.uid);
 		json_key("pinned_at");
@@ -92,8 +95,8 @@ static void show_one(const struct cli_map *m, char *const *paths, size_t npaths)
 	else
 		printf("%u: type %u  name %s  flags 0x%x\n", m->pin.id, m->info.type, m->info.name,
 		       m->info.map_flags);
-	printf("\tkey %uB  value %uB  max_entries %u\n", m->info.key_size, m->info.value_size,
-	       m->info.max_entries);
+	printf("\tkey %uB  value %uB  max_entries %u%s\n", m->info.key_size, m->info.value_size,
+	       m->info.max_entries, bpfrt_map_frozen(m->map) ? "  frozen" : "");
 	if (cli_map_has_btf(m))
 		printf("\tbtf key type %u  value type %u\n", m->pin.key_type_id,
 		       m->pin.value_type_id);
@@ -126,7 +129,8 @@ int cmd_map_show(int argc, char **argv)
 	ret = bpfrt_pinned_maps(collect, &l);
 	if (ret)
 		return cli_err("cannot list the maps of '%s'", bpfrt_state_dir());
-	qsort(l.v, l.n, sizeof(*l.v), by_id);
+	if (l.n)
+		qsort(l.v, l.n, sizeof(*l.v), by_id);
 	if (cli.json)
 		json_begin_array();
 	for (size_t k = 0; k < l.n;) {
@@ -175,6 +179,30 @@ int cmd_map_pin(int argc, char **argv)
 	cli_map_close(&m);
 	if (ret)
 		return cli_err("%s", err.msg);
+	if (cli.json) {
+		json_null();
+		json_finish();
+	}
+	return 0;
+}
+
+int cmd_map_freeze(int argc, char **argv)
+{
+	struct cli_map m;
+	int i = 0, ret = cli_map_open(argc, argv, &i, &m);
+
+	if (ret)
+		return ret;
+	if (i != argc) {
+		cli_map_close(&m);
+		return cli_usage_err("map freeze: unexpected '%s'", argv[i]);
+	}
+	ret = bpfrt_map_freeze(m.map);
+	cli_map_close(&m);
+	if (ret == -EBUSY)
+		return cli_err("map '%s' is frozen already", m.info.name);
+	if (ret)
+		return cli_err("cannot freeze map '%s': %s", m.info.name, strerror(-ret));
 	if (cli.json) {
 		json_null();
 		json_finish();

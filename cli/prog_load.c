@@ -5,11 +5,35 @@
 
 #include "prog_cli.h"
 
+/* bpftool's `prog load ... type` names (section-like), besides the types' own names. */
+static const struct {
+	const char *name;
+	enum bpfrt_prog_type type;
+} type_aliases[] = {
+	{ "socket", BPFRT_PROG_SOCKET_FILTER }, { "kprobe", BPFRT_PROG_KPROBE },
+	{ "kretprobe", BPFRT_PROG_KPROBE }, { "uprobe", BPFRT_PROG_KPROBE },
+	{ "uretprobe", BPFRT_PROG_KPROBE }, { "classifier", BPFRT_PROG_SCHED_CLS },
+	{ "tc", BPFRT_PROG_SCHED_CLS }, { "action", BPFRT_PROG_SCHED_ACT },
+	{ "raw_tracepoint", BPFRT_PROG_RAW_TRACEPOINT }, { "cgroup/skb", BPFRT_PROG_CGROUP_SKB },
+	{ "cgroup/sock", BPFRT_PROG_CGROUP_SOCK }, { "cgroup/dev", BPFRT_PROG_CGROUP_DEVICE },
+	{ "lwt_in", BPFRT_PROG_LWT_IN }, { "lwt_out", BPFRT_PROG_LWT_OUT },
+	{ "lwt_xmit", BPFRT_PROG_LWT_XMIT }, { "lwt_seg6local", BPFRT_PROG_LWT_SEG6LOCAL },
+	{ "sockops", BPFRT_PROG_SOCK_OPS }, { "sk_skb", BPFRT_PROG_SK_SKB },
+	{ "sk_msg", BPFRT_PROG_SK_MSG }, { "lirc_mode2", BPFRT_PROG_LIRC_MODE2 },
+	{ "flow_dissector", BPFRT_PROG_FLOW_DISSECTOR }, { "syscall", BPFRT_PROG_SYSCALL },
+	{ "sk_lookup", BPFRT_PROG_SK_LOOKUP }, { "struct_ops", BPFRT_PROG_STRUCT_OPS },
+	{ "fentry", BPFRT_PROG_TRACING }, { "fexit", BPFRT_PROG_TRACING },
+	{ "freplace", BPFRT_PROG_EXT }, { "lsm", BPFRT_PROG_LSM },
+};
+
 int cli_prog_type_parse(const char *name)
 {
 	for (int t = 0; t <= BPFRT_PROG_NETFILTER; t++)
 		if (!strcmp(name, bpfrt_prog_type_name((enum bpfrt_prog_type)t)))
 			return t;
+	for (size_t k = 0; k < sizeof(type_aliases) / sizeof(type_aliases[0]); k++)
+		if (!strcmp(name, type_aliases[k].name))
+			return (int)type_aliases[k].type;
 	fprintf(stderr, "bpfrt: '%s' is not a program type; types:", name);
 	for (int t = 1; t <= BPFRT_PROG_NETFILTER; t++)
 		fprintf(stderr, "%s %s", t > 1 ? "," : "", bpfrt_prog_type_name((enum bpfrt_prog_type)t));

@@ -78,7 +78,9 @@ int cli_prog_find(int argc, char **argv, int *i, struct cli_prog *p)
 
 /* ---- show ----------------------------------------------------------------------- */
 
-static void show_one(const struct bpfrt_prog_record *r, char *const *paths, size_t npaths)
+/* One program: the files it is pinned at, and the processes running it (live records). */
+static void show_one(const struct bpfrt_prog_record *r, char *const *paths, size_t npaths,
+		     const int32_t *pids, size_t npids)
 {
 	char when[64];
 	time_t t = (time_t)r->loaded_at;
@@ -120,6 +122,17 @@ static void show_one(const struct bpfrt_prog_record *r, char *const *paths, size
 		for (size_t k = 0; k < npaths; k++)
 			json_string(paths[k]);
 		json_end_array();
+		if (npids) {
+			json_key("pids");
+			json_begin_array();
+			for (size_t k = 0; k < npids; k++) {
+				json_begin_object();
+				json_key("pid");
+				json_i64(pids[k]);
+				json_end_object();
+			}
+			json_end_array();
+		}
 		json_end_object();
 		return;
 	}
@@ -140,10 +153,20 @@ static void show_one(const struct bpfrt_prog_record *r, char *const *paths, size
 		printf("\tpinmaps %s\n", r->maps_dir);
 	for (size_t k = 0; k < npaths; k++)
 		printf("\tpinned %s\n", paths[k]);
+	for (size_t k = 0; k < npids; k++)
+		printf("%s%d", k ? "," : "\tpids ", (int)pids[k]);
+	if (npids)
+		putchar('\n');
 }
 
+struct pent {
+	uint32_t id;
+	int32_t pid;		/* a live record's process, else 0 */
+	char *path;
+};
+
 struct plist {
-	struct { uint32_t id; char *path; } *v;
+	struct pent *v;
 	size_t n, cap;
 };
 
@@ -164,6 +187,7 @@ static int pcollect(void *ctx, const char *path)
 		l->cap = cap;
 	}
 	l->v[l->n].id = r.id;
+	l->v[l->n].pid = r.pid;
 	l->v[l->n].path = strdup(path);
 	l->n++;
 	return 0;
@@ -171,7 +195,7 @@ static int pcollect(void *ctx, const char *path)
 
 static int pby_id(const void *a, const void *b)
 {
-	const struct { uint32_t id; char *path; } *x = a, *y = b;
+	const struct pent *x = a, *y = b;
 
 	return x->id != y->id ? (x->id < y->id ? -1 : 1) : strcmp(x->path, y->path);
 }
@@ -189,29 +213,34 @@ int cmd_prog_show(int argc, char **argv)
 		if (i < argc)
 			return cli_usage_err("prog show: unexpected '%s'", argv[i]);
 		char *path = p.path;
+		int32_t pid = p.rec.pid;
 
-		show_one(&p.rec, &path, 1);
+		show_one(&p.rec, &path, pid ? 0 : 1, &pid, pid ? 1 : 0);
 		if (cli.json)
 			json_finish();
 		return 0;
 	}
 	if (bpfrt_pinned_progs(pcollect, &l))
 		return cli_err("cannot list the programs of '%s'", bpfrt_state_dir());
-	qsort(l.v, l.n, sizeof(*l.v), pby_id);
+	if (l.n)
+		qsort(l.v, l.n, sizeof(*l.v), pby_id);
 	if (cli.json)
 		json_begin_array();
 	for (size_t k = 0; k < l.n;) {
 		char *paths[64];
-		size_t np = 0, end = k;
+		int32_t pids[64];
+		size_t np = 0, npid = 0, end = k;
 		struct bpfrt_prog_record r;
 
 		while (end < l.n && l.v[end].id == l.v[k].id) {
-			if (np < 64)
+			if (l.v[end].pid && npid < 64)
+				pids[npid++] = l.v[end].pid;
+			else if (!l.v[end].pid && np < 64)
 				paths[np++] = l.v[end].path;
 			end++;
 		}
 		if (!bpfrt_prog_record_read(l.v[k].path, &r, NULL))
-			show_one(&r, paths, np);
+			show_one(&r, paths, np, pids, npid);
 		k = end;
 	}
 	if (cli.json) {

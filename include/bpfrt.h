@@ -341,6 +341,14 @@ BPFRT_API int bpfrt_map_get_next_key(struct bpfrt_map *map, const void *key,
 				     void *next_key);
 
 /*
+ * Freeze the map, as BPF_MAP_FREEZE: from then on user-space writes
+ * (update, delete, lookup_and_delete) fail with -EPERM in every process
+ * that shares it; programs still write. -EBUSY if already frozen.
+ */
+BPFRT_API int bpfrt_map_freeze(struct bpfrt_map *map);
+BPFRT_API bool bpfrt_map_frozen(const struct bpfrt_map *map);
+
+/*
  * Ring buffers: call fn for each submitted record, in order, until it
  * returns non-zero or none is left (the record it stopped at counts as
  * consumed). Returns the number of records passed to fn, or fn's value if
@@ -621,6 +629,11 @@ BPFRT_API void bpfrt_prog_tag(const struct bpfrt_prog *prog, uint8_t tag[8]);
  * the directory its maps are pinned in (bpfrt_obj_pin_maps; none if the
  * object's maps were not pinned) — and of what `bpfrt prog show` lists. The
  * record gets a global id and is registered in the state directory.
+ *
+ * Objects whose maps are pinned (bpfrt_obj_pin_maps) also list their loaded
+ * programs there while they are loaded: a "live" record naming the process
+ * (bpfrt_prog_record.pid), removed by bpfrt_obj_close and dropped by readers
+ * once the process has died. A program keeps one id, live and pinned.
  */
 BPFRT_API int bpfrt_obj_pin_prog(struct bpfrt_obj *obj, size_t i, const char *path,
 				 struct bpfrt_error *err);
@@ -639,6 +652,7 @@ struct bpfrt_prog_record {
 	uint32_t map_ids[64];		/* global ids of its pinned maps */
 	uint32_t nmap_ids;
 	bool gpl;			/* its license is GPL-compatible */
+	int32_t pid;			/* a live record: the process running it; else 0 */
 };
 
 /* Read the program record pinned at path. -ENOENT, or -EINVAL if it is not one. */

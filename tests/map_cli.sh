@@ -4,7 +4,8 @@ BUILD=${BUILD:-build}
 B="$PWD/$BUILD/bpfrt"
 OBJ="$PWD/$BUILD/tests/bpf/pin.o"
 T=$(mktemp -d)
-trap 'rm -rf "$T"' EXIT
+KP=/sys/fs/bpf/bpfrt_map_cli_$$
+trap 'rm -rf "$T" "$KP" "${KP}_maps"' EXIT
 export BPFRT_ROOT="$T/state"
 pass=0 fail=0
 
@@ -156,6 +157,14 @@ t "dump a queue" 1 "has no keys to dump; use peek or pop" "$B" map dump pinned "
 t "push to a hash" 1 "push is for queues" "$B" map push id 1 value 1 0 0 0 0 0 0 0
 t "ambiguous prefix" 2 "'p' is ambiguous" "$B" map p pinned "$T/q"
 
+# ---- freeze ----------------------------------------------------------------------------------------
+t "freeze" 0 "" "$B" map freeze pinned "$T/a"
+t "frozen: update refused" 1 "cannot update map 'arr': it is frozen" "$B" map update pinned "$T/a" key 0 0 0 0 value 1 0 0 0
+t "frozen: lookup works" 0 "key: 00 00 00 00  value: 00 00 00 00" "$B" map lookup pinned "$T/a" key 0 0 0 0
+t "freeze twice" 1 "map 'arr' is frozen already" "$B" map freeze pinned "$T/a"
+t "show says frozen" 0 "max_entries 3  frozen" "$B" map show pinned "$T/a"
+j "json frozen" "d['frozen'] == 1" "$B" -j map show pinned "$T/a"
+
 # ---- pin, registry ---------------------------------------------------------------------------------
 t "pin again" 0 "" "$B" map pin id 1 "$T/h2"
 g "both paths, one map" "1: hash  name counts  flags 0x0
@@ -182,6 +191,49 @@ g "formatted plain" '{
     }
 }' "$B" map lookup pinned "$T/maps/flows" key 1 0 0 0
 t "show says it has BTF" 0 "btf key type" "$B" map show pinned "$T/maps/flows"
+
+# ---- The kernel as the oracle: bpftool's JSON for the same maps and values ------------------------
+if bpftool prog load "$OBJ" "$KP" pinmaps "${KP}_maps" 2>/dev/null; then
+	# Values: a string, a full char array (no NUL: not a string), an enum value outside the enum,
+	# negative and bitfield members, all zero.
+	Z="0 0 0 0 0 0 0 0"
+	for kv in "0x50 0 6 0|7 0 0 0 104 105 0 0 0 0 0 0 0xfd 0xff 0xff 0xff 0xfe 0xff 0xff 0xff 0xff 0xff 3 0 1 0 0 0 0 0 0 0 2 0 0 0 0 0 0 0 1 65 66 67 0 0 0 0" \
+		  "1 0 17 0|5 0 0 0 97 98 99 100 101 102 103 104 0xff 0xff 0xff 0xff 0 0 0 0x80 0 0x80 0xff 0x7f 0 0 0 0 0 0 0 0x80 0xff 0xff 0xff 0xff 0xff 0xff 0xff 0xff 0 0 0 0 0 0 0 0" \
+		  "2 0 1 0|1 0 0 0 $Z $Z $Z $Z $Z 0 0 0 0"; do
+		k=${kv%%|*} v=${kv#*|}
+		bpftool map update pinned "${KP}_maps/rich" key $k value $v || bad "bpftool update rich $k"
+		"$B" map update pinned "$T/maps/rich" key $k value $v || bad "bpfrt update rich $k"
+	done
+	bpftool map update pinned "${KP}_maps/flows" key 1 0 0 0 value 3 0 0 0 0 0 0 0 180 0 0 0 0 0 0 0
+	bpftool map update pinned "${KP}_maps/totals" key 2 0 0 0 value 9 0 0 0 0 0 0 0
+	"$B" map update pinned "$T/maps/totals" key 2 0 0 0 value 9 0 0 0 0 0 0 0
+	for m in rich flows totals; do
+		bpftool -j map dump pinned "${KP}_maps/$m" > "$T/k.json"
+		"$B" -j map dump pinned "$T/maps/$m" > "$T/b.json"
+		if python3 -c "
+import json,sys
+k = json.load(open('$T/k.json')); b = json.load(open('$T/b.json'))
+key = lambda e: e['key']
+sys.exit(0 if len(k) > 0 and sorted(k, key=key) == sorted(b, key=key) else 1)"; then ok; else
+			bad "map $m: bpfrt's JSON differs from bpftool's" "$(cat "$T/k.json" "$T/b.json")"; fi
+	done
+	# Freezing: Linux and bpfrt refuse the same writes afterwards.
+	bpftool map freeze pinned "${KP}_maps/totals" && "$B" map freeze pinned "$T/maps/totals" || bad "freeze both"
+	same() {	# same NAME CMD OK ARGS...: Linux and bpfrt both succeed (OK 1) or both fail (0)
+		name=$1 cmd=$2 want=$3
+		shift 3
+		bpftool map "$cmd" pinned "${KP}_maps/totals" "$@" >/dev/null 2>&1; k=$?
+		"$B" map "$cmd" pinned "$T/maps/totals" "$@" >/dev/null 2>&1; b=$?
+		if [ $((k == 0)) = $((b == 0)) ] && [ $((b == 0)) = "$want" ]; then ok; else
+			bad "$name: Linux exit $k, bpfrt exit $b (want success: $want)"; fi
+	}
+	same "frozen: update" update 0 key 1 0 0 0 value 1 0 0 0 0 0 0 0
+	same "frozen: lookup" lookup 1 key 2 0 0 0
+	same "frozen: freeze again" freeze 0
+	rm -rf "$KP" "${KP}_maps"
+else
+	echo "skip: the kernel comparison (bpftool prog load failed: no bpf() or bpffs)"
+fi
 
 # ---- help -----------------------------------------------------------------------------------------
 t "map help" 0 "bpfrt map update MAP \[key DATA\] value DATA" "$B" map help

@@ -60,6 +60,9 @@ t "maps beside it by default" 0 "" test -f "$T/count.maps/flows" -a -f "$T/count
 t "load over a pin" 1 "cannot pin program 'count' at '$T/count': the file exists" \
 	"$B" prog load "$OBJ" "$T/count"
 t "load with type and pinmaps" 0 "" "$B" prog load "$OBJ" "$T/count2" type xdp pinmaps "$T/maps2"
+t "bpftool's section-like type names" 0 "" "$B" prog load "$OBJ" "$T/count3" type classifier pinmaps "$T/maps3"
+t "... give the type" 0 "^[0-9]*: sched_cls  name count" "$B" prog show pinned "$T/count3"
+rm -f "$T/count3"
 t "unknown type" 2 "'frob' is not a program type; types: socket_filter, kprobe" \
 	"$B" prog load "$OBJ" "$T/x" type frob
 t "missing object" 1 "prog load\|cannot" "$B" prog load "$T/nope.o" "$T/x"
@@ -77,9 +80,9 @@ if printf '%s\n' "$out" | sed -n 1p | grep -q "^1: socket_filter  name count  ta
    [ "$(printf '%s\n' "$out" | sed -n 4,6p)" = "	object $OBJ
 	pinmaps $T/count.maps
 	pinned $T/count" ]; then ok; else bad "show plain" "$out"; fi
-j "show json" "len(d) == 2 and d[0]['name'] == 'count' and d[0]['type'] == 'socket_filter' and d[1]['type'] == 'xdp' and d[0]['map_ids'] == [1, 2] and d[1]['map_ids'] == [3, 4] and d[0]['gpl_compatible'] and d[0]['jited'] and d[0]['bytes_xlated'] % 8 == 0 and d[0]['pinned'] == ['$T/count']" \
+j "show json" "len(d) == 2 and d[0]['name'] == 'count' and d[0]['type'] == 'socket_filter' and d[1]['type'] == 'xdp' and d[0]['map_ids'] == [1, 2] and d[1]['map_ids'] == [4, 5] and d[0]['gpl_compatible'] and d[0]['jited'] and d[0]['bytes_xlated'] % 8 == 0 and d[0]['pinned'] == ['$T/count']" \
 	"$B" -j prog show
-t "show by pinned path" 0 "^2: xdp  name count" "$B" prog show pinned "$T/count2"
+t "show by pinned path" 0 "^[0-9]*: xdp  name count" "$B" prog show pinned "$T/count2"
 t "name is ambiguous" 1 "2 programs are named 'count'" "$B" prog show name count
 t "pinned: not a record" 1 "is not a pinned bpfrt program" "$B" prog show pinned "$T/count.maps/flows"
 t "bad PROG keyword" 2 "expected PROG (pinned FILE | name NAME | id N), got 'tag'" "$B" prog show tag 1

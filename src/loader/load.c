@@ -189,6 +189,7 @@ static void forget_progs(struct bpfrt_obj *obj, struct bpfrt_map *map)
 
 void ld_unload(struct bpfrt_obj *obj)
 {
+	pin_obj_unloaded(obj);
 	for (size_t i = 0; i < obj->nmaps; i++)
 		if (obj->maps[i].map)
 			forget_progs(obj, obj->maps[i].map);
@@ -225,5 +226,7 @@ BPFRT_API int bpfrt_obj_load(struct bpfrt_obj *obj, struct bpfrt_error *err)
 		return ret;
 	}
 	obj->loaded = true;
+	if (obj->pin_dir)
+		pin_obj_loaded(obj);	/* best effort: `bpfrt prog show` lists them */
 	return 0;
 }

@@ -164,6 +164,8 @@ struct ld_prog {
 	bool autoload;
 	struct bpfrt_map **table;	/* after load: the maps given to bpfrt_prog_new */
 	struct bpfrt_prog *prog;	/* after load */
+	uint32_t pin_id;		/* src/pin: its global id once registered, else 0 */
+	char *live_record;		/* src/pin: its record while this process runs it */
 };
 
 struct bpfrt_obj {
@@ -238,6 +240,10 @@ int ld_relocate(struct bpfrt_obj *obj, struct bpfrt_error *err);
 
 /* src/pin/obj_pin.c: create map m of obj or reuse the one pinned in obj->pin_dir. */
 int pin_obj_map(struct bpfrt_obj *obj, struct ld_map *m, struct bpfrt_error *err);
+
+/* src/pin/prog_pin.c: list (and forget) loaded programs of objects whose maps are pinned. */
+void pin_obj_loaded(struct bpfrt_obj *obj);
+void pin_obj_unloaded(struct bpfrt_obj *obj);
 
 /* load.c: undo a load (also what bpfrt_obj_close uses). */
 void ld_unload(struct bpfrt_obj *obj);

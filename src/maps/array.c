@@ -116,6 +116,7 @@ static void array_write(struct bpfrt_map *m, uint32_t i, const void *value, bool
 	struct array_stripe *s = &ahdr(m)->stripe[i % ARRAY_STRIPES];
 
 	plock_lock(&s->lock);
+	seq_fix(&s->seq);	/* a writer that died mid-copy left it odd */
 	seq_write_begin(&s->seq);
 	if (!is_percpu(m))
 		memcpy(m->area + (size_t)i * m->stride, value, m->value_size);

@@ -276,6 +276,7 @@ static void link_new(struct bpfrt_map *m, uint32_t b, uint32_t i, uint32_t hash,
 	struct htab_elem *e = helem(m, i);
 	struct htab_bucket *bk = hbucket(m, b);
 
+	seq_fix(&e->seq);	/* a writer that died mid-copy left it odd */
 	seq_write_begin(&e->seq);
 	atomic_store_explicit(&e->hash, hash, memory_order_relaxed);
 	memcpy(e->key, key, m->key_size);
@@ -291,6 +292,7 @@ static void write_existing(struct bpfrt_map *m, uint32_t i, const struct htab_wr
 {
 	seq_t *seq = &helem(m, i)->seq;
 
+	seq_fix(seq);	/* a writer that died mid-copy left it odd */
 	seq_write_begin(seq);
 	write_value(m, i, w, false);
 	seq_write_end(seq);

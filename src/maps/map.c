@@ -429,6 +429,26 @@ BPFRT_API int bpfrt_map_lookup(struct bpfrt_map *map, const void *key, void *val
 	return nosup(ops->sys_lookup_err);
 }
 
+/* Frozen (bpfrt_map_freeze, by any process sharing the block): no user-space writes. */
+static bool frozen(const struct bpfrt_map *map)
+{
+	return atomic_load_explicit(&((struct map_block *)map->base)->frozen,
+				    memory_order_acquire) != 0;
+}
+
+BPFRT_API int bpfrt_map_freeze(struct bpfrt_map *map)
+{
+	uint32_t no = 0;
+
+	return atomic_compare_exchange_strong(&((struct map_block *)map->base)->frozen, &no, 1)
+		       ? 0 : -EBUSY;
+}
+
+BPFRT_API bool bpfrt_map_frozen(const struct bpfrt_map *map)
+{
+	return frozen(map);
+}
+
 BPFRT_API int bpfrt_map_update(struct bpfrt_map *map, const void *key,
 			       const void *value, uint64_t flags)
 {
@@ -437,7 +457,7 @@ BPFRT_API int bpfrt_map_update(struct bpfrt_map *map, const void *key,
 
 	if (ret)
 		return ret;
-	if (map->map_flags & MAP_F_RDONLY)
+	if ((map->map_flags & MAP_F_RDONLY) || frozen(map))
 		return -EPERM;
 	if (!value && ops->sys_update_err == 0)
 		return -EFAULT;
@@ -457,7 +477,7 @@ BPFRT_API int bpfrt_map_delete(struct bpfrt_map *map, const void *key)
 
 	if (ret)
 		return ret;
-	if (map->map_flags & MAP_F_RDONLY)
+	if ((map->map_flags & MAP_F_RDONLY) || frozen(map))
 		return -EPERM;
 	return ops->delete ? (int)ops->delete(map, key) : nosup(ops->sys_delete_err);
 }
@@ -470,7 +490,7 @@ BPFRT_API int bpfrt_map_lookup_and_delete(struct bpfrt_map *map, const void *key
 
 	if (ret)
 		return ret;
-	if (map->map_flags & (MAP_F_RDONLY | MAP_F_WRONLY))
+	if ((map->map_flags & (MAP_F_RDONLY | MAP_F_WRONLY)) || frozen(map))
 		return -EPERM;
 	if (!value)
 		return -EFAULT;

@@ -76,6 +76,7 @@ struct map_block {
 	uint32_t mirror;		/* bytes at the block's end mapped twice (ringbuf) */
 	char name[16];
 	struct map_meta inner;		/* maps of maps: the template */
+	_Atomic uint32_t frozen;	/* bpfrt_map_freeze: user space may not write */
 };
 _Static_assert(sizeof(struct map_block) <= MAP_FAMILY_OFF, "block header too big");
 

@@ -1,6 +1,7 @@
 /* ringbuf.c — ringbuf: variable-size records reserved, then submitted or discarded, read in order by one consumer. */
 #include <errno.h>
 #include <poll.h>
+#include <signal.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -29,6 +30,21 @@
  */
 #define RB_MAX_RECORD (RING_DISCARD - 1)
 
+/*
+ * Who holds a reserved record, for when a process dies between reserve and
+ * submit: its record would stay BUSY and stop the consumer for good. Slot
+ * (pos / 8) % RB_OWNERS remembers (pos + 1, pid) while the record is
+ * reserved (if the slot is free); a consumer stopped at a BUSY record whose
+ * owner no longer exists discards it and goes on.
+ */
+#define RB_OWNERS 64
+
+struct rb_owner {
+	_Atomic uint64_t pos1;		/* record position + 1; 0: free */
+	_Atomic uint32_t pid;
+	uint32_t pad;
+};
+
 struct rb_hdr {
 	uint64_t data_off;
 	uint64_t mask;
@@ -36,7 +52,14 @@ struct rb_hdr {
 	plock_t consumer_lock;
 	alignas(64) _Atomic uint64_t producer_pos;
 	plock_t producer_lock;
+	alignas(64) struct rb_owner owners[RB_OWNERS];
 };
+_Static_assert(MAP_FAMILY_OFF + sizeof(struct rb_hdr) <= MAP_PAGE, "ringbuf header too big");
+
+static struct rb_owner *rb_owner_of(struct rb_hdr *h, uint64_t pos)
+{
+	return &h->owners[(pos / 8) % RB_OWNERS];
+}
 
 struct rb_rec {
 	_Atomic uint32_t len;
@@ -99,9 +122,15 @@ void *map_ringbuf_reserve(struct bpfrt_map *m, uint64_t size, uint64_t flags)
 	plock_lock(&h->producer_lock);
 	prod = atomic_load_explicit(&h->producer_pos, memory_order_relaxed);
 	if (prod + len - atomic_load_explicit(&h->consumer_pos, memory_order_acquire) <= m->mask) {
+		struct rb_owner *o = rb_owner_of(h, prod);
+
 		r = rec_at(m, prod);
 		atomic_store_explicit(&r->len, (uint32_t)size | RING_BUSY, memory_order_relaxed);
 		r->off8 = (uint32_t)(((uint8_t *)r - m->base) / 8);
+		if (!atomic_load_explicit(&o->pos1, memory_order_relaxed)) {
+			atomic_store_explicit(&o->pid, sync_pid(), memory_order_relaxed);
+			atomic_store_explicit(&o->pos1, prod + 1, memory_order_release);
+		}
 		atomic_store_explicit(&h->producer_pos, prod + len, memory_order_release);
 	}
 	plock_unlock(&h->producer_lock);
@@ -114,10 +143,15 @@ static void rb_commit(void *data, uint64_t flags, bool discard)
 	uint8_t *base = (uint8_t *)r - (size_t)r->off8 * 8;
 	struct bpfrt_map *m = *(struct bpfrt_map **)(base - MAP_PAGE);
 	uint32_t len = atomic_load_explicit(&r->len, memory_order_relaxed) & ~RING_BUSY;
-	uint64_t cons;
+	uint64_t cons, pos = (uint64_t)((uint8_t *)r - m->area);
+	struct rb_owner *o;
 
 	/* Both sides are sequentially consistent: a submit and a consumer going to sleep see each other. */
 	atomic_exchange(&r->len, discard ? len | RING_DISCARD : len);
+	/* Forget the owner (slots hold whole positions; the low bits match ours). */
+	o = rb_owner_of(rhdr(m), pos);
+	if ((atomic_load_explicit(&o->pos1, memory_order_relaxed) - 1) % ((uint64_t)m->mask + 1) == pos)
+		atomic_store_explicit(&o->pos1, 0, memory_order_release);
 	if (flags & MAP_RB_FORCE_WAKEUP) {
 		map_event_signal(m);
 		return;
@@ -183,6 +217,30 @@ static void drain_events(struct bpfrt_map *m)
 		return;	/* nothing pending */
 }
 
+/*
+ * A BUSY record at cons whose reserving process has died will never be
+ * submitted: discard it (as the owner would have) so the consumer goes on.
+ */
+static bool owner_died(struct rb_hdr *h, uint64_t cons, struct rb_rec *r, uint32_t *len)
+{
+	struct rb_owner *o = rb_owner_of(h, cons);
+	uint32_t pid, want = *len;
+
+	if (atomic_load_explicit(&o->pos1, memory_order_acquire) != cons + 1)
+		return false;
+	pid = atomic_load_explicit(&o->pid, memory_order_relaxed);
+	if (!pid || kill((pid_t)pid, 0) == 0 || errno != ESRCH)
+		return false;
+	if (!atomic_compare_exchange_strong(&r->len, &want,
+					     (want & ~RING_BUSY) | RING_DISCARD)) {
+		*len = want;	/* submitted meanwhile after all */
+		return !(want & RING_BUSY);
+	}
+	atomic_store_explicit(&o->pos1, 0, memory_order_release);
+	*len = (want & ~RING_BUSY) | RING_DISCARD;
+	return true;
+}
+
 /* Consume records in order until fn says stop or one is still busy. */
 static int consume_locked(struct bpfrt_map *m, bpfrt_ringbuf_fn fn, void *ctx)
 {
@@ -194,7 +252,7 @@ static int consume_locked(struct bpfrt_map *m, bpfrt_ringbuf_fn fn, void *ctx)
 		struct rb_rec *r = rec_at(m, cons);
 		uint32_t len = atomic_load(&r->len);
 
-		if (len & RING_BUSY)
+		if ((len & RING_BUSY) && !owner_died(h, cons, r, &len))
 			break;
 		if (!(len & RING_DISCARD)) {
 			ret = fn(ctx, r + 1, len & ~RING_DISCARD);

@@ -163,6 +163,38 @@ static int read_meta(int fd, const char *path, struct pin_meta **out, struct bpf
 	return 0;
 }
 
+/* Is p inside the block (or NULL: a part this family has not got)? */
+static bool in_block(const struct bpfrt_map *m, const void *p, uint64_t size)
+{
+	return !p || ((const uint8_t *)p >= m->base && (const uint8_t *)p < m->base + size);
+}
+
+/*
+ * A file is damaged, or of another build, if its geometry does not give the
+ * size its header says (the family's own create check recomputes it), or if
+ * the parts the family found through its header lie outside the block.
+ * Contents are otherwise trusted, as memory shared with every process that
+ * may write the map is: the file is 0600, its owner's.
+ */
+static int check_geometry(const struct bpfrt_map *m, const char *path, struct bpfrt_error *err)
+{
+	struct map_block b = *(const struct map_block *)m->base;
+	uint64_t size = b.size;
+	uint32_t mirror = b.mirror;
+	BPFRT_OPTS(bpfrt_map_opts, o, .type = (enum bpfrt_map_type)b.type, .key_size = b.key_size,
+		   .value_size = b.value_size, .max_entries = b.max_entries,
+		   .map_flags = b.map_flags, .map_extra = b.map_extra, .ncpus = b.ncpus);
+	int64_t want = m->ops->check(&b, &o, NULL);
+
+	if (want < 0 || map_align((uint64_t)want, MAP_PAGE) != size || b.mirror != mirror ||
+	    b.ncpus == 0 || b.ncpus > 4096 || !in_block(m, m->area, size) ||
+	    !in_block(m, m->elems, size) || !in_block(m, m->lru, size) ||
+	    !in_block(m, m->pcpu, size))
+		return err_set(err, -EINVAL, -1, "the map pinned at '%s' is damaged: its header "
+			       "does not describe its block", path);
+	return 0;
+}
+
 BPFRT_API int bpfrt_map_open_pinned(const char *path, struct bpfrt_map **map,
 				    struct bpfrt_error *err)
 {
@@ -188,6 +220,10 @@ BPFRT_API int bpfrt_map_open_pinned(const char *path, struct bpfrt_map **map,
 				merr.msg);
 	}
 	close(fd);
+	if (!ret && (ret = check_geometry(*map, path, err))) {
+		bpfrt_map_free(*map);
+		*map = NULL;
+	}
 	if (ret) {
 		free(pm);
 		return ret;

@@ -3,6 +3,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <signal.h>
+#include <sys/stat.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -92,26 +94,18 @@ static uint32_t jited_size(const struct ld_prog *p)
 	return (uint32_t)len;
 }
 
-BPFRT_API int bpfrt_obj_pin_prog(struct bpfrt_obj *obj, size_t i, const char *path,
-				 struct bpfrt_error *err)
+/*
+ * Write program i's record at path (O_EXCL, 0600), with its id (taking one
+ * if it has none yet) and, for a live record, the pid running it.
+ */
+static int write_record(struct bpfrt_obj *obj, size_t i, const char *path, pid_t pid,
+			struct bpfrt_error *err)
 {
-	struct bpfrt_prog_record r;
-	struct ld_prog *p;
-	char abs[PATH_MAX];
+	struct ld_prog *p = &obj->progs[i];
+	char tag[17];
 	FILE *f;
 	int fd, ret;
 
-	err_clear(err);
-	if (i >= obj->nprogs)
-		return err_set(err, -EINVAL, -1, "the object has no program %zu", i);
-	p = &obj->progs[i];
-	if (!p->prog)
-		return err_set(err, -EINVAL, -1, "program '%s' is not loaded", p->name);
-	if (!obj->path)
-		return err_set(err, -EINVAL, -1, "object '%s' was not opened from a file, so its "
-			       "programs cannot be re-created from a record", obj->name);
-	snprintf(abs, sizeof(abs), "%s", obj->path);
-	memset(&r, 0, sizeof(r));
 	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
 	if (fd < 0) {
 		int e = errno;
@@ -119,8 +113,7 @@ BPFRT_API int bpfrt_obj_pin_prog(struct bpfrt_obj *obj, size_t i, const char *pa
 		return err_set(err, -e, -1, "cannot pin program '%s' at '%s': %s", p->name, path,
 			       e == EEXIST ? "the file exists" : strerror(e));
 	}
-	ret = pin_next_id(PIN_PROG, &r.id, err);
-	if (ret) {
+	if (!p->pin_id && (ret = pin_next_id(PIN_PROG, &p->pin_id, err))) {
 		close(fd);
 		unlink(path);
 		return ret;
@@ -131,13 +124,16 @@ BPFRT_API int bpfrt_obj_pin_prog(struct bpfrt_obj *obj, size_t i, const char *pa
 		unlink(path);
 		return err_set(err, -ENOMEM, -1, "out of memory");
 	}
-	tag_hex(p->prog, r.tag);
-	r.bytes_jited = jited_size(p);
+	tag_hex(p->prog, tag);
 	fprintf(f, RECORD_MAGIC "\nid %u\nname %s\ntype %u\ntag %s\nobject %s\nmaps %s\n"
-		"loaded_at %llu\nuid %u\nbytes_xlated %zu\nbytes_jited %u\ngpl %d\nmap_ids",
-		r.id, p->name, (unsigned)p->type, r.tag, abs, obj->pin_dir ? obj->pin_dir : "",
-		(unsigned long long)time(NULL), (unsigned)geteuid(),
-		bpfrt_prog_insn_cnt(p->prog) * 8, r.bytes_jited, gpl_compatible(obj->license));
+		"loaded_at %llu\nuid %u\nbytes_xlated %zu\nbytes_jited %u\ngpl %d\n",
+		p->pin_id, p->name, (unsigned)p->type, tag, obj->path,
+		obj->pin_dir ? obj->pin_dir : "", (unsigned long long)time(NULL),
+		(unsigned)geteuid(), bpfrt_prog_insn_cnt(p->prog) * 8, jited_size(p),
+		gpl_compatible(obj->license));
+	if (pid)
+		fprintf(f, "pid %d\n", (int)pid);
+	fputs("map_ids", f);
 	for (size_t k = 0; k < p->nmaps; k++) {
 		struct pin_meta *pm = obj->maps[p->maps[k]].map ? obj->maps[p->maps[k]].map->pin
 							      : NULL;
@@ -151,6 +147,62 @@ BPFRT_API int bpfrt_obj_pin_prog(struct bpfrt_obj *obj, size_t i, const char *pa
 		return err_set(err, -EIO, -1, "cannot write '%s'", path);
 	}
 	return pin_register(PIN_PROG, path, err);
+}
+
+BPFRT_API int bpfrt_obj_pin_prog(struct bpfrt_obj *obj, size_t i, const char *path,
+				 struct bpfrt_error *err)
+{
+	err_clear(err);
+	if (i >= obj->nprogs)
+		return err_set(err, -EINVAL, -1, "the object has no program %zu", i);
+	if (!obj->progs[i].prog)
+		return err_set(err, -EINVAL, -1, "program '%s' is not loaded", obj->progs[i].name);
+	if (!obj->path)
+		return err_set(err, -EINVAL, -1, "object '%s' was not opened from a file, so its "
+			       "programs cannot be re-created from a record", obj->name);
+	return write_record(obj, i, path, 0, err);
+}
+
+/*
+ * Programs of objects that share their maps through the state directory are
+ * listed while they are loaded: a live record, state/live/PID.ID, that
+ * names the process; unloading removes it, and readers drop the records of
+ * processes that died.
+ */
+void pin_obj_loaded(struct bpfrt_obj *obj)
+{
+	char path[PATH_MAX], dir[PATH_MAX];
+
+	if (!obj->path || pin_state_prepare(NULL))
+		return;
+	snprintf(dir, sizeof(dir), "%s/live", bpfrt_state_dir());
+	if (mkdir(dir, 0700) && errno != EEXIST)
+		return;
+	for (size_t i = 0; i < obj->nprogs; i++) {
+		struct ld_prog *p = &obj->progs[i];
+
+		if (!p->prog || p->live_record || (!p->pin_id && pin_next_id(PIN_PROG, &p->pin_id, NULL)))
+			continue;
+		if ((size_t)snprintf(path, sizeof(path), "%s/%d.%u", dir, (int)getpid(), p->pin_id) >=
+		    sizeof(path))
+			continue;
+		unlink(path);	/* left by an earlier process with our pid */
+		if (write_record(obj, i, path, getpid(), NULL) == 0)
+			p->live_record = strdup(path);
+	}
+}
+
+void pin_obj_unloaded(struct bpfrt_obj *obj)
+{
+	for (size_t i = 0; i < obj->nprogs; i++) {
+		struct ld_prog *p = &obj->progs[i];
+
+		if (p->live_record)
+			unlink(p->live_record);
+		free(p->live_record);
+		p->live_record = NULL;
+		p->pin_id = 0;
+	}
 }
 
 static int field(const char *line, const char *key, const char **val)
@@ -204,6 +256,8 @@ BPFRT_API int bpfrt_prog_record_read(const char *path, struct bpfrt_prog_record 
 			r->bytes_xlated = (uint32_t)strtoul(v, NULL, 10);
 		else if (field(line, "bytes_jited", &v))
 			r->bytes_jited = (uint32_t)strtoul(v, NULL, 10);
+		else if (field(line, "pid", &v))
+			r->pid = (int32_t)strtol(v, NULL, 10);
 		else if (field(line, "gpl", &v))
 			r->gpl = *v == '1';
 		else if (field(line, "map_ids", &v))
@@ -218,6 +272,11 @@ BPFRT_API int bpfrt_prog_record_read(const char *path, struct bpfrt_prog_record 
 	fclose(f);
 	if (!ok || !r->id || !r->name[0] || !r->object[0])
 		return err_set(err, -EINVAL, -1, "'%s' is not a pinned bpfrt program", path);
+	if (r->pid > 0 && kill(r->pid, 0) && errno == ESRCH) {
+		unlink(path);	/* a live record of a process that died */
+		return err_set(err, -ENOENT, -1, "the program of '%s' was loaded by process %d, "
+			       "which has exited", path, (int)r->pid);
+	}
 	return 0;
 }
 
@@ -252,6 +311,7 @@ BPFRT_API int bpfrt_prog_open_pinned(const char *path, struct bpfrt_obj **objp,
 		ret = err_set(err, ret, -1, "program pinned at '%s': %s", path, e2.msg);
 		goto fail;
 	}
+	obj->progs[idx].pin_id = r.id;	/* re-created, it is the same program */
 	ret = bpfrt_obj_load(obj, &e2);
 	if (ret) {
 		ret = err_set(err, ret, -1, "program pinned at '%s': %s", path, e2.msg);
@@ -291,7 +351,20 @@ BPFRT_API int bpfrt_prog_record_pin(const char *from, const char *to, struct bpf
 		return err_set(err, -e, -1, "cannot pin program '%s' at '%s': %s", r.name, to,
 			       e == EEXIST ? "the file exists" : strerror(e));
 	}
-	n = read(in, buf, sizeof(buf));
+	n = read(in, buf, sizeof(buf) - 1);
+	if (n > 0) {
+		/* A pinned copy of a live record outlives the process: no pid line. */
+		char *pid;
+
+		buf[n] = '\0';
+		if ((pid = strstr(buf, "\npid ")) != NULL) {
+			char *eol = strchr(pid + 1, '\n');
+
+			if (eol)
+				memmove(pid, eol, strlen(eol) + 1);
+			n = (ssize_t)strlen(buf);
+		}
+	}
 	ret = n > 0 && write(out, buf, (size_t)n) == n ? 0 : -EIO;
 	close(in);
 	if (close(out) || ret) {

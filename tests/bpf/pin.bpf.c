@@ -22,6 +22,37 @@ struct {
 	__uint(max_entries, 4);
 } totals SEC(".maps");
 
+/* A map the program does not use, with types that test BTF-formatted output. */
+enum color { RED = 1, GREEN = 2, BLUE = 7 };
+
+struct rich_key {
+	__u16 port;
+	__u8 proto;
+	__u8 pad;
+};
+
+struct inner {
+	short lo, hi;
+};
+
+struct rich_value {
+	enum color color;
+	char name[8];
+	__u32 flags : 3, level : 5, rest : 24;
+	__s32 delta;
+	struct inner range;
+	__u64 hist[2];
+	_Bool on;
+	unsigned char tail[3];
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__type(key, struct rich_key);
+	__type(value, struct rich_value);
+	__uint(max_entries, 8);
+} rich SEC(".maps");
+
 /* The start of the kernel's struct __sk_buff: the packet's length. */
 struct __sk_buff {
 	__u32 len;

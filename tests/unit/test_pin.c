@@ -830,3 +830,347 @@ out:
 	bpfrt_obj_close(obj);
 	rm_rf(root);
 }
+
+/* Loaded programs of objects with pinned maps are listed while their process runs them. */
+struct live_scan {
+	int mine, total;
+	uint32_t id;
+};
+
+static int scan_live(void *ctx, const char *path)
+{
+	struct live_scan *s = ctx;
+	struct bpfrt_prog_record r;
+
+	if (bpfrt_prog_record_read(path, &r, NULL))
+		return 0;
+	s->total++;
+	if (r.pid == getpid()) {
+		s->mine++;
+		s->id = r.id;
+	}
+	return 0;
+}
+
+TEST(pin_prog_live)
+{
+	const char *root = fresh_root();
+	char dir[256], rec[256];
+	struct live_scan s = { 0 };
+	struct bpfrt_prog_record r;
+	struct bpfrt_error err;
+	struct bpfrt_obj *obj;
+	int ret, fds[2];
+
+	if (!CHECK(root, "mkdtemp"))
+		return;
+	snprintf(dir, sizeof(dir), "%s/maps", root);
+	snprintf(rec, sizeof(rec), "%s/rec", root);
+	obj = open_pin_obj(dir, &err, &ret);
+	if (!obj || !CHECK(bpfrt_obj_load(obj, &err) == 0, "load: %s", err.msg))
+		goto out;
+	bpfrt_pinned_progs(scan_live, &s);
+	CHECK(s.mine == 1 && s.total == 1, "a live record of ours: %d of %d", s.mine, s.total);
+	/* Pinned, it keeps its id. */
+	ret = bpfrt_obj_pin_prog(obj, 0, rec, &err);
+	CHECK(ret == 0 && bpfrt_prog_record_read(rec, &r, NULL) == 0 && r.id == s.id && r.pid == 0,
+	      "pinned with the live id %u: %u, pid %d", s.id, r.id, r.pid);
+	bpfrt_obj_close(obj);
+	obj = NULL;
+	memset(&s, 0, sizeof(s));
+	bpfrt_pinned_progs(scan_live, &s);
+	CHECK(s.mine == 0 && s.total == 1, "closed: only the pinned record: %d of %d", s.mine,
+	      s.total);
+	/* A process killed while it runs the program: its record is dropped by the next reader. */
+	if (!CHECK(pipe(fds) == 0, "pipe"))
+		goto out;
+	pid_t pid = fork();
+
+	if (pid == 0) {
+		struct bpfrt_obj *co;
+
+		co = open_pin_obj(dir, &err, &ret);
+		if (!co || bpfrt_obj_load(co, &err))
+			_exit(1);
+		if (write(fds[1], "x", 1) != 1)
+			_exit(1);
+		pause();
+		_exit(0);
+	}
+	char c;
+
+	CHECK(read(fds[0], &c, 1) == 1, "child loaded");
+	memset(&s, 0, sizeof(s));
+	bpfrt_pinned_progs(scan_live, &s);
+	CHECK(s.total == 2, "the child's live record: %d", s.total);
+	kill(pid, SIGKILL);
+	waitpid(pid, NULL, 0);
+	memset(&s, 0, sizeof(s));
+	bpfrt_pinned_progs(scan_live, &s);
+	CHECK(s.total == 1, "the dead child's record is dropped: %d", s.total);
+	close(fds[0]);
+	close(fds[1]);
+out:
+	bpfrt_obj_close(obj);
+	rm_rf(root);
+}
+
+/* Pinning a map its programs already use: their pointers stay valid, their updates reach the file. */
+TEST(pin_map_in_use)
+{
+	const char *root = fresh_root();
+	char path[256], opath[512];
+	struct bpfrt_obj *obj = NULL;
+	struct bpfrt_map *flows, *copy = NULL;
+	struct bpfrt_error err;
+	uint32_t key = 1;
+	uint64_t s[2] = { 0, 0 };
+	int ret;
+
+	if (!CHECK(root, "mkdtemp"))
+		return;
+	snprintf(opath, sizeof(opath), "%s/tests/bpf/pin.o", t_builddir());
+	snprintf(path, sizeof(path), "%s/flows", root);
+	ret = bpfrt_obj_open(opath, NULL, &obj, &err);
+	if (!CHECK(ret == 0 && bpfrt_obj_load(obj, &err) == 0, "load: %s", err.msg))
+		goto out;
+	for (int engine = 0; engine < 2; engine++) {
+		run_count(obj, 100, (enum bpfrt_engine)engine);	/* prepares both engines */
+		run_count(obj, 100, (enum bpfrt_engine)engine);
+	}
+	flows = bpfrt_obj_map_by_name(obj, "flows");
+	ret = bpfrt_map_pin(flows, path, &err);
+	CHECK(ret == 0, "pin in use: %d %s", ret, err.msg);
+	for (int i = 0; i < 6; i++)
+		run_count(obj, 100, i % 2 ? BPFRT_ENGINE_JIT : BPFRT_ENGINE_INTERP);
+	ret = bpfrt_map_open_pinned(path, &copy, &err);
+	if (CHECK(ret == 0, "open: %s", err.msg)) {
+		ret = bpfrt_map_lookup(copy, &key, s);
+		CHECK(ret == 0 && s[0] == 10 && s[1] == 1000,
+		      "the file has every run, before and after pinning: {%llu, %llu}",
+		      (unsigned long long)s[0], (unsigned long long)s[1]);
+		bpfrt_map_free(copy);
+	}
+out:
+	bpfrt_obj_close(obj);
+	rm_rf(root);
+}
+
+/* A process that dies holding a reserved ring buffer record does not stop the consumer for good. */
+TEST(pin_ringbuf_reserver_killed)
+{
+	const char *root = fresh_root();
+	char path[256];
+	struct bpfrt_map *rb = NULL;
+	uint32_t sum = 0, v;
+	int fds[2], ret;
+
+	if (!CHECK(root, "mkdtemp") || !CHECK(pipe(fds) == 0, "pipe"))
+		return;
+	snprintf(path, sizeof(path), "%s/rb", root);
+	rb = new_map(BPFRT_MAP_RINGBUF, 0, 0, 4096, 0, "rb");
+	if (!rb || !CHECK(bpfrt_map_pin(rb, path, NULL) == 0, "pin"))
+		goto out;
+	v = 1;
+	map_ringbuf_output(rb, &v, 4, 0);
+	pid_t pid = fork();
+
+	if (pid == 0) {
+		struct bpfrt_map *c;
+		uint32_t *rec;
+
+		if (bpfrt_map_open_pinned(path, &c, NULL) || !(rec = map_ringbuf_reserve(c, 4, 0)))
+			_exit(1);
+		*rec = 1000;
+		if (write(fds[1], "x", 1) != 1)
+			_exit(1);
+		pause();	/* killed before submitting */
+		_exit(0);
+	}
+	char c;
+
+	CHECK(read(fds[0], &c, 1) == 1, "child reserved");
+	v = 2;
+	map_ringbuf_output(rb, &v, 4, 0);
+	ret = bpfrt_ringbuf_consume(rb, rb_collect, &sum);
+	CHECK(ret == 1 && sum == 1, "stops at the live reserver's record: %d records, sum %u", ret,
+	      sum);
+	ret = bpfrt_ringbuf_consume(rb, rb_collect, &sum);
+	CHECK(ret == 0, "still waiting for it: %d", ret);
+	kill(pid, SIGKILL);
+	waitpid(pid, NULL, 0);
+	ret = bpfrt_ringbuf_consume(rb, rb_collect, &sum);
+	CHECK(ret == 1 && sum == 3, "past the dead reserver's record: %d records, sum %u", ret, sum);
+	/* And the ring goes on working, around its end several times. */
+	for (v = 1; v <= 600; v++)
+		map_ringbuf_output(rb, &v, 4, 0), bpfrt_ringbuf_consume(rb, rb_collect, &sum);
+	CHECK(sum == 3 + 180300, "600 more records: sum %u", sum);
+out:
+	close(fds[0]);
+	close(fds[1]);
+	bpfrt_map_free(rb);
+	rm_rf(root);
+}
+
+/* Damaged block headers: refused with a message, or opened and usable — never a crash. */
+TEST(pin_damaged_files)
+{
+	static const struct { enum bpfrt_map_type type; uint32_t k, v, n; } kinds[] = {
+		{ BPFRT_MAP_HASH, 4, 8, 64 }, { BPFRT_MAP_ARRAY, 4, 8, 16 },
+		{ BPFRT_MAP_LRU_PERCPU_HASH, 4, 8, 32 }, { BPFRT_MAP_LPM_TRIE, 8, 8, 16 },
+		{ BPFRT_MAP_QUEUE, 0, 8, 16 }, { BPFRT_MAP_RINGBUF, 0, 0, 4096 },
+	};
+	const char *root = fresh_root();
+	char good[256], bad[300];
+	struct bpfrt_error err;
+	int refused = 0, opened = 0, crashed = 0;
+
+	if (!CHECK(root, "mkdtemp"))
+		return;
+	srand(12345);
+	for (size_t t = 0; t < sizeof(kinds) / sizeof(kinds[0]); t++) {
+		struct bpfrt_map *m = new_map(kinds[t].type, kinds[t].k, kinds[t].v, kinds[t].n,
+					      kinds[t].type == BPFRT_MAP_LPM_TRIE ? MAP_F_NO_PREALLOC : 0,
+					      "d");
+
+		snprintf(good, sizeof(good), "%s/good%zu", root, t);
+		if (!m || !CHECK(bpfrt_map_pin(m, good, NULL) == 0, "pin %zu", t))
+			continue;
+		bpfrt_map_free(m);
+		for (int round = 0; round < 60; round++) {
+			uint8_t buf[4096];
+			int fd, st;
+			pid_t pid;
+
+			snprintf(bad, sizeof(bad), "%s/bad", root);
+			fd = open(good, O_RDONLY);
+			if (fd < 0 || pread(fd, buf, sizeof(buf), 0) != (ssize_t)sizeof(buf)) {
+				CHECK(0, "read %s", good);
+				break;
+			}
+			close(fd);
+			/*
+			 * One to three bytes of the block header (the geometry); the
+			 * family header after it is live shared state, trusted like
+			 * shared memory (docs/pinning.md).
+			 */
+			for (int k = rand() % 3; k >= 0; k--)
+				buf[8 + rand() % (MAP_FAMILY_OFF - 8)] ^= (uint8_t)(1 + rand() % 255);
+			char cmd[700];
+
+			snprintf(cmd, sizeof(cmd), "cp '%s' '%s'", good, bad);
+			if (system(cmd) != 0)
+				break;
+			fd = open(bad, O_WRONLY);
+			if (fd < 0 || pwrite(fd, buf, sizeof(buf), 0) != (ssize_t)sizeof(buf))
+				break;
+			close(fd);
+			pid = fork();
+			if (pid == 0) {
+				struct bpfrt_map *d;
+				uint8_t key[8] = { 32 }, val[4096 * 8] = { 0 }, next[8];
+
+				alarm(10);
+				if (bpfrt_map_open_pinned(bad, &d, &err))
+					_exit(3);
+				for (uint32_t i = 0; i < 20; i++) {
+					key[kinds[t].k ? kinds[t].k - 1 : 0] = (uint8_t)i;
+					bpfrt_map_update(d, kinds[t].k ? key : NULL, val, 0);
+					bpfrt_map_lookup(d, kinds[t].k ? key : NULL, val);
+					bpfrt_map_get_next_key(d, key, next);
+				}
+				bpfrt_map_free(d);
+				_exit(0);
+			}
+			waitpid(pid, &st, 0);
+			if (WIFEXITED(st) && WEXITSTATUS(st) == 3)
+				refused++;
+			else if (WIFEXITED(st) && WEXITSTATUS(st) == 0)
+				opened++;
+			else
+				crashed++, CHECK(0, "type %u, round %d: the damaged map crashed or hung "
+						 "(status %#x)", kinds[t].type, round, st);
+			unlink(bad);
+		}
+	}
+	CHECK(crashed == 0 && refused > 0, "%d refused, %d opened, %d crashed", refused, opened,
+	      crashed);
+	rm_rf(root);
+}
+
+/* Frozen: no user-space writes in any process sharing the map; programs still write. */
+TEST(pin_freeze)
+{
+	const char *root = fresh_root();
+	char dir[256], path[300];
+	struct bpfrt_obj *obj = NULL;
+	struct bpfrt_map *flows, *other = NULL;
+	struct bpfrt_error err;
+	uint32_t key = 1;
+	uint64_t v[2] = { 5, 5 };
+	int ret;
+
+	if (!CHECK(root, "mkdtemp"))
+		return;
+	snprintf(dir, sizeof(dir), "%s/maps", root);
+	obj = open_pin_obj(dir, &err, &ret);
+	if (!obj || !CHECK(bpfrt_obj_load(obj, &err) == 0, "load: %s", err.msg))
+		goto out;
+	flows = bpfrt_obj_map_by_name(obj, "flows");
+	CHECK(!bpfrt_map_frozen(flows) && bpfrt_map_update(flows, &key, v, 0) == 0, "writable");
+	CHECK(bpfrt_map_freeze(flows) == 0 && bpfrt_map_frozen(flows), "freeze");
+	CHECK(bpfrt_map_freeze(flows) == -EBUSY, "freeze twice: -EBUSY");
+	CHECK(bpfrt_map_update(flows, &key, v, 0) == -EPERM, "update: -EPERM");
+	CHECK(bpfrt_map_delete(flows, &key) == -EPERM, "delete: -EPERM");
+	CHECK(bpfrt_map_lookup_and_delete(flows, &key, v) == -EPERM, "lookup_and_delete: -EPERM");
+	snprintf(path, sizeof(path), "%s/flows", dir);
+	if (CHECK(bpfrt_map_open_pinned(path, &other, &err) == 0, "open: %s", err.msg)) {
+		CHECK(bpfrt_map_frozen(other) && bpfrt_map_update(other, &key, v, 0) == -EPERM,
+		      "frozen for the other opener too");
+	}
+	for (int i = 0; i < 4; i++)
+		run_count(obj, 100, i % 2 ? BPFRT_ENGINE_JIT : BPFRT_ENGINE_INTERP);
+	CHECK(bpfrt_map_lookup(other, &key, v) == 0 && v[0] == 9 && v[1] == 405,
+	      "programs still write: {%llu, %llu}", (unsigned long long)v[0],
+	      (unsigned long long)v[1]);
+	bpfrt_map_free(other);
+out:
+	bpfrt_obj_close(obj);
+	rm_rf(root);
+}
+
+/*
+ * A writer killed inside a value copy leaves its sequence count odd. The
+ * next writer must repair it before writing, or every later write would
+ * leave the count odd and, while it writes, even: readers could then copy
+ * half-written values without noticing.
+ */
+TEST(pin_dead_writer_seq)
+{
+	struct bpfrt_map *h = new_map(BPFRT_MAP_HASH, 4, 8, 8, 0, "h");
+	struct bpfrt_map *a = new_map(BPFRT_MAP_ARRAY, 4, 8, 8, 0, "a");
+	uint32_t k = 1;
+	uint64_t v = 7, got = 0;
+
+	if (!h || !a)
+		goto out;
+	CHECK(bpfrt_map_update(h, &k, &v, 0) == 0, "hash insert");
+	int64_t slot = htab_slot_of(h, &k);
+	seq_t *hs = &helem(h, (uint32_t)slot)->seq;
+	/* The array's stripe of index 1: after values_off and padding, {lock, seq} per 64 bytes. */
+	seq_t *as = (seq_t *)(a->base + MAP_FAMILY_OFF + 64 + 64 * 1 + sizeof(plock_t));
+
+	CHECK(slot >= 0 && !(atomic_load(hs) & 1) && !(atomic_load(as) & 1), "even to start with");
+	atomic_fetch_add(hs, 1);	/* what a writer killed mid-copy leaves */
+	atomic_fetch_add(as, 1);
+	v = 8;
+	CHECK(bpfrt_map_update(h, &k, &v, BPFRT_EXIST) == 0, "hash update after the dead writer");
+	CHECK(bpfrt_map_update(a, &k, &v, 0) == 0, "array update after the dead writer");
+	CHECK(!(atomic_load(hs) & 1), "hash: the count is even after the update: %u", atomic_load(hs));
+	CHECK(!(atomic_load(as) & 1), "array: the count is even after the update: %u", atomic_load(as));
+	CHECK(bpfrt_map_lookup(h, &k, &got) == 0 && got == 8, "hash value %llu", (unsigned long long)got);
+	CHECK(bpfrt_map_lookup(a, &k, &got) == 0 && got == 8, "array value %llu", (unsigned long long)got);
+out:
+	bpfrt_map_free(h);
+	bpfrt_map_free(a);
+}
