@@ -46,8 +46,12 @@ int cmd_disasm(int argc, char **argv);
 int cmd_run(int argc, char **argv);
 int cmd_prog_run(int argc, char **argv);	/* prog_run.c */
 int cmd_xdp_replay(int argc, char **argv);	/* xdp_replay.c */
-/* An object opened and loaded, its programs given bpfrt's helpers; NULL after a message. */
-struct bpfrt_obj *cli_obj_load(const char *file);
+/*
+ * An object opened and loaded (its maps pinned in pindir, reusing those
+ * already there, if pindir is not NULL), its programs given bpfrt's
+ * helpers; NULL after a message.
+ */
+struct bpfrt_obj *cli_obj_load(const char *file, const char *pindir);
 /* Its program called name, or its only one; NULL after a message listing them. */
 struct bpfrt_prog *cli_obj_pick_prog(struct bpfrt_obj *obj, const char *file, const char *name);
 

@@ -59,14 +59,19 @@ struct bpfrt_prog *cli_obj_pick_prog(struct bpfrt_obj *obj, const char *file, co
 	return prog;
 }
 
-/* Open and load an object, with every program given bpfrt's helpers. */
-struct bpfrt_obj *cli_obj_load(const char *file)
+/* Open and load an object (its maps pinned in pindir, if given), every program given bpfrt's helpers. */
+struct bpfrt_obj *cli_obj_load(const char *file, const char *pindir)
 {
 	struct bpfrt_obj *obj = NULL;
 	struct bpfrt_error err;
 
 	if (bpfrt_obj_open(file, NULL, &obj, &err)) {
 		cli_err("%s: %s", file, err.msg);
+		return NULL;
+	}
+	if (pindir && bpfrt_obj_pin_maps(obj, pindir, &err)) {
+		cli_err("%s: %s", pindir, err.msg);
+		bpfrt_obj_close(obj);
 		return NULL;
 	}
 	if (bpfrt_obj_load(obj, &err)) {
@@ -142,7 +147,7 @@ int cmd_prog_run(int argc, char **argv)
 		cli_err("input files are limited to 4 GiB");
 		goto out;
 	}
-	obj = cli_obj_load(argv[0]);
+	obj = cli_obj_load(argv[0], NULL);
 	if (!obj || !(prog = cli_obj_pick_prog(obj, argv[0], name)))
 		goto out;
 	dout = data_out ? malloc(RUN_DATA_OUT) : NULL;

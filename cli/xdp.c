@@ -6,7 +6,8 @@ static int xdp_help(int argc, char **argv);
 static const struct cli_cmd xdp_cmds[] = {
 	{ "help", xdp_help, "help                 this list" },
 	{ "replay", cmd_xdp_replay, "replay OBJ IN.pcap [name PROG] [pass|tx|drop|redirect|aborted FILE]...\n"
-	  "                           [ringbuf MAP] [verdicts] [checked|unchecked] [--interpret|--jit]\n"
+	  "                           [pinmaps DIR] [ringbuf MAP] [verdicts] [checked|unchecked]\n"
+	  "                           [--interpret|--jit]\n"
 	  "                           every packet of a capture through an XDP program" },
 };
 

@@ -11,7 +11,7 @@
 
 static const char replay_usage[] =
 	"usage: bpfrt xdp replay OBJ IN.pcap [name PROG] [pass FILE] [tx FILE] [drop FILE]\n"
-	"                        [redirect FILE] [aborted FILE] [ringbuf MAP] [verdicts]\n"
+	"                        [redirect FILE] [aborted FILE] [pinmaps DIR] [ringbuf MAP] [verdicts]\n"
 	"                        [checked|unchecked] [--interpret|--jit] [-j]\n";
 
 static const char *const action_names[] = { "aborted", "drop", "pass", "tx", "redirect" };
@@ -20,7 +20,7 @@ static const char *const action_names[] = { "aborted", "drop", "pass", "tx", "re
 struct replay {
 	const char *obj_file, *in_file, *name;
 	const char *out_file[NACTIONS];
-	const char *ringbuf;
+	const char *ringbuf, *pinmaps;
 	bool verdicts, json;
 	struct bpfrt_xdp_run_opts run;
 
@@ -38,6 +38,27 @@ static double now_s(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/*
+ * Read timestamps at the precision the capture has, so the outputs keep
+ * them exactly: microseconds for classic pcap, nanoseconds for its
+ * nanosecond variant and for pcapng (whose resolution is per interface).
+ */
+static int tstamp_precision(FILE *fp)
+{
+	uint8_t m[4];
+	bool micro;
+
+	if (fp == stdin || fread(m, 1, 4, fp) != 4) {
+		if (fp != stdin)
+			rewind(fp);
+		return PCAP_TSTAMP_PRECISION_NANO;
+	}
+	rewind(fp);
+	micro = (m[0] == 0xd4 && m[1] == 0xc3 && m[2] == 0xb2 && m[3] == 0xa1) ||
+		(m[0] == 0xa1 && m[1] == 0xb2 && m[2] == 0xc3 && m[3] == 0xd4);
+	return micro ? PCAP_TSTAMP_PRECISION_MICRO : PCAP_TSTAMP_PRECISION_NANO;
 }
 
 static int parse_args(struct replay *r, int argc, char **argv)
@@ -80,6 +101,8 @@ static int parse_args(struct replay *r, int argc, char **argv)
 			continue;
 		if (cli_is_kw(a, "name")) {
 			r->name = argv[++i];
+		} else if (cli_is_kw(a, "pinmaps")) {
+			r->pinmaps = argv[++i];
 		} else if (cli_is_kw(a, "ringbuf")) {
 			r->ringbuf = argv[++i];
 		} else {
@@ -293,7 +316,7 @@ int cmd_xdp_replay(int argc, char **argv)
 		return cli_err("cannot open '%s': %s", r.in_file, strerror(errno));
 	setvbuf(fp, NULL, _IOFBF, 1 << 20);
 	__fsetlocking(fp, FSETLOCKING_BYCALLER);
-	r.in = pcap_fopen_offline_with_tstamp_precision(fp, PCAP_TSTAMP_PRECISION_NANO, errbuf);
+	r.in = pcap_fopen_offline_with_tstamp_precision(fp, tstamp_precision(fp), errbuf);
 	if (!r.in) {
 		if (fp != stdin)
 			fclose(fp);
@@ -306,7 +329,7 @@ int cmd_xdp_replay(int argc, char **argv)
 			pcap_datalink(r.in));
 		goto out;
 	}
-	obj = cli_obj_load(r.obj_file);
+	obj = cli_obj_load(r.obj_file, r.pinmaps);
 	if (!obj || !(prog = cli_obj_pick_prog(obj, r.obj_file, r.name)))
 		goto out;
 	if (bpfrt_prog_get_type(prog) != BPFRT_PROG_XDP) {
