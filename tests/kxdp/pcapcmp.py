@@ -1,11 +1,12 @@
 #!/usr/bin/env python3
-"""pcapcmp.py — do two classic pcap files hold the same packets, whatever their timestamp precision?
+"""pcapcmp.py — how two classic pcap files differ, for the message when `cmp` says they do.
 
     python3 tests/kxdp/pcapcmp.py A.pcap B.pcap     exit 0 if link type, snap length and every
                                                     record (time, lengths, bytes) are equal
 
-For files that differ only in their header's precision (microseconds vs nanoseconds) it says so
-on stdout ("precision: ...") and still exits 0; `cmp` is the test for byte identity.
+Timestamps compare in nanoseconds, so files that differ only in their header's precision
+(microseconds vs nanoseconds) are equal here and it says so ("precision: ..."); the tests
+require byte identity (`cmp`) and call this only to explain a difference.
 """
 import struct
 import sys
