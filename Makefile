@@ -60,7 +60,7 @@ TEST_BPF_CC     ?= clang-19
 TEST_BPF_CFLAGS := -O2 -g -target bpf -mcpu=v3 -Wall -Wextra -Werror -Itests/bpf
 TEST_BPF_OBJS   := $(patsubst tests/bpf/%.bpf.c,$(BUILD)/tests/bpf/%.o,$(wildcard tests/bpf/*.bpf.c))
 
-$(BUILD)/tests/bpf/%.o: tests/bpf/%.bpf.c tests/bpf/bpf_test.h
+$(BUILD)/tests/bpf/%.o: tests/bpf/%.bpf.c $(wildcard tests/bpf/*.h)
 	@mkdir -p $(@D)
 	$(TEST_BPF_CC) $(TEST_BPF_CFLAGS) -c $< -o $@
 

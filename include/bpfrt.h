@@ -198,6 +198,12 @@ struct bpfrt_run_opts {
 	/* Results. */
 	uint64_t retval;		/* r0 at exit */
 	uint64_t insns;			/* checked: instructions executed */
+	/*
+	 * Input, added later: where SKF_NET_OFF points, in bytes from pkt (0:
+	 * pkt is the network header, as for socket filters; 14 for tc, whose
+	 * pkt is the Ethernet header).
+	 */
+	size_t pkt_net_off;
 };
 
 /*
@@ -243,6 +249,8 @@ enum bpfrt_map_type {	/* the kernel's BPF_MAP_TYPE_* numbers */
 	BPFRT_MAP_PERF_EVENT_ARRAY = 4,
 	BPFRT_MAP_PERCPU_HASH = 5,
 	BPFRT_MAP_PERCPU_ARRAY = 6,
+	BPFRT_MAP_STACK_TRACE = 7,	/* bpf_get_stackid's stacks (docs/helpers.md) */
+	BPFRT_MAP_CGROUP_ARRAY = 8,	/* values: fds of cgroup v2 directories */
 	BPFRT_MAP_LRU_HASH = 9,
 	BPFRT_MAP_LRU_PERCPU_HASH = 10,
 	BPFRT_MAP_LPM_TRIE = 11,
@@ -821,6 +829,22 @@ struct bpfrt_xdp_run_opts {
 BPFRT_API int bpfrt_xdp_run(struct bpfrt_prog *prog, struct bpfrt_xdp_frame *frame,
 			    const struct bpfrt_xdp_run_opts *opts,
 			    struct bpfrt_error *err);
+
+/* ---- Trace output ----------------------------------------------------- */
+
+/*
+ * bpf_trace_printk and bpf_trace_vprintk write one line per call, in the
+ * style of the kernel's trace_pipe:
+ *   "<comm>-<tid> [<cpu>] ..... <seconds>.<micros>: bpf_trace_printk: <text>\n"
+ * (comm right-aligned in 16 columns; the text's own final newline, if any,
+ * is dropped, so every call is one line). By default lines go to stderr,
+ * each with one write(). bpfrt_trace_set_sink sends them to fn instead
+ * (NULL: back to stderr); fn receives the NUL-terminated line and its
+ * length, is called with a lock held (calls never overlap) from the thread
+ * running the program, and must not run programs that print.
+ */
+typedef void (*bpfrt_trace_fn)(void *ctx, const char *line, size_t len);
+BPFRT_API void bpfrt_trace_set_sink(bpfrt_trace_fn fn, void *ctx);
 
 /* ---- For helpers, during a run ----------------------------------------- */
 

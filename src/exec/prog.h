@@ -87,15 +87,17 @@ int prog_lddw(const struct bpfrt_prog *prog, size_t i, uint64_t *val,
 
 /*
  * Read `size` bytes in network order at packet offset off; false if absent.
- * Offsets from SKF_NET_OFF address the network header, which is where the
- * packet starts (pkt); offsets from SKF_LL_OFF the link-layer header, which
- * starts pkt_ll_len bytes before it. Like Linux, nothing before that.
+ * Offsets from SKF_NET_OFF address the network header, pkt_net_off bytes
+ * into the packet (0 unless the caller's options have that field); offsets
+ * from SKF_LL_OFF the link-layer header, which starts pkt_ll_len bytes
+ * before pkt. Like Linux, nothing before that.
  */
 static inline bool run_ld_pkt(const struct bpfrt_run *run, int32_t off, unsigned size,
 			      uint64_t *val)
 {
-	const uint8_t *p = run->opts->pkt;
-	size_t len = run->opts->pkt_len;
+	const struct bpfrt_run_opts *o = run->opts;
+	const uint8_t *p = o->pkt;
+	size_t len = o->pkt_len;
 	uint64_t v = 0;
 
 	if (!p)
@@ -103,6 +105,12 @@ static inline bool run_ld_pkt(const struct bpfrt_run *run, int32_t off, unsigned
 	if (off < 0) {
 		if (off >= SKF_NET_OFF) {
 			off -= SKF_NET_OFF;
+			if (o->sz >= offsetof(struct bpfrt_run_opts, pkt_net_off) +
+				     sizeof(o->pkt_net_off)) {
+				if (o->pkt_net_off > len || (size_t)off > len - o->pkt_net_off)
+					return false;
+				off += (int32_t)o->pkt_net_off;
+			}
 		} else if (off >= SKF_LL_OFF) {
 			off -= SKF_LL_OFF;
 			p -= run->opts->pkt_ll_len;

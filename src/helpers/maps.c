@@ -81,4 +81,4 @@ const struct helper_def helper_map_defs[] = {
 	{ HELPER_MAP_POP_ELEM, "map_pop_elem", map_pop },
 	{ HELPER_MAP_PEEK_ELEM, "map_peek_elem", map_peek },
 };
-const size_t helper_map_ndefs = sizeof(helper_map_defs) / sizeof(helper_map_defs[0]);
+const size_t helper_map_ndefs = HELPER_NDEFS(helper_map_defs);

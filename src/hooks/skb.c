@@ -114,7 +114,8 @@ void skb_sync(struct hook_run *h)
 	}
 	h->ro.pkt = s->data;
 	h->ro.pkt_len = sk->len;
-	h->ro.pkt_ll_len = (size_t)(s->data - s->mac);
+	h->ro.pkt_ll_len = s->mac < s->data ? (size_t)(s->data - s->mac) : 0;
+	h->ro.pkt_net_off = s->net > s->data ? (size_t)(s->net - s->data) : 0;
 }
 
 /* ---- Devices: loopback unless ctx_in names another --------------------- */

@@ -26,6 +26,8 @@ static const struct map_ops *ops_of(uint32_t type)
 		[BPFRT_MAP_PERF_EVENT_ARRAY] = &perf_event_ops,
 		[BPFRT_MAP_PERCPU_HASH] = &percpu_hash_ops,
 		[BPFRT_MAP_PERCPU_ARRAY] = &percpu_array_ops,
+		[BPFRT_MAP_STACK_TRACE] = &stack_trace_ops,
+		[BPFRT_MAP_CGROUP_ARRAY] = &cgroup_array_ops,
 		[BPFRT_MAP_LRU_HASH] = &lru_hash_ops,
 		[BPFRT_MAP_LRU_PERCPU_HASH] = &lru_percpu_hash_ops,
 		[BPFRT_MAP_LPM_TRIE] = &lpm_trie_ops,

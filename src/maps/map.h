@@ -152,7 +152,7 @@ struct map_ops {
 extern const struct map_ops array_ops, percpu_array_ops, hash_ops, percpu_hash_ops,
 	lru_hash_ops, lru_percpu_hash_ops, lpm_trie_ops, queue_ops, stack_ops,
 	bloom_ops, ringbuf_ops, perf_event_ops, prog_array_ops, array_of_maps_ops,
-	hash_of_maps_ops;
+	hash_of_maps_ops, stack_trace_ops, cgroup_array_ops;
 extern const struct map_ops devmap_ops, devmap_hash_ops, cpumap_ops, xskmap_ops;	/* XDP redirects */
 
 /* ---- Common (map.c) ----------------------------------------------------- */
@@ -219,6 +219,20 @@ uint64_t map_ringbuf_query(struct bpfrt_map *map, uint64_t flags);
 
 long map_perf_event_output(struct bpfrt_map *map, uint64_t flags, const void *data,
 			   uint64_t size);
+/* Is perf event array slot idx (< max_entries) open? */
+bool map_perf_slot_open(struct bpfrt_map *map, uint32_t idx);
+
+/*
+ * Stack trace maps: store nr frames (truncated to value_size / 8) and
+ * return the stack's id, or -EEXIST (its bucket holds another stack and
+ * flags lack MAP_F_REUSE_STACKID), -EFAULT (no frames), -EINVAL.
+ */
+enum { MAP_F_SKIP_FIELD_MASK = 0xff, MAP_F_USER_STACK = 1u << 8,
+       MAP_F_FAST_STACK_CMP = 1u << 9, MAP_F_REUSE_STACKID = 1u << 10 };
+long map_stack_trace_put(struct bpfrt_map *map, const uint64_t *ips, uint32_t nr,
+			 uint64_t flags);
+/* Cgroup arrays: slot index's cgroup id; -E2BIG out of range, -EAGAIN empty. */
+long map_cgroup_array_get(struct bpfrt_map *map, uint32_t index, uint64_t *id);
 
 struct bpfrt_prog *map_prog_array_get(struct bpfrt_map *map, uint32_t index);
 struct bpfrt_map *map_of_maps_lookup(struct bpfrt_map *map, const void *key);

@@ -166,6 +166,11 @@ long map_perf_event_output(struct bpfrt_map *m, uint64_t flags, const void *data
 	return ok ? 0 : -ENOSPC;
 }
 
+bool map_perf_slot_open(struct bpfrt_map *m, uint32_t idx)
+{
+	return atomic_load_explicit(&pslot(m, idx)->open, memory_order_acquire) != 0;
+}
+
 /* ---- The user-space face -------------------------------------------------- */
 
 static uint32_t index_of(const void *key)

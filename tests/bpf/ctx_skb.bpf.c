@@ -176,3 +176,15 @@ int tc_change(struct __sk_buff *skb)
 		return bpf_redirect(p[4], p[5] & 0x81);
 	return TC_ACT_OK;
 }
+
+/* LD_ABS from the start, the network header and the link layer, in tc (data is the mac header). */
+SEC("tc")
+int tc_ldabs(struct __sk_buff *skb)
+{
+	put(0, load_byte(skb, 0));
+	put(1, load_word(skb, -0x200000 + 6));
+	put(2, load_half(skb, -0x100000 + 2));
+	put(3, load_byte(skb, -0x100000 + 9));
+	put(4, load_word(skb, -0x100000 + 16));
+	return 1;
+}

@@ -458,7 +458,9 @@ TEST(ctx_kernel_xdp_errors)
 
 /* ---- tc and socket filters --------------------------------------------------- */
 
-static const char *const skb_progs[] = { "tc_fields", "sf_fields", "sf_load", "tc_csum", "tc_change" };
+static const char *const skb_progs[] = {
+	"tc_fields", "sf_fields", "sf_load", "tc_csum", "tc_change", "tc_ldabs",
+};
 
 TEST(ctx_kernel_skb)
 {
