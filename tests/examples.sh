@@ -267,7 +267,21 @@ assert acts == {"XDP_TX", "XDP_PASS", "XDP_DROP"}, acts
 EOF
 }
 
+# json_same ORACLE_OUT: the ring buffer records `bpfrt -j xdp replay` prints are the oracle's.
+json_same() {
+	"$B" -j xdp replay "$E/sampler/sampler.o" "$E/sampler.pcap" ringbuf samples --jit >"$T/sampler.json" ||
+		return 1
+	$PY -c 'import json, sys
+for e in json.load(open(sys.argv[1]))["events"]:
+    if "ringbuf" in e:
+        print("ringbuf " + bytes(int(x, 0) for x in e["data"]).hex())' "$T/sampler.json" >"$T/jr" || return 1
+	records "$1" >"$T/or"
+	[ -s "$T/or" ] && diff "$T/jr" "$T/or"
+}
+
 purpose_sampler() {
+	[ -z "$cli_reason" ] &&
+		check "sampler: bpfrt -j xdp replay's JSON ring buffer records = the oracle's" json_same "$2"
 	check "sampler: every 3rd frame sampled, short frames zero-padded" \
 		expect_py "$1/bss.json" "$2" <<'EOF'
 import json, sys
