@@ -149,14 +149,16 @@ example() {
 	opts=""
 	while [ "$1" != "--" ]; do opts="$opts $1 $2"; shift 2; done
 	shift
-	d="$T/$ex-$cap"
+	glob=$(echo "$opts" | sed -n 's/.*global \([^ ]*\).*/\1/p')
+	d="$T/$ex-$cap${glob:+-$glob}"
 	mkdir -p "$d/kernel"
-	echo "-- $ex over $cap.pcap"
-	what="$ex ($cap)"
+	echo "-- $ex over $cap.pcap${glob:+, $glob}"
+	what="$ex ($cap${glob:+, $glob})"
 	rules=$(echo "$opts" | sed -n 's/.*rules \([^ ]*\).*/\1/p')
 	ring=$(echo "$opts" | sed -n 's/.*ringbuf \([^ ]*\).*/\1/p')
 
-	check "$what: model" $PY tests/kxdp/model.py "$ex" "$E/$cap.pcap" "$d/model" ${rules:+rules "$rules"}
+	# shellcheck disable=SC2086
+	check "$what: model" $PY tests/kxdp/model.py "$ex" "$E/$cap.pcap" "$d/model" $opts
 
 	# shellcheck disable=SC2086
 	"$K" "$E/$ex/$ex.o" "$E/$cap.pcap" $opts pass "$d/kernel/pass.pcap" drop "$d/kernel/drop.pcap" \
@@ -181,7 +183,7 @@ example() {
 			same_records "$d/kernel/out.txt" "$d/model/verdicts.txt"
 		check "$what: kernel = model: final maps" same_maps "$d/kernel" "$d/model" "$@"
 	fi
-	[ "$cap" = "$ex" ] && purpose_$ex "$oracle" "$oracle_out"
+	[ "$cap" = "$ex" ] && [ -z "$glob" ] && purpose_$ex "$oracle" "$oracle_out"
 
 	# bpfrt through the library (breplay): both engines, both safety modes, test runs and frames.
 	for mode in "" "unchecked" "jit" "jit unchecked" "frames" "frames unchecked" "frames jit" \
@@ -202,6 +204,7 @@ example() {
 
 	[ -n "$cli_reason" ] && return
 	[ -n "$pin_reason" ] && [ -n "$rules" ] && return
+	[ -n "$glob" ] && return	# the CLI sets no globals
 	# Global data stays private to a bpfrt process (docs/pinning.md): no pinned dump to compare.
 	maps=""
 	if [ -z "$pin_reason" ]; then
@@ -319,6 +322,8 @@ for which in own stress; do
 	example lb "$(c lb)" rules examples/lb/rules.txt -- lb_stats lb_vips lb_backends
 	example sampler "$(c sampler)" ringbuf samples -- bss
 done
+# A `const volatile` setting changed before loading, in the kernel and in bpfrt alike.
+example sampler sampler ringbuf samples global sample_every=5 -- bss
 
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]

@@ -19,6 +19,16 @@ static struct bpfrt_map *ring;
 static struct bpfrt_xdp_frame *frame;
 static bool jit, checked;
 
+/* Set an integer global of whatever size it has (1, 2, 4 or 8 bytes; little-endian host). */
+static int set_global(const char *name, uint64_t value, struct bpfrt_error *err)
+{
+	int ret = -EINVAL;
+
+	for (size_t size = 1; size <= 8 && ret == -EINVAL; size *= 2)
+		ret = bpfrt_obj_set_global(obj, name, &value, size, err);
+	return ret;
+}
+
 int rp_open(const struct rp_args *a)
 {
 	struct bpfrt_obj_prog_info info;
@@ -26,10 +36,12 @@ int rp_open(const struct rp_args *a)
 	int ret, found = -1;
 
 	ret = bpfrt_obj_open(a->obj, NULL, &obj, &err);
+	for (int g = 0; !ret && g < a->nglobals; g++)
+		ret = set_global(a->globals[g].name, a->globals[g].value, &err);
 	if (!ret)
 		ret = bpfrt_obj_load(obj, &err);
 	if (ret)
-		return rp_fail("bpfrt would not load '%s': %s", a->obj, err.msg);
+		return rp_fail("'%s': %s", a->obj, err.msg);
 	for (size_t i = 0; i < bpfrt_obj_prog_count(obj); i++) {
 		bpfrt_obj_prog_at(obj, i, &info);
 		if (a->prog ? strcmp(info.name, a->prog) : info.type != BPFRT_PROG_XDP)

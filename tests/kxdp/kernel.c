@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include <bpf/bpf.h>
+#include <bpf/btf.h>
 #include <bpf/libbpf.h>
 
 #include "replay.h"
@@ -45,6 +46,50 @@ static struct bpf_program *find_prog(const char *name)
 	return found;
 }
 
+/*
+ * Set global NAME in the initial value of the global data map whose section's BTF has it,
+ * before loading: its offset and size from the section's DATASEC.
+ */
+static int set_global(const char *name, uint64_t value)
+{
+	struct btf *btf = bpf_object__btf(obj);
+	struct bpf_map *m;
+
+	bpf_object__for_each_map(m, obj) {
+		const char *sec = strchr(bpf_map__name(m), '.');
+		const struct btf_var_secinfo *vi;
+		const struct btf_type *t;
+		unsigned char *init;
+		size_t size;
+		int id;
+
+		if (!btf || !sec || (id = btf__find_by_name_kind(btf, sec, BTF_KIND_DATASEC)) < 0)
+			continue;
+		t = btf__type_by_id(btf, id);
+		vi = btf_var_secinfos(t);
+		for (int i = 0; i < btf_vlen(t); i++, vi++) {
+			const struct btf_type *var = btf__type_by_id(btf, vi->type);
+
+			if (strcmp(btf__name_by_offset(btf, var->name_off), name))
+				continue;
+			if (vi->size > 8 || vi->size & (vi->size - 1))
+				return rp_fail("global '%s' is %u bytes, not an integer", name, vi->size);
+			init = malloc(bpf_map__value_size(m));
+			if (!init)
+				return 1;
+			memcpy(init, bpf_map__initial_value(m, &size), bpf_map__value_size(m));
+			memcpy(init + vi->offset, &value, vi->size);
+			if (bpf_map__set_initial_value(m, init, bpf_map__value_size(m))) {
+				free(init);
+				return rp_fail("cannot set global '%s'", name);
+			}
+			free(init);
+			return 0;
+		}
+	}
+	return rp_fail("the object has no global variable '%s'", name);
+}
+
 int rp_open(const struct rp_args *a)
 {
 	struct bpf_map *m;
@@ -56,6 +101,9 @@ int rp_open(const struct rp_args *a)
 	obj = bpf_object__open_file(a->obj, NULL);
 	if (!obj)
 		return rp_fail("cannot open '%s': %s", a->obj, strerror(errno));
+	for (int g = 0; g < a->nglobals; g++)
+		if (set_global(a->globals[g].name, a->globals[g].value))
+			return 1;
 	err = bpf_object__load(obj);
 	if (err) {
 		bool skip = err == -EPERM || err == -ENOSYS;

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """model.py — what each example program must do, written independently in Python: the third opinion.
 
-    python3 tests/kxdp/model.py EXAMPLE IN.pcap OUTDIR [rules FILE]
+    python3 tests/kxdp/model.py EXAMPLE IN.pcap OUTDIR [rules FILE] [ringbuf MAP] [global sample_every=N]
 
 Reads the capture (and the rules file the runs were given) and writes what a correct run of
 examples/EXAMPLE produces, in kreplay's formats: OUTDIR/verdicts.txt ("INDEX ACTION LEN_IN
@@ -297,12 +297,19 @@ EXAMPLES = {"firewall": firewall, "flowcount": flowcount, "lb": lb, "sampler": s
 
 
 def main(argv):
-    if len(argv) not in (4, 6) or argv[1] not in EXAMPLES or (len(argv) == 6 and argv[4] != "rules"):
-        sys.stderr.write("usage: model.py {%s} IN.pcap OUTDIR [rules FILE]\n" % ",".join(EXAMPLES))
+    opts = dict(zip(argv[4::2], argv[5::2]))
+    bad = set(opts) - {"rules", "global", "ringbuf"}
+    if len(argv) < 4 or argv[1] not in EXAMPLES or len(argv) % 2 or bad:
+        sys.stderr.write("usage: model.py {%s} IN.pcap OUTDIR [rules FILE] [ringbuf MAP] "
+                         "[global sample_every=N]\n" % ",".join(EXAMPLES))
         return 2
     header, recs = read_pcap(argv[2])
-    rules = read_rules(argv[5] if len(argv) == 6 else None)
-    out, maps, ring = EXAMPLES[argv[1]]([p for _, p in recs], rules)
+    rules = read_rules(opts.get("rules"))
+    kw = {}
+    if "global" in opts:
+        name, value = opts["global"].split("=")
+        kw = {{"sample_every": "every"}[name]: int(value, 0)}
+    out, maps, ring = EXAMPLES[argv[1]]([p for _, p in recs], rules, **kw)
     os.makedirs(argv[3], exist_ok=True)
     with open(os.path.join(argv[3], "verdicts.txt"), "w") as f:
         for i, ((action, o), (_, b)) in enumerate(zip(out, recs)):

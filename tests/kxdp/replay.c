@@ -2,12 +2,13 @@
  *
  *   kreplay OBJ IN.pcap [prog NAME] [rules FILE] [pass FILE] [tx FILE] [drop FILE]
  *           [aborted FILE] [redirect FILE] [ringbuf MAP] [dumpdir DIR] [repeat N]
+ *           [global NAME=VALUE]...
  *   breplay ... the same ... [jit] [unchecked] [frames]
  *
  * kreplay runs in the Linux kernel (BPF_PROG_TEST_RUN), breplay in bpfrt
  * (bpfrt_prog_test_run, or with `frames` bpfrt_xdp_run on one reused frame; the
  * interpreter unless `jit`, checked unless `unchecked`).
- * Both load OBJ, apply the map updates of the rules FILE (lines "MAP key [hex] BYTES value
+ * Both open OBJ, set its globals (`const volatile` settings) as asked, load it, apply the map updates of the rules FILE (lines "MAP key [hex] BYTES value
  * [hex] BYTES [any|exist|noexist]", bpftool's grammar, '#' comments), then run every packet
  * of IN.pcap through the XDP program (the only one, or NAME), maps persisting from packet
  * to packet, and print per packet:
@@ -105,7 +106,17 @@ static int parse_args(int argc, char **argv, struct rp_args *a)
 			a->ringbuf = val;
 		else if (!strcmp(kw, "dumpdir"))
 			a->dumpdir = val;
-		else if (!strcmp(kw, "repeat"))
+		else if (!strcmp(kw, "global")) {
+			const char *eq = strchr(val, '=');
+			char *end;
+
+			if (!eq || eq == val || a->nglobals == (int)(sizeof(a->globals) / sizeof(a->globals[0])))
+				return rp_fail("'global %s': expected NAME=VALUE (at most 8)", val), -1;
+			a->globals[a->nglobals].value = strtoull(eq + 1, &end, 0);
+			if (*end || !eq[1])
+				return rp_fail("'global %s': VALUE is not a number", val), -1;
+			a->globals[a->nglobals++].name = strndup(val, (size_t)(eq - val));
+		} else if (!strcmp(kw, "repeat"))
 			a->repeat = (unsigned int)strtoul(val, NULL, 0);
 		else
 			return rp_fail("unknown keyword '%s'", kw), -1;
@@ -365,7 +376,7 @@ int main(int argc, char **argv)
 
 	if (parse_args(argc, argv, &a)) {
 		fprintf(stderr, "usage: %creplay OBJ IN.pcap [prog NAME] [rules FILE] [pass|tx|drop|aborted|"
-			"redirect FILE] [ringbuf MAP] [dumpdir DIR] [repeat N]%s\n", rp_backend[0],
+			"redirect FILE] [ringbuf MAP] [dumpdir DIR] [repeat N] [global NAME=VALUE]...%s\n", rp_backend[0],
 			rp_backend[0] == 'b' ? " [jit] [unchecked] [frames]" : "");
 		return 2;
 	}

@@ -21,6 +21,9 @@ struct rp_args {
 	bool jit;			/* breplay: the JIT, else the interpreter */
 	bool unchecked;			/* breplay: unchecked mode, else checked */
 	bool frames;			/* breplay: bpfrt_xdp_run on one frame, not test runs */
+	/* global NAME=VALUE: set before loading (const volatile settings), an integer of the variable's size. */
+	struct { const char *name; uint64_t value; } globals[8];
+	int nglobals;
 };
 
 struct rp_map {
@@ -33,7 +36,10 @@ struct rp_map {
 /* The backend's name for messages ("kernel", "bpfrt"). */
 extern const char rp_backend[];
 
-/* Open and load a->obj and find its XDP program: 0, 77 when the backend cannot run (skip), else 1. */
+/*
+ * Open a->obj, set a->globals, load it and find its XDP program: 0, 77 when the backend
+ * cannot run (skip), else 1.
+ */
 int rp_open(const struct rp_args *a);
 void rp_close(void);
 
