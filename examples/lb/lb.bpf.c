@@ -76,7 +76,7 @@ static __always_inline __u32 fnv1a(const void *buf, __u32 len)
 	return h;
 }
 
-/* The checksum after a 32-bit word of what it covers changed from `from` to `to` (RFC 1624, eqn. 3). */
+/* The checksum after a 32-bit word it covers changed from `from` to `to` (RFC 1624, eqn. 3). */
 static __always_inline __u16 csum_replace4(__u16 check, __u32 from, __u32 to)
 {
 	__u32 sum = (__u16)~check;

@@ -1,4 +1,4 @@
-/* bpfrt.c — breplay's backend: the object loaded into bpfrt, packets through bpfrt_prog_test_run or bpfrt_xdp_run.
+/* bpfrt.c — breplay's backend: the object loaded into bpfrt, packets run by the test-run or frame API.
  *
  * By default each packet goes through bpfrt_prog_test_run, the counterpart of the kernel's
  * BPF_PROG_TEST_RUN; with `frames` through bpfrt_xdp_run on one reused frame, the path a
@@ -133,9 +133,9 @@ int rp_ringbuf_consume(void (*fn)(const void *data, size_t size))
 	return ret < 0 ? ret : 0;
 }
 
-/* One packet on the reused frame, `repeat` times (each run on what the last one left, as test_run). */
-static int run_frame(const void *in, uint32_t len, void *out, uint32_t *out_len, unsigned int repeat,
-		     uint32_t *retval)
+/* One packet on the reused frame, `repeat` times (each on what the last run left, as test_run). */
+static int run_frame(const void *in, uint32_t len, void *out, uint32_t *out_len,
+		     unsigned int repeat, uint32_t *retval)
 {
 	BPFRT_OPTS(bpfrt_xdp_run_opts, opts, .engine = jit ? BPFRT_ENGINE_JIT : BPFRT_ENGINE_INTERP,
 		   .checked = checked);

@@ -1,4 +1,4 @@
-/* replay.c — kreplay / breplay: an XDP object over a capture, one line per packet, pcaps and map dumps out.
+/* replay.c — kreplay / breplay: an XDP object over a capture; verdicts, pcaps and map dumps out.
  *
  *   kreplay OBJ IN.pcap [prog NAME] [rules FILE] [pass FILE] [tx FILE] [drop FILE]
  *           [aborted FILE] [redirect FILE] [ringbuf MAP] [dumpdir DIR] [repeat N]
@@ -8,10 +8,11 @@
  * kreplay runs in the Linux kernel (BPF_PROG_TEST_RUN), breplay in bpfrt
  * (bpfrt_prog_test_run, or with `frames` bpfrt_xdp_run on one reused frame; the
  * interpreter unless `jit`, checked unless `unchecked`).
- * Both open OBJ, set its globals (`const volatile` settings) as asked, load it, apply the map updates of the rules FILE (lines "MAP key [hex] BYTES value
- * [hex] BYTES [any|exist|noexist]", bpftool's grammar, '#' comments), then run every packet
- * of IN.pcap through the XDP program (the only one, or NAME), maps persisting from packet
- * to packet, and print per packet:
+ * Both open OBJ, set its globals (`const volatile` settings) as asked, load it, apply the
+ * map updates of the rules FILE (lines "MAP key [hex] BYTES value [hex] BYTES
+ * [any|exist|noexist]", bpftool's grammar, '#' comments), then run every packet of
+ * IN.pcap through the XDP program (the only one, or NAME), maps persisting from packet to
+ * packet, and print per packet:
  *
  *   INDEX ACTION LEN_IN LEN_OUT         e.g. "3 XDP_DROP 74 74"; ACTION is "error -E" when
  *                                       the packet was refused
@@ -376,8 +377,8 @@ int main(int argc, char **argv)
 
 	if (parse_args(argc, argv, &a)) {
 		fprintf(stderr, "usage: %creplay OBJ IN.pcap [prog NAME] [rules FILE] [pass|tx|drop|aborted|"
-			"redirect FILE] [ringbuf MAP] [dumpdir DIR] [repeat N] [global NAME=VALUE]...%s\n", rp_backend[0],
-			rp_backend[0] == 'b' ? " [jit] [unchecked] [frames]" : "");
+			"redirect FILE] [ringbuf MAP] [dumpdir DIR] [repeat N] [global NAME=VALUE]...%s\n",
+			rp_backend[0], rp_backend[0] == 'b' ? " [jit] [unchecked] [frames]" : "");
 		return 2;
 	}
 	rc = rp_open(&a);

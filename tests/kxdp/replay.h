@@ -1,4 +1,4 @@
-/* replay.h — one XDP replay over a capture, two backends: the kernel (kreplay) and bpfrt (breplay).
+/* replay.h — one XDP replay over a capture, two backends: the kernel (kreplay), bpfrt (breplay).
  *
  * replay.c reads the arguments, the rules file and the capture, and writes the per-packet
  * lines, the per-verdict pcaps and the map dumps; a backend (kernel.c through libbpf and
@@ -21,7 +21,7 @@ struct rp_args {
 	bool jit;			/* breplay: the JIT, else the interpreter */
 	bool unchecked;			/* breplay: unchecked mode, else checked */
 	bool frames;			/* breplay: bpfrt_xdp_run on one frame, not test runs */
-	/* global NAME=VALUE: set before loading (const volatile settings), an integer of the variable's size. */
+	/* global NAME=VALUE: set before loading (const volatile settings), as an integer. */
 	struct { const char *name; uint64_t value; } globals[8];
 	int nglobals;
 };
