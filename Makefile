@@ -74,7 +74,7 @@ $(BUILD)/kdiff: $(BUILD)/tests/kdiff/kdiff.o $(BUILD)/tests/kdiff/gen.o $(LIB_A)
 # kreplay in the kernel, breplay in bpfrt through the library (tests/kxdp/replay.h).
 EXAMPLES_CC     ?= clang-19
 EXAMPLES_CFLAGS := -O2 -g -target bpf -mcpu=v3 -Wall -Wextra -Werror \
-		   -I/usr/include/$(shell $(CC) -print-multiarch 2>/dev/null)
+		   -I/usr/include/$(shell gcc -print-multiarch 2>/dev/null || $(CC) -print-multiarch)
 EXAMPLE_OBJS    := $(patsubst %.bpf.c,$(BUILD)/%.o,$(wildcard examples/*/*.bpf.c))
 EXAMPLE_PCAPS   := $(BUILD)/examples/captures.stamp
 
@@ -161,7 +161,7 @@ asan: deps
 	@$(MAKE) --no-print-directory BUILD=build/asan OPT=-O1 \
 		CFLAGS_EXTRA= CC=clang \
 		CFLAGS="-O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer" \
-		LDFLAGS="-fsanitize=address,undefined" all build/asan/bpfrt_tests build/asan/kdiff
+		LDFLAGS="-fsanitize=address,undefined" all examples build/asan/bpfrt_tests build/asan/kdiff
 	@BUILD=build/asan scripts/test.sh
 
 fuzz: deps
