@@ -108,15 +108,15 @@ static int parse_args(int argc, char **argv, struct rp_args *a)
 		else if (!strcmp(kw, "dumpdir"))
 			a->dumpdir = val;
 		else if (!strcmp(kw, "global")) {
-			const char *eq = strchr(val, '=');
-			char *end;
+			char *eq = strchr(argv[i], '='), *end;
 
 			if (!eq || eq == val || a->nglobals == (int)(sizeof(a->globals) / sizeof(a->globals[0])))
 				return rp_fail("'global %s': expected NAME=VALUE (at most 8)", val), -1;
 			a->globals[a->nglobals].value = strtoull(eq + 1, &end, 0);
 			if (*end || !eq[1])
 				return rp_fail("'global %s': VALUE is not a number", val), -1;
-			a->globals[a->nglobals++].name = strndup(val, (size_t)(eq - val));
+			*eq = 0;	/* the name, in place */
+			a->globals[a->nglobals++].name = val;
 		} else if (!strcmp(kw, "repeat"))
 			a->repeat = (unsigned int)strtoul(val, NULL, 0);
 		else
