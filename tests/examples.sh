@@ -13,10 +13,11 @@
 #           without pinmaps only the examples without rules, and no map dumps)
 # and checks: per-packet actions and lengths, byte-identical per-verdict pcaps, the same ring
 # buffer records, the same final map contents; plus that each capture exercises what its
-# example is for (every firewall rule hit, every backend chosen, ...).
+# example is for (every firewall rule hit, every backend chosen, ...). Without bpf() the model
+# is the oracle (KREPLAY=a-script-exiting-77 shows that path).
 BUILD=${BUILD:-build}
 B=$BUILD/bpfrt
-K=$BUILD/kreplay
+K=${KREPLAY:-$BUILD/kreplay}
 BR=$BUILD/breplay
 E=$BUILD/examples
 PY=${PYTHON:-python3}
