@@ -149,6 +149,30 @@ t "several programs" 1 "say which with 'name PROG'" "$B" xdp replay "$O" "$T/in.
 t "not XDP" 1 "of type sched_cls; replay runs XDP programs" "$B" xdp replay "$BUILD/tests/bpf/ctx_skb.o" "$T/in.pcap" name tc_fields
 t "missing capture" 1 "cannot open" "$B" xdp replay "$O" "$T/none.pcap" name xdp_pass
 t "unwritable output" 1 "cannot write" "$B" xdp replay "$O" "$T/in.pcap" name xdp_pass pass "$T/no/such/dir.pcap"
+t "ringbuf records as produced" 0 "" sh -c "'$B' xdp replay '$O' '$T/in.pcap' name xdp_rb ringbuf events verdicts >'$T/rb.txt'"
+cat >"$T/rb.want" <<'EOF2'
+0 pass 46 -> 46
+ringbuf events packet 0: 08 00 45 00 00 20 00 00
+ringbuf events packet 0: 11
+1 pass 54 -> 54
+ringbuf events packet 1: 08 00 45 00 00 28 00 00
+2 pass 42 -> 42
+ringbuf events packet 2: 08 06 00 01 02 03 04 05
+3 pass 54 -> 54
+ringbuf events packet 3: 86 dd 00 00 00 00 00 00
+4 pass 42 -> 42
+ringbuf events packet 4: 08 00 45 00 00 1c 00 00
+5 packets: aborted 0 drop 0 pass 5 tx 0 redirect 0; 6 ring buffer records
+EOF2
+t "ringbuf golden" 0 "" sh -c "head -12 '$T/rb.txt' | cmp - '$T/rb.want'"
+t "ringbuf json" 0 "^ok$" sh -c "'$B' -j xdp replay '$O' '$T/in.pcap' name xdp_rb ringbuf events | python3 -c '
+import json, sys
+d = json.load(sys.stdin)
+rec = [e for e in d[\"events\"] if \"ringbuf\" in e]
+assert d[\"records\"] == 6 and len(rec) == 6 and [r[\"packet\"] for r in rec] == [0, 0, 1, 2, 3, 4]
+assert rec[1][\"data\"] == [\"0x11\"] and rec[4][\"data\"][:2] == [\"0x86\", \"0xdd\"]
+print(\"ok\")'"
+t "ringbuf many packets" 0 "120000 ring buffer records" sh -c "'$B' xdp replay '$O' '$T/many.pcap' name xdp_rb ringbuf events | tail -2"
 t "ringbuf not a map" 1 "no map named 'nope'" "$B" xdp replay "$O" "$T/in.pcap" name xdp_pass ringbuf nope
 t "ringbuf not a ring buffer" 1 "map 'protos' is not a ring buffer" "$B" xdp replay "$O" "$T/in.pcap" name xdp_pass ringbuf protos
 t "usage" 2 "usage: bpfrt xdp replay OBJ IN.pcap" "$B" xdp replay "$O"
