@@ -69,6 +69,36 @@ $(BUILD)/bpfrt_tests: | $(TEST_BPF_OBJS)
 $(BUILD)/kdiff: $(BUILD)/tests/kdiff/kdiff.o $(BUILD)/tests/kdiff/gen.o $(LIB_A)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
+# The XDP examples (docs/examples.md): examples/NAME/NAME.bpf.c -> $(BUILD)/examples/NAME/NAME.o,
+# their sample captures from examples/captures.py, and the replay tools over one capture:
+# kreplay in the kernel, breplay in bpfrt through the library (tests/kxdp/replay.h).
+EXAMPLES_CC     ?= clang-19
+EXAMPLES_CFLAGS := -O2 -g -target bpf -mcpu=v3 -Wall -Wextra -Werror \
+		   -I/usr/include/$(shell gcc -print-multiarch 2>/dev/null || $(CC) -print-multiarch)
+EXAMPLE_OBJS    := $(patsubst %.bpf.c,$(BUILD)/%.o,$(wildcard examples/*/*.bpf.c))
+EXAMPLE_PCAPS   := $(BUILD)/examples/captures.stamp
+
+.PHONY: examples
+examples: $(EXAMPLE_OBJS) $(EXAMPLE_PCAPS) $(BUILD)/kreplay $(BUILD)/breplay
+
+$(BUILD)/examples/%.o: examples/%.bpf.c $(wildcard examples/common/*.h)
+	@mkdir -p $(@D)
+	$(EXAMPLES_CC) $(EXAMPLES_CFLAGS) -c $< -o $@
+
+$(EXAMPLE_PCAPS): examples/captures.py
+	@mkdir -p $(@D)
+	python3 $< $(@D)
+	@touch $@
+
+$(BUILD)/kreplay: $(BUILD)/tests/kxdp/replay.o $(BUILD)/tests/kxdp/kernel.o
+	$(CC) $(LDFLAGS) -o $@ $^ -lbpf -lelf -lz -lpcap
+
+$(BUILD)/breplay: $(BUILD)/tests/kxdp/replay.o $(BUILD)/tests/kxdp/bpfrt.o $(LIB_A)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) -lpcap
+
+demo: examples
+test: examples
+
 demo: deps all
 	@scripts/demo.sh
 
@@ -131,7 +161,7 @@ asan: deps
 	@$(MAKE) --no-print-directory BUILD=build/asan OPT=-O1 \
 		CFLAGS_EXTRA= CC=clang \
 		CFLAGS="-O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer" \
-		LDFLAGS="-fsanitize=address,undefined" all build/asan/bpfrt_tests build/asan/kdiff
+		LDFLAGS="-fsanitize=address,undefined" all examples build/asan/bpfrt_tests build/asan/kdiff
 	@BUILD=build/asan scripts/test.sh
 
 fuzz: deps

@@ -3,6 +3,8 @@
 set -e
 
 PKGS="gcc make libc6-dev clang-19 llvm-19 libclang-rt-19-dev bpftool xxd libzydis-dev libelf-dev libbpf-dev libpcap-dev"
+# The XDP examples: captures.py and the model (python3).
+PKGS="$PKGS python3"
 
 missing=""
 for p in $PKGS; do
