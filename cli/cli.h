@@ -55,6 +55,17 @@ struct bpfrt_obj *cli_obj_load(const char *file, const char *pindir);
 /* Its program called name, or its only one; NULL after a message listing them. */
 struct bpfrt_prog *cli_obj_pick_prog(struct bpfrt_obj *obj, const char *file, const char *name);
 
+/*
+ * Decide how a program runs. Unless the user asked for checked mode
+ * (want_checked), it must pass the verifier (as type, with ctx_size bytes
+ * of context for UNSPEC and SYSCALL) and then runs unchecked; a rejection
+ * prints the verifier's message, says how to run it checked, and returns 1.
+ * obj, if not NULL, gives the verifier source lines.
+ */
+int cli_gate(const struct bpfrt_obj *obj, const struct bpfrt_prog *prog,
+	     enum bpfrt_prog_type type, uint32_t ctx_size, bool want_checked,
+	     bool *checked, const char *what);
+
 /* Read a whole file ('-' = stdin); NULL with a message on failure. */
 void *cli_read_file(const char *path, size_t *len);
 /*

@@ -211,7 +211,8 @@ static double now_ns(void)
 
 int cmd_run(int argc, char **argv)
 {
-	BPFRT_OPTS(bpfrt_run_opts, opts, .checked = true);
+	BPFRT_OPTS(bpfrt_run_opts, opts);
+	bool want_checked = false;
 	const char *data_in = NULL, *data_out = NULL;
 	struct bpfrt_insn *insns;
 	struct bpfrt_prog *prog = NULL;
@@ -228,6 +229,10 @@ int cmd_run(int argc, char **argv)
 	for (int i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "-j") || !strcmp(argv[i], "--json")) {
 			json = true;
+		} else if (cli_is_kw(argv[i], "checked")) {
+			want_checked = true;
+		} else if (cli_is_kw(argv[i], "unchecked")) {
+			want_checked = false;
 		} else if (i + 1 < argc && cli_is_kw(argv[i], "data_in")) {
 			data_in = argv[++i];
 		} else if (i + 1 < argc && cli_is_kw(argv[i], "data_out")) {
@@ -254,7 +259,10 @@ int cmd_run(int argc, char **argv)
 		fprintf(stderr, "bpfrt: %s: %s\n", argv[0], err.msg);
 		goto out;
 	}
-	/* No verifier yet: every program runs checked, with its memory bounded. */
+	/* r1 = the data, r2 = its length: bpfrt's raw program type. */
+	if (cli_gate(NULL, prog, BPFRT_PROG_UNSPEC, (uint32_t)data_len, want_checked,
+		     &opts.checked, argv[0]))
+		goto out;
 	opts.ctx = data;
 	opts.ctx_len = data_len;
 	t0 = now_ns();
@@ -287,6 +295,7 @@ out:
 	free(data);
 	return ret;
 usage:
-	fprintf(stderr, "usage: bpfrt run FILE [data_in FILE] [data_out FILE] [repeat N] [-j]\n");
+	fprintf(stderr, "usage: bpfrt run FILE [data_in FILE] [data_out FILE] [repeat N] "
+		"[checked] [-j]\n");
 	return 2;
 }

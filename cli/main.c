@@ -14,8 +14,9 @@ static const struct cli_cmd objects[] = {
 	{ "asm", cmd_asm, "asm FILE.s [out FILE]     assemble to raw instructions" },
 	{ "disasm", cmd_disasm, "disasm FILE [opcodes | jited [checked]]\n"
 	  "                           print instructions as text, or the JIT's x86-64 code" },
-	{ "run", cmd_run, "run FILE [data_in FILE] [repeat N] [checked|unchecked] [-j]\n"
-	  "                           run a raw program (r1 = data, r2 = its length)" },
+	{ "run", cmd_run, "run FILE [data_in FILE] [data_out FILE] [repeat N] [checked] [-j]\n"
+	  "                           run a raw program (r1 = data, r2 = its length); verified\n"
+	  "                           first, unless 'checked' asks for runtime checks instead" },
 };
 
 static int vreport(const char *fmt, va_list ap)

@@ -90,7 +90,8 @@ struct bpfrt_obj *cli_obj_load(const char *file, const char *pindir)
 
 int cmd_prog_run(int argc, char **argv)
 {
-	BPFRT_OPTS(bpfrt_test_run_opts, t, .engine = BPFRT_ENGINE_JIT, .checked = true);
+	BPFRT_OPTS(bpfrt_test_run_opts, t, .engine = BPFRT_ENGINE_JIT);
+	bool want_checked = false;
 	const char *name = NULL, *data_in = NULL, *data_out = NULL, *ctx_in = NULL;
 	const char *ctx_out = NULL;
 	void *din = NULL, *cin = NULL, *dout = NULL, *cout = NULL;
@@ -113,9 +114,9 @@ int cmd_prog_run(int argc, char **argv)
 		} else if (!strcmp(a, "--jit")) {
 			t.engine = BPFRT_ENGINE_JIT;
 		} else if (cli_is_kw(a, "checked")) {
-			t.checked = true;
+			want_checked = true;	/* unverified: every access checked */
 		} else if (cli_is_kw(a, "unchecked")) {
-			t.checked = false;	/* for programs you trust */
+			want_checked = false;	/* the default: verified, then unchecked */
 		} else if (i + 1 < argc && cli_is_kw(a, "name")) {
 			name = argv[++i];
 		} else if (i + 1 < argc && cli_is_kw(a, "data_in")) {
@@ -149,6 +150,10 @@ int cmd_prog_run(int argc, char **argv)
 	}
 	obj = cli_obj_load(argv[0], NULL);
 	if (!obj || !(prog = cli_obj_pick_prog(obj, argv[0], name)))
+		goto out;
+	if (cli_gate(obj, prog, bpfrt_prog_get_type(prog),
+		     (uint32_t)(bpfrt_prog_get_type(prog) == BPFRT_PROG_UNSPEC ? dlen : clen),
+		     want_checked, &t.checked, argv[0]))
 		goto out;
 	dout = data_out ? malloc(RUN_DATA_OUT) : NULL;
 	cout = ctx_out ? malloc(RUN_CTX_OUT) : NULL;

@@ -22,6 +22,7 @@ struct replay {
 	const char *out_file[NACTIONS];
 	const char *ringbuf, *pinmaps;
 	bool verdicts, json;
+	bool want_checked;		/* 'checked': run unverified, every access checked */
 	struct bpfrt_xdp_run_opts run;
 
 	pcap_t *in;
@@ -85,7 +86,7 @@ static int parse_args(struct replay *r, int argc, char **argv)
 			continue;
 		}
 		if (cli_is_kw(a, "checked") || cli_is_kw(a, "unchecked")) {
-			r->run.checked = a[0] == 'c';	/* unchecked: for programs you trust */
+			r->want_checked = a[0] == 'c';	/* unchecked: the default, verified */
 			continue;
 		}
 		if (i + 1 >= argc) {
@@ -301,8 +302,7 @@ int cmd_xdp_replay(int argc, char **argv)
 	int ret = 1;
 	FILE *fp;
 
-	r.run = (struct bpfrt_xdp_run_opts){ .sz = sizeof(r.run), .engine = BPFRT_ENGINE_JIT,
-					     .checked = true };
+	r.run = (struct bpfrt_xdp_run_opts){ .sz = sizeof(r.run), .engine = BPFRT_ENGINE_JIT };
 	if (parse_args(&r, argc, argv)) {
 		fputs(replay_usage, stderr);
 		return 2;
@@ -337,6 +337,8 @@ int cmd_xdp_replay(int argc, char **argv)
 			bpfrt_prog_type_name(bpfrt_prog_get_type(prog)));
 		goto out;
 	}
+	if (cli_gate(obj, prog, BPFRT_PROG_XDP, 0, r.want_checked, &r.run.checked, r.obj_file))
+		goto out;
 	if (r.ringbuf) {
 		struct bpfrt_map_info mi;
 

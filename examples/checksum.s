@@ -1,5 +1,6 @@
 # checksum.s — the Internet checksum (RFC 1071) of the bytes at r1 (length r2).
-# Run it:  build/bpfrt run examples/checksum.s data_in examples/packet.bin
+# Run it:  build/bpfrt run examples/checksum.s data_in examples/packet.bin checked
+# (checked: the loop compares a pointer with the end, which the verifier cannot use)
 	mov %r0, 0            # running 32-bit sum
 	mov %r3, %r1          # cursor
 	mov %r4, %r1

@@ -31,9 +31,17 @@ t "object help" 0 "bpfrt prog help" "$B" prog help
 t "prefix match" 0 "r0 = 0" "$B" dis examples/checksum.s
 t "missing file" 1 "cannot open 'nope.s'" "$B" run nope.s
 t "run" 0 "Return value: 47201, duration (average): [0-9]*ns" \
-	"$B" run examples/checksum.s data_in examples/packet.bin
+	"$B" run examples/checksum.s data_in examples/packet.bin checked
 t "run json" 0 '^{"retval":47201,"duration":[0-9]*,"insns":99}$' \
-	"$B" run examples/checksum.s data_in examples/packet.bin -j
+	"$B" run examples/checksum.s data_in examples/packet.bin checked -j
+# Unchecked runs need the verifier's approval: checksum.s compares a pointer
+# with the end of its memory, which proves nothing to it (nor to Linux).
+t "run needs verification" 1 "the verifier rejected the program: insn 7: R3: access of 2 bytes" \
+	"$B" run examples/checksum.s data_in examples/packet.bin
+t "run says how to run checked" 1 "add 'checked'" \
+	"$B" run examples/checksum.s data_in examples/packet.bin
+printf 'mov %%r0, %%r2\nexit\n' >"$T/len.s"
+t "verified run" 0 "Return value: 20," "$B" run "$T/len.s" data_in examples/packet.bin
 t "repeat needs a count" 2 "repeat needs a positive count" \
 	"$B" run examples/checksum.s repeat x
 t "unexpected arg" 2 "unexpected 'bogus'" "$B" run examples/checksum.s bogus
@@ -61,9 +69,12 @@ printf 'ja +5\nexit\n' >"$T/jmp.s"
 t "validation error" 1 "insn 0: jump target 6 is out of range" "$B" run "$T/jmp.s"
 printf 'ldxdw %%r0, [%%r1+16]\nexit\n' >"$T/oob.s"
 t "checked fault" 1 "insn 0: read of 8 bytes at .* runs past the end of ctx" \
+	"$B" run "$T/oob.s" data_in examples/packet.bin checked
+t "verifier refuses oob" 1 "insn 0: R1: access of 8 bytes at offset 16..16 is outside the 20 bytes" \
 	"$B" run "$T/oob.s" data_in examples/packet.bin
 printf 'loop:\nja loop\nexit\n' >"$T/loop.s"
-t "budget stops a loop" 1 "stopped after 4294967296 instructions" "$B" run "$T/loop.s"
+t "budget stops a loop" 1 "stopped after 4294967296 instructions" "$B" run "$T/loop.s" checked
+t "verifier refuses the loop" 1 "the verifier rejected" "$B" run "$T/loop.s"
 printf '\377\0\0\0\0\0\0\0' >"$T/badop.bin"
 t "unknown opcode" 1 "insn 0: unknown opcode 0xff" "$B" run "$T/badop.bin"
 
