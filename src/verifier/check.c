@@ -37,6 +37,7 @@
 enum rtype {
 	T_NOT_INIT = 0, T_SCALAR, T_CTX, T_STACK, T_MAP_PTR, T_MAP_VALUE,
 	T_PKT, T_PKT_END, T_PKT_META, T_MEM, T_FUNC,
+	T_MAP_KEY,		/* a bpf_for_each_map_elem callback's key: read-only, key_size bytes */
 };
 
 struct reg {
@@ -48,7 +49,7 @@ struct reg {
 	uint32_t ref;		/* an acquired reference it carries (ringbuf), or 0 */
 	uint32_t range;		/* T_PKT/T_PKT_META: bytes proven present; T_MEM: size */
 	int32_t origin;		/* instruction that made it (for messages), -1 */
-	const struct vmap *map;	/* T_MAP_PTR, T_MAP_VALUE */
+	const struct vmap *map;	/* T_MAP_PTR, T_MAP_VALUE, T_MAP_KEY */
 	struct scalar s;	/* numbers: the value; pointers: the variable part of the offset */
 };
 
@@ -152,6 +153,7 @@ static const char *type_name(const struct reg *r)
 	case T_PKT_META:  return "pkt_meta";
 	case T_MEM:       return r->null ? "mem_or_null" : "mem";
 	case T_FUNC:      return "func";
+	case T_MAP_KEY:   return "map_key";
 	}
 	return "?";
 }
@@ -178,7 +180,7 @@ static int reg_format(const struct reg *r, char *buf, size_t len)
 		return snprintf(buf, len, "fp%u(%s)", r->frame, s);
 	case T_PKT: case T_PKT_META:
 		return snprintf(buf, len, "%s(%s,r=%u,id=%u)", type_name(r), s, r->range, r->id);
-	case T_MAP_VALUE: case T_MAP_PTR:
+	case T_MAP_VALUE: case T_MAP_PTR: case T_MAP_KEY:
 		return snprintf(buf, len, "%s(%s,ks=%u,vs=%u%s)", type_name(r), s,
 				r->map ? r->map->key_size : 0, r->map ? r->map->value_size : 0,
 				r->null ? ",id" : "");
@@ -506,8 +508,8 @@ static int check_cfg(struct env *e)
 		if (f->shape == SH_CALL_LOCAL ||
 		    (f->shape == SH_LDDW && ins[i].src_reg == BPF_PSEUDO_FUNC))
 			e->fstart[isa_branch_target(ins, i)] = 1;
-		if (f->shape == SH_CALL && ins[i].imm == 181)
-			e->prune[i] = 1;	/* bpf_loop: its callback returns here */
+		if (f->shape == SH_CALL && (ins[i].imm == 181 || ins[i].imm == 164))
+			e->prune[i] = 1;	/* bpf_loop, for_each_map_elem: the callback returns here */
 		if (f->shape == SH_LDDW)
 			i++;
 	}
@@ -850,6 +852,12 @@ static int check_access(struct env *e, struct vstate *st, struct access *a)
 			goto null;
 		ret = bounds_ok(e, p, a->regno, a->off, a->size, p->range, "the memory");
 		break;
+	case T_MAP_KEY:
+		if (a->write || a->atomic)
+			return fail(e, -EACCES, "R%u: the key a bpf_for_each_map_elem callback gets "
+				    "is read-only", a->regno);
+		ret = bounds_ok(e, p, a->regno, a->off, a->size, p->map->key_size, "the map key");
+		break;
 	case T_CTX: {
 		if (!sc_is_const(&p->s) || p->s.t.v != 0 || p->off != 0)
 			return fail(e, -EACCES, "R%u: the context may be accessed only through its "
@@ -976,6 +984,7 @@ static int check_helper_mem(struct env *e, struct vstate *st, unsigned regno,
 	a.dst = &dummy;
 	switch (p->type) {
 	case T_MAP_VALUE:
+	case T_MAP_KEY:
 	case T_MEM:
 	case T_PKT:
 	case T_PKT_META:
@@ -1003,7 +1012,7 @@ static int check_helper_mem(struct env *e, struct vstate *st, unsigned regno,
 static bool ptr_arith_ok(const struct reg *p)
 {
 	switch (p->type) {
-	case T_CTX: case T_STACK: case T_PKT: case T_PKT_META:
+	case T_CTX: case T_STACK: case T_PKT: case T_PKT_META: case T_MAP_KEY:
 		return true;
 	case T_MAP_VALUE: case T_MEM:
 		return !p->null;
@@ -1304,7 +1313,7 @@ static void mark_null(struct vstate *st, uint32_t id, bool null)
 static bool never_null(const struct reg *r)
 {
 	switch (r->type) {
-	case T_STACK: case T_MAP_PTR: case T_MAP_VALUE: case T_FUNC:
+	case T_STACK: case T_MAP_PTR: case T_MAP_VALUE: case T_FUNC: case T_MAP_KEY:
 		return !r->null;
 	case T_MEM:
 		return !r->null && r->ref;
@@ -1773,36 +1782,58 @@ static int add_edge(struct env *e, uint32_t from, uint32_t to)
 
 static int push(struct env *e, struct vstate *st, uint32_t insn, uint32_t from);
 
-/*
- * bpf_loop(nr, callback, ctx, flags): either the helper returns (a pending
- * state at i + 1), or it calls the callback (a new frame; r1 the index, r2
- * ctx), which returns to i to be called again or not. *next: the callback.
- */
-static int do_loop(struct env *e, struct vstate *st, uint32_t i, uint32_t *next)
+/* Map types bpf_for_each_map_elem walks (those with map_for_each_callback in the kernel). */
+static bool for_each_map_ok(uint32_t mt)
 {
-	const struct vproto *p = proto_get(181);
+	return mt == M_ARRAY || mt == M_PARRAY || mt == M_HASH || mt == M_PHASH ||
+	       mt == M_LRU || mt == M_LRU_P;
+}
+
+/*
+ * Helpers that call back: bpf_loop(nr, callback, ctx, flags) and
+ * bpf_for_each_map_elem(map, callback, ctx, flags). Either the helper
+ * returns (a pending state at i + 1), or it calls the callback (a new frame:
+ * bpf_loop's gets r1 the index and r2 ctx; for_each's gets r1 the map, r2 a
+ * read-only key, r3 the element's value, r4 ctx), which returns to i to be
+ * called again or not. *next: the callback.
+ */
+static int do_callback(struct env *e, struct vstate *st, uint32_t i, uint32_t id, uint32_t *next)
+{
+	const struct vproto *p = proto_get(id);
 	struct frame *fr = cur(st);
 	struct reg *r = fr->regs;
+	bool each = id == 164;
+	char b[300];
 
 	if (!(p->types & proto_type_bit(e->in->type)))
-		return fail(e, -EINVAL, "program of this type (%s) cannot use helper bpf_loop#181",
-			    bpfrt_prog_type_name(e->in->type));
+		return fail(e, -EINVAL, "program of this type (%s) cannot use helper %s#%u",
+			    bpfrt_prog_type_name(e->in->type), p->name, id);
 	for (unsigned k = R1; k <= R4; k++)
 		if (r[k].type == T_NOT_INIT)
-			return fail(e, -EACCES, "bpf_loop: argument %u (R%u) is not initialised", k, k);
-	if (r[R1].type != T_SCALAR || r[R4].type != T_SCALAR)
-		return fail(e, -EACCES, "bpf_loop: the count (R1) and flags (R4) must be numbers");
+			return fail(e, -EACCES, "%s: argument %u (R%u) is not initialised", p->name,
+				    k, k);
+	if (each) {
+		if (r[R1].type != T_MAP_PTR || r[R1].null)
+			return fail(e, -EACCES, "%s: R1 must be a map, not %s%s", p->name,
+				    type_name(&r[R1]), r[R1].null ? " (check it against NULL first)" : "");
+		if (!for_each_map_ok(r[R1].map->type))
+			return fail(e, -EINVAL, "%s: a map of type %u has no elements to walk (array, "
+				    "percpu array and the hash maps have)", p->name, r[R1].map->type);
+	}
+	if ((!each && r[R1].type != T_SCALAR) || r[R4].type != T_SCALAR)
+		return fail(e, -EACCES, "%s: %s must be numbers", p->name,
+			    each ? "the flags (R4)" : "the count (R1) and flags (R4)");
 	if (r[R2].type != T_FUNC)
-		return fail(e, -EACCES, "bpf_loop: R2 must be a function (the callback), not %s",
-			    type_name(&r[R2]));
+		return fail(e, -EACCES, "%s: R2 must be a function (the callback), not %s; %s",
+			    p->name, type_name(&r[R2]), rstr(&r[R2], R2, b, sizeof(b)));
 	bool ctx_null = r[R3].type == T_SCALAR && sc_is_const(&r[R3].s) && r[R3].s.t.v == 0;
 	if (r[R3].type != T_STACK && !ctx_null)
-		return fail(e, -EACCES, "bpf_loop: the callback's context (R3) must point to the "
-			    "stack or be NULL, not %s", type_name(&r[R3]));
+		return fail(e, -EACCES, "%s: the callback's context (R3) must point to the "
+			    "stack or be NULL, not %s", p->name, type_name(&r[R3]));
 	if (st->nfr == BPFRT_MAX_FRAMES)
 		return fail(e, -E2BIG, "the callback nests %u functions deep; at most %u are "
 			    "allowed", st->nfr + 1, BPFRT_MAX_FRAMES);
-	/* the helper returns: r0 is the number of iterations done, or an error */
+	/* the helper returns: r0 is the number of calls made, or an error */
 	struct vstate *done = st_copy(e, st);
 	if (!done)
 		return fail(e, -ENOMEM, "out of memory");
@@ -1821,8 +1852,20 @@ static int do_loop(struct env *e, struct vstate *st, uint32_t i, uint32_t *next)
 	if (!f)
 		return fail(e, -ENOMEM, "out of memory");
 	e->mem += frame_bytes(0);
-	mark_unknown(&f->regs[R1]);	/* the index, a number the callback must check itself */
-	f->regs[R2] = r[R3];
+	if (each) {
+		const struct vmap *map = r[R1].map;
+		f->regs[R1] = r[R1];
+		mark_ptr(&f->regs[R2], T_MAP_KEY);
+		f->regs[R2].map = map;
+		f->regs[R2].origin = (int32_t)i;
+		mark_ptr(&f->regs[R3], T_MAP_VALUE);
+		f->regs[R3].map = map;
+		f->regs[R3].origin = (int32_t)i;
+		f->regs[R4] = r[R3];
+	} else {
+		mark_unknown(&f->regs[R1]);	/* the index, a number the callback must check */
+		f->regs[R2] = r[R3];
+	}
 	mark_ptr(&f->regs[R10], T_STACK);
 	f->regs[R10].frame = (uint8_t)st->nfr;
 	f->callsite = (int32_t)i;
@@ -1903,7 +1946,8 @@ static int do_exit(struct env *e, struct vstate *st, uint32_t *next)
 	if (st->nfr > 1 && f->cb) {
 		struct reg *r0 = &f->regs[R0];
 		if (r0->type != T_SCALAR || r0->s.smin < 0 || r0->s.smax > 1)
-			return fail(e, -EINVAL, "a bpf_loop callback must return 0 or 1; %s",
+			return fail(e, -EINVAL, "a callback (bpf_loop, bpf_for_each_map_elem) must "
+				    "return 0 or 1; %s",
 				    rstr(r0, 0, b, sizeof(b)));
 		if (st->nrefs != f->cb_refs)
 			return fail(e, -EINVAL, "the callback returns holding a reference it took (or "
@@ -2426,8 +2470,8 @@ static int walk(struct env *e)
 			break;
 		}
 		case SH_CALL:
-			if (in->imm == 181) {
-				ret = do_loop(e, st, i, &i);
+			if (in->imm == 181 || in->imm == 164) {
+				ret = do_callback(e, st, i, (uint32_t)in->imm, &i);
 				break;
 			}
 			ret = do_helper(e, st, in);
