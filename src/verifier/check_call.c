@@ -227,6 +227,12 @@ int chk_do_helper(struct env *e, struct vstate *st, const struct bpfrt_insn *in)
 				    p->name);
 		}
 	}
+	if (id == 12)	/* tail_call: not from a callback (Linux refuses it; the engines cannot) */
+		for (unsigned k = 1; k < st->nfr; k++)
+			if (st->fr[k]->cb)
+				return chk_fail(e, -EINVAL, "bpf_tail_call inside a callback (called "
+						"by the helper at insn %d) is not allowed",
+						st->fr[k]->callsite);
 	if (id == 12 && st->nrefs)	/* tail_call */
 		return chk_fail(e, -EINVAL, "bpf_tail_call while holding a reference (from insn %d): "
 			    "submit or discard it first", st->refs[0].insn);

@@ -292,4 +292,32 @@ SEC("xdp") int ok_tail_call_sub(struct xdp_md *ctx)
 	return tail_from_sub(ctx) + 1;
 }
 
+/* Linux 6.18 no longer limits the callers' stack of a subprogram that tail-calls to 256 bytes. */
+SEC("xdp") int ok_tail_call_big_stack(struct xdp_md *ctx)
+{
+	volatile char buf[400];
+
+	buf[0] = 1;
+	buf[399] = 2;
+	return tail_from_sub(ctx) + buf[0] + buf[399];
+}
+
+struct tail_ctx {
+	struct xdp_md *ctx;
+};
+
+static int tail_cb(__u32 i, struct tail_ctx *c)
+{
+	bpf_tail_call(c->ctx, &jumps, i);	/* a tail call cannot leave a callback */
+	return 0;
+}
+
+SEC("xdp") int bad_tail_call_in_callback(struct xdp_md *ctx)
+{
+	struct tail_ctx c = { ctx };
+
+	bpf_loop(4, tail_cb, &c, 0);
+	return 2;
+}
+
 char _license[] SEC("license") = "GPL";
