@@ -1,5 +1,7 @@
 /* fuzz_verifier.c — libFuzzer target: programs built from the input; what the verifier accepts
- * must run in the checked interpreter and JIT without a fault (a fault is a verifier bug). */
+ * must run in the checked interpreter and JIT without a fault (a fault is a verifier bug), and
+ * unchecked to the same result. */
+#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -9,6 +11,25 @@
 #include "verifier_gen.h"
 
 static struct bpfrt_map *map;
+
+static void fail(const struct bpfrt_insn *insns, size_t n, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4), noreturn));
+static void fail(const struct bpfrt_insn *insns, size_t n, const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "verifier bug: ");
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "\n");
+	for (size_t i = 0; i < n; i++) {
+		char buf[128];
+		bpfrt_disasm_insn(insns, n, i, buf, sizeof(buf));
+		fprintf(stderr, "%3zu: %s\n", i, buf);
+	}
+	abort();
+}
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -31,24 +52,23 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (v == 0) {
 		bpfrt_prog_use_builtin_helpers(prog);
 		for (int engine = 0; engine < 2; engine++) {
-			uint8_t ctx[CTX_SIZE];
-			memset(ctx, 0x5a, sizeof(ctx));
-			BPFRT_OPTS(bpfrt_run_opts, ro, .engine = (enum bpfrt_engine)engine,
-				   .checked = true, .ctx = ctx, .ctx_len = sizeof(ctx),
-				   .budget = 4000000);
-			if (bpfrt_prog_run(prog, &ro, &err)) {
-				/* what the engines do not support (yet) is not the verifier's bug */
-				if (strstr(err.msg, "not resolved") || strstr(err.msg, "not available"))
-					break;
-				fprintf(stderr, "verifier bug: accepted, but engine %d: %s\n", engine,
-					err.msg);
-				for (size_t i = 0; i < n; i++) {
-					char buf[128];
-					bpfrt_disasm_insn(insns, n, i, buf, sizeof(buf));
-					fprintf(stderr, "%3zu: %s\n", i, buf);
-				}
-				abort();
+			uint64_t retval[2];
+			for (int checked = 1; checked >= 0; checked--) {
+				uint8_t ctx[CTX_SIZE], zero[16] = { 0 };
+				uint32_t key = 0;
+				memset(ctx, 0x5a, sizeof(ctx));
+				bpfrt_map_update(map, &key, zero, 0);	/* every run starts alike */
+				BPFRT_OPTS(bpfrt_run_opts, ro, .engine = (enum bpfrt_engine)engine,
+					   .checked = checked, .ctx = ctx, .ctx_len = sizeof(ctx),
+					   .budget = 4000000);
+				if (bpfrt_prog_run(prog, &ro, &err))
+					fail(insns, n, "accepted, but a %s run on engine %d: %s",
+					     checked ? "checked" : "unchecked", engine, err.msg);
+				retval[checked] = ro.retval;
 			}
+			if (retval[0] != retval[1])
+				fail(insns, n, "engine %d: unchecked %#llx, checked %#llx", engine,
+				     (unsigned long long)retval[0], (unsigned long long)retval[1]);
 		}
 	} else if (!err.msg[0]) {
 		abort();	/* a rejection must say why */

@@ -1,5 +1,6 @@
 /* verifier_gen.h — programs from bytes for the verifier's fuzzer and random tests: ALU, memory around
- * r10/r1/r0, jumps and loops, map lookups, NULL checks, atomics, bpf_loop with a generated callback. */
+ * r10/r1/r0, jumps and loops, map lookups, NULL checks, atomics, bpf_loop or bpf_for_each_map_elem with
+ * a generated callback. */
 #ifndef BPFRT_VERIFIER_GEN_H
 #define BPFRT_VERIFIER_GEN_H
 
@@ -24,14 +25,21 @@ static const uint8_t ptr_regs[] = { 10, 1, 0, 6, 7, 2 };
 static const int32_t imms[] = { 0, 1, -1, 2, 4, 7, 8, 15, 16, 31, 32, 63, 64, 255, 0x7fffffff,
 				(int32_t)0x80000000, -8, -16, 60, 3 };
 
-/* Registers (but r1, r2, r10) get values and fp-32..fp-1 is written, so more programs pass. */
-static size_t prologue(struct bpfrt_insn *p, size_t n, bool main)
+/*
+ * Registers (but r1, r2, r10) get values and fp-32..fp-1 is written, so more
+ * programs pass. r6 is r1 (the context), or in a for_each callback (each) r3,
+ * the element's value.
+ */
+static size_t prologue(struct bpfrt_insn *p, size_t n, bool main, bool each)
 {
 	static const uint8_t regs[] = { 0, 3, 4, 5, 8, 9 };
 
+	if (each)
+		p[n++] = INS(0xbf, 6, 3, 0, 0);
 	for (unsigned k = 0; k < sizeof(regs); k++)
 		p[n++] = INS(0xb7, regs[k], 0, 0, (int32_t)k * 3);
-	p[n++] = INS(0xbf, 6, 1, 0, 0);
+	if (!each)
+		p[n++] = INS(0xbf, 6, 1, 0, 0);
 	p[n++] = INS(0xbf, 7, 10, 0, 0);
 	if (main)
 		for (int k = 1; k <= 4; k++)
@@ -56,13 +64,15 @@ static void clamp_jumps(struct bpfrt_insn *p, size_t lo, size_t hi)
 
 /*
  * Turn input bytes into instructions, 4 bytes each; returns the count. A
- * byte string with a bpf_loop call also gets a callback, built from the
- * bytes after the first 0xff 0xff pair (or from the same bytes).
+ * byte string with a bpf_loop call (bpf_for_each_map_elem if bit 6 of the
+ * first byte is set) also gets a callback, built from the bytes after the
+ * first 0xff 0xff pair (or from the same bytes).
  */
 static size_t build(const uint8_t *d, size_t size, struct bpfrt_insn *p) __attribute__((unused));
 
+/* loops: callbacks may be called, by bpf_loop or (each) bpf_for_each_map_elem over map 0. */
 static size_t emit(const uint8_t *d, size_t size, struct bpfrt_insn *p, size_t n, size_t max,
-		   bool *loops)
+		   bool *loops, bool each)
 {
 	for (size_t k = 0; k + 4 <= size && n + 8 < max; k += 4) {
 		uint8_t b0 = d[k], b1 = d[k + 1], b2 = d[k + 2], b3 = d[k + 3];
@@ -107,16 +117,22 @@ static size_t emit(const uint8_t *d, size_t size, struct bpfrt_insn *p, size_t n
 		case 14: p[n++] = INS(0xc3 | (b1 & 1 ? 0x18 : 0), preg, src, off & ~7, b3 & 1 ? 0x01 : 0);
 			break;
 		default:
-			if (loops && (b1 & 3) == 3) {	/* bpf_loop(b2, callback, fp-16 or NULL, 0) */
+			if (loops && (b1 & 3) == 3) {
+				/* bpf_loop(b2, callback, fp-16 or NULL, 0) or for_each(map 0, ...) */
 				p[n++] = INS(0x18, 2, 4, 0, 0);	/* patched to the callback */
 				p[n++] = INS(0, 0, 0, 0, 0);
-				p[n++] = INS(0xb7, 1, 0, 0, b2 % 40);
+				if (each) {
+					p[n++] = INS(0x18, 1, 5, 0, 0);
+					p[n++] = INS(0, 0, 0, 0, 0);
+				} else {
+					p[n++] = INS(0xb7, 1, 0, 0, b2 % 40);
+				}
 				p[n++] = INS(0xbf, 3, 10, 0, 0);
 				p[n++] = INS(0x07, 3, 0, 0, -16);
 				if (b3 & 1)
 					p[n++] = INS(0xb7, 3, 0, 0, 0);
 				p[n++] = INS(0xb7, 4, 0, 0, 0);
-				p[n++] = INS(0x85, 0, 0, 0, 181);
+				p[n++] = INS(0x85, 0, 0, 0, each ? 164 : 181);
 				*loops = true;
 			} else {
 				p[n++] = INS(0xbf, 6 + b1 % 4, 1, 0, 0);
@@ -131,7 +147,7 @@ static size_t build(const uint8_t *d, size_t size, struct bpfrt_insn *p)
 {
 	const uint8_t *cb = d;
 	size_t cbsize = size;
-	bool loops = false;
+	bool loops = false, each = size && (d[0] & 0x40);
 
 	for (size_t k = 0; k + 1 < size; k++)
 		if (d[k] == 0xff && d[k + 1] == 0xff) {
@@ -140,14 +156,14 @@ static size_t build(const uint8_t *d, size_t size, struct bpfrt_insn *p)
 			size = k;
 			break;
 		}
-	size_t n = emit(d, size, p, prologue(p, 0, true), MAXN / 2, &loops);
+	size_t n = emit(d, size, p, prologue(p, 0, true, false), MAXN / 2, &loops, each);
 	p[n++] = INS(0xb7, 0, 0, 0, 0);
 	p[n++] = INS(0x95, 0, 0, 0, 0);
 	clamp_jumps(p, 0, n);
 	if (!loops)
 		return n;
 	size_t start = n;
-	n = emit(cb, cbsize, p, prologue(p, n, false), MAXN - 2, NULL);
+	n = emit(cb, cbsize, p, prologue(p, n, false, each), MAXN - 2, NULL, false);
 	p[n++] = INS(0xb7, 0, 0, 0, cbsize ? cb[0] & 1 : 0);
 	p[n++] = INS(0x95, 0, 0, 0, 0);
 	clamp_jumps(p, start, n);

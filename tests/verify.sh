@@ -24,7 +24,7 @@ t() {
 t "usage" 2 "usage: bpfrt prog verify" "$B" prog verify
 t "bad type" 2 "unknown program type" "$B" prog verify "$O" type frob
 t "missing file" 1 "" "$B" prog verify /nonexistent.o
-t "all programs" 1 "7 of 12 programs accepted" "$B" prog verify "$O"
+t "all programs" 1 "11 of 21 programs accepted" "$B" prog verify "$O"
 t "accept by name" 0 "ok_parse (xdp, xdp): accepted" "$B" prog verify "$O" name ok_parse
 t "loop accepted" 0 "accepted" "$B" prog verify "$O" name ok_loop
 t "ringbuf accepted" 0 "accepted" "$B" prog verify "$O" name ok_event

@@ -28,7 +28,7 @@ static const struct vproto protos[] = {
 	   A_SCALAR),
 	HP(11, "bpf_l4_csum_replace", RET_INT, PT_TC | PT_LWT, A_CTX, A_SCALAR, A_SCALAR, A_SCALAR,
 	   A_SCALAR),
-	H(12, "bpf_tail_call", RET_INT, PT_ALL, A_CTX, A_MAP, A_SCALAR),
+	H(12, "bpf_tail_call", RET_VOID, PT_ALL, A_CTX, A_MAP, A_ANY),	/* r0 unset after, as in Linux */
 	HP(13, "bpf_clone_redirect", RET_INT, PT_TC | PT_LWT, A_CTX, A_SCALAR, A_SCALAR),
 	H(14, "bpf_get_current_pid_tgid", RET_INT, PT_TASK),
 	H(15, "bpf_get_current_uid_gid", RET_INT, PT_TASK),

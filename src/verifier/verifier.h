@@ -12,7 +12,8 @@
  * The verifier works in files by concern:
  *
  *	scalar.c   abstract numbers (tnum + bounds), ALU ops, jump refinement
- *	check.c    the abstract interpreter: states, memory, jumps, calls, pruning
+ *	check*.c   the abstract interpreter: states and pruning, memory, ALU and
+ *	           jumps, calls and callbacks (check.h lists them)
  *	protos.c   helper prototypes (argument kinds, returns, program types)
  *	ctx.c      each program type's context: fields, sizes, what reads give
  *	api.c      bpfrt_prog_verify: maps and line info in, a verdict out

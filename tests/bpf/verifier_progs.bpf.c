@@ -183,4 +183,141 @@ SEC("xdp") int bad_bpf_loop(struct xdp_md *ctx)
 	return c.sum & 3;
 }
 
+/* ---- bpf_for_each_map_elem: callback(map, key, value, ctx) ---------------------------------- */
+
+static long (*bpf_for_each_map_elem)(void *map, void *callback_fn, void *callback_ctx,
+				     __u64 flags) = (void *)164;
+
+struct each_ctx {
+	__u64 sum;
+	__u32 keys;
+};
+
+static long sum_slots(void *map, __u32 *key, struct table *t, struct each_ctx *c)
+{
+	(void)map;
+	c->keys += *key;
+	c->sum += t->slot[15];	/* the last of the value's 64 bytes */
+	t->slot[0]++;		/* the value is the element's own: writable */
+	return 0;
+}
+
+SEC("xdp") int ok_for_each(struct xdp_md *ctx)
+{
+	struct each_ctx c = { ctx->rx_queue_index, 0 };
+
+	bpf_for_each_map_elem(&tables, sum_slots, &c, 0);
+	return (c.sum + c.keys) & 3;
+}
+
+static long write_key(void *map, __u32 *key, struct table *t, struct each_ctx *c)
+{
+	(void)map;
+	(void)c;
+	*(volatile __u32 *)key = t->slot[1];	/* the key is read-only */
+	return 0;
+}
+
+SEC("xdp") int bad_for_each_key(struct xdp_md *ctx)
+{
+	struct each_ctx c = { ctx->rx_queue_index, 0 };
+
+	bpf_for_each_map_elem(&tables, write_key, &c, 0);
+	return c.sum & 3;
+}
+
+static long past_value(void *map, __u32 *key, struct table *t, struct each_ctx *c)
+{
+	(void)map;
+	c->sum += t->slot[(c->keys & 15) + 1] + *key;	/* slot[16] is past the end */
+	return 0;
+}
+
+SEC("xdp") int bad_for_each_value(struct xdp_md *ctx)
+{
+	struct each_ctx c = { ctx->rx_queue_index, ctx->ingress_ifindex };
+
+	bpf_for_each_map_elem(&tables, past_value, &c, 0);
+	return c.sum & 3;
+}
+
+static long ret_two(void *map, __u32 *key, struct table *t, struct each_ctx *c)
+{
+	(void)map;
+	(void)t;
+	(void)c;
+	return *key + 2;	/* callbacks return 0 or 1 */
+}
+
+SEC("xdp") int bad_for_each_ret(struct xdp_md *ctx)
+{
+	struct each_ctx c = { ctx->rx_queue_index, 0 };
+
+	bpf_for_each_map_elem(&tables, ret_two, &c, 0);
+	return c.sum & 3;
+}
+
+SEC("xdp") int bad_for_each_ringbuf(struct xdp_md *ctx)
+{
+	struct each_ctx c = { ctx->rx_queue_index, 0 };
+
+	bpf_for_each_map_elem(&events, sum_slots, &c, 0);	/* a ringbuf has no elements */
+	return c.sum & 3;
+}
+
+/* ---- bpf_tail_call: the program goes on after a failed one ---------------------------------- */
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PROG_ARRAY);
+	__uint(max_entries, 4);
+	__type(key, __u32);
+	__type(value, __u32);
+} jumps SEC(".maps");
+
+SEC("xdp") int ok_tail_call(struct xdp_md *ctx)
+{
+	bpf_tail_call(ctx, &jumps, ctx->rx_queue_index);	/* any index: checked at run time */
+	bpf_tail_call(ctx, &jumps, 2);
+	return 2;	/* no program there */
+}
+
+static __noinline int tail_from_sub(struct xdp_md *ctx)
+{
+	bpf_tail_call(ctx, &jumps, 1);
+	return ctx->rx_queue_index & 1;
+}
+
+SEC("xdp") int ok_tail_call_sub(struct xdp_md *ctx)
+{
+	return tail_from_sub(ctx) + 1;
+}
+
+/* Linux 6.18 no longer limits the callers' stack of a subprogram that tail-calls to 256 bytes. */
+SEC("xdp") int ok_tail_call_big_stack(struct xdp_md *ctx)
+{
+	volatile char buf[400];
+
+	buf[0] = 1;
+	buf[399] = 2;
+	return tail_from_sub(ctx) + buf[0] + buf[399];
+}
+
+struct tail_ctx {
+	struct xdp_md *ctx;
+};
+
+static int tail_cb(__u32 i, struct tail_ctx *c)
+{
+	bpf_tail_call(c->ctx, &jumps, i);	/* a tail call cannot leave a callback */
+	return 0;
+}
+
+SEC("xdp") int bad_tail_call_in_callback(struct xdp_md *ctx)
+{
+	struct tail_ctx c = { ctx };
+
+	bpf_loop(4, tail_cb, &c, 0);
+	return 2;
+}
+
 char _license[] SEC("license") = "GPL";

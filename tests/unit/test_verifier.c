@@ -53,7 +53,7 @@ enum { ADD = 0x00, SUB = 0x10, MUL = 0x20, DIV = 0x30, OR = 0x40, AND = 0x50, LS
 #define RET0 MOVI(0, 0), EXIT
 
 enum kmap { MAP_ARRAY8, MAP_ARRAY1K, MAP_ARRAY16, MAP_RINGBUF, MAP_ARRAY256, MAP_HASH8, MAP_RO8,
-	    NKMAPS };
+	    MAP_PROGS, NKMAPS };
 
 static const struct { uint32_t type, key, value, max, flags; } kmap_defs[NKMAPS] = {
 	[MAP_ARRAY8] = { .type = BPF_MAP_TYPE_ARRAY, .key = 4, .value = 8, .max = 4 },
@@ -63,6 +63,7 @@ static const struct { uint32_t type, key, value, max, flags; } kmap_defs[NKMAPS]
 	[MAP_ARRAY256] = { .type = BPF_MAP_TYPE_ARRAY, .key = 4, .value = 256, .max = 1 },
 	[MAP_HASH8] = { .type = BPF_MAP_TYPE_HASH, .key = 4, .value = 8, .max = 4 },
 	[MAP_RO8] = { .type = BPF_MAP_TYPE_ARRAY, .key = 4, .value = 8, .max = 1, .flags = BPF_F_RDONLY_PROG },
+	[MAP_PROGS] = { .type = BPF_MAP_TYPE_PROG_ARRAY, .key = 4, .value = 4, .max = 4 },
 };
 
 struct vcase {
@@ -263,6 +264,24 @@ static const struct vcase cases[] = {
 	{ "helper_for_other_type", { MOVI(2, 0), CALL(44), RET0 }, BPF_PROG_TYPE_KPROBE, -1, false,
 	  "cannot use helper", false },
 	{ "unknown_helper", { CALL(9999), RET0 }, SF, -1, false, "not known", false },
+	/* tail calls: a failed one goes on with r0 unset (bpf_tail_call returns nothing) */
+	{ "tail_call_goes_on", { LDMAP(2, 0), MOVI(3, 0), CALL(12), RET0 }, SF, MAP_PROGS, true,
+	  NULL, false },
+	{ "tail_call_any_index", { LDXW(3, 1, 0), LDMAP(2, 0), CALL(12), MOVI(0, 1), EXIT }, SF,
+	  MAP_PROGS, true, NULL, false },
+	{ "tail_call_r0_unset", { LDMAP(2, 0), MOVI(3, 0), CALL(12), EXIT }, SF, MAP_PROGS, false,
+	  "R0 is not set", false },
+	{ "tail_call_args_gone", { LDMAP(2, 0), MOVI(3, 0), CALL(12), MOVR(0, 3), EXIT }, SF,
+	  MAP_PROGS, false, "R3 is read before", false },
+	{ "tail_call_keeps_ctx_in_r6", { MOVR(6, 1), LDMAP(2, 0), MOVI(3, 0), CALL(12), LDXW(0, 6, 0),
+					 EXIT }, SF, MAP_PROGS, true, NULL, false },
+	{ "tail_call_not_prog_array", { LDMAP(2, 0), MOVI(3, 0), CALL(12), RET0 }, SF, MAP_ARRAY8,
+	  false, "cannot be used with a map", false },
+	{ "tail_call_not_ctx", { MOVR(1, 10), LDMAP(2, 0), MOVI(3, 0), CALL(12), RET0 }, SF,
+	  MAP_PROGS, false, "must be the context", false },
+	/* for_each_map_elem's callback must be a function (lddw src 4) */
+	{ "for_each_needs_func", { LDMAP(1, 0), MOVI(2, 0), MOVI(3, 0), MOVI(4, 0), CALL(164), RET0 },
+	  SF, MAP_HASH8, false, "must be a function", false },
 };
 
 /* ---- The kernel ------------------------------------------------------------------------- */
@@ -476,7 +495,10 @@ static int quiet(enum libbpf_print_level level, const char *fmt, va_list ap)
 	return 0;
 }
 
-/* The kernel's verdict on program name of the object at path: 1, 0, or -1 (cannot tell). */
+/*
+ * The kernel's verdict on program name of the object at path (NULL: all of
+ * them, loaded together): 1, 0, or -1 (cannot tell).
+ */
 static int kernel_prog_verdict(const char *path, const char *name)
 {
 	struct bpf_object *o = bpf_object__open_file(path, NULL);
@@ -485,8 +507,9 @@ static int kernel_prog_verdict(const char *path, const char *name)
 
 	if (!o)
 		return -1;
-	bpf_object__for_each_program(p, o)
-		bpf_program__set_autoload(p, !strcmp(bpf_program__name(p), name));
+	if (name)
+		bpf_object__for_each_program(p, o)
+			bpf_program__set_autoload(p, !strcmp(bpf_program__name(p), name));
 	ret = bpf_object__load(o);
 	bpf_object__close(o);
 	if (ret == -EPERM || ret == -ENOSYS)
@@ -494,34 +517,49 @@ static int kernel_prog_verdict(const char *path, const char *name)
 	return ret == 0;
 }
 
-TEST(verifier_c_programs)
+/* Every program of build/tests/bpf/<file>: ok_* (or, with all_ok, any) accepted, bad_* rejected. */
+static void check_object(const char *file, bool all_ok)
 {
 	char path[512];
 	struct bpfrt_obj *obj = NULL;
 	struct bpfrt_error err;
 	unsigned compared = 0;
 
-	snprintf(path, sizeof(path), "%s/tests/bpf/verifier_progs.o", t_builddir());
+	snprintf(path, sizeof(path), "%s/tests/bpf/%s", t_builddir(), file);
 	if (!CHECK(bpfrt_obj_open(path, NULL, &obj, &err) == 0, "%s: %s", path, err.msg))
 		return;
 	libbpf_print_fn_t old = libbpf_set_print(quiet);
+	/*
+	 * Objects whose programs are all accepted load as a whole: their prog
+	 * arrays are initialised with their programs, so one alone fails to load.
+	 */
+	int kall = all_ok && kernel_verdict_enabled() ? kernel_prog_verdict(path, NULL) : -1;
 	for (size_t i = 0; i < bpfrt_obj_prog_count(obj); i++) {
 		struct bpfrt_obj_prog_info info;
 		bpfrt_obj_prog_at(obj, i, &info);
 		BPFRT_OPTS(bpfrt_verify_opts, o, .type = info.type, .obj = obj, .prog_index = i);
 		int ret = bpfrt_prog_verify(NULL, &o, &err);
-		bool want = !strncmp(info.name, "ok_", 3);
-		CHECK((ret == 0) == want, "%s: should be %s: %s", info.name,
+		bool want = all_ok || !strncmp(info.name, "ok_", 3);
+		CHECK((ret == 0) == want, "%s/%s: should be %s: %s", file, info.name,
 		      want ? "accepted" : "rejected", ret ? err.msg : "accepted");
-		int kv = kernel_verdict_enabled() ? kernel_prog_verdict(path, info.name) : -1;
+		int kv = all_ok ? kall : kernel_verdict_enabled() ?
+			 kernel_prog_verdict(path, info.name) : -1;
 		if (kv >= 0) {
 			compared++;
-			CHECK(kv == (ret == 0), "%s: the kernel %s it, bpfrt %s it", info.name,
-			      kv ? "accepts" : "rejects", ret == 0 ? "accepts" : "rejects");
+			CHECK(kv == (ret == 0), "%s/%s: the kernel %s it, bpfrt %s it", file,
+			      info.name, kv ? "accepts" : "rejects", ret == 0 ? "accepts" : "rejects");
 		}
 	}
 	libbpf_set_print(old);
-	printf("verifier_c_programs: %zu programs, %u compared with the kernel\n",
+	printf("verifier_c_programs: %s: %zu programs, %u compared with the kernel\n", file,
 	       bpfrt_obj_prog_count(obj), compared);
 	bpfrt_obj_close(obj);
+}
+
+TEST(verifier_c_programs)
+{
+	check_object("verifier_progs.o", false);
+	/* the engines' callback and tail-call tests: the kernel loads them all */
+	check_object("callback.o", true);
+	check_object("tailcall.o", true);
 }

@@ -36,11 +36,21 @@ static int kernel_accepts(const struct bpfrt_insn *insns, size_t n, int map_fd)
 	return errno == EPERM || errno == ENOSYS ? -1 : 0;
 }
 
+/* Does the program call bpf_loop or bpf_for_each_map_elem? */
+static bool calls_back(const struct bpfrt_insn *insns, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (insns[i].code == 0x85 && insns[i].src_reg == 0 &&
+		    (insns[i].imm == 181 || insns[i].imm == 164))
+			return true;
+	return false;
+}
+
 TEST(verifier_random_programs)
 {
 	uint64_t x = 0x2545f4914f6cdd1dull;
 	unsigned counts[4] = { 0 };	/* both accept, both reject, only bpfrt, only the kernel */
-	unsigned accepted = 0, runs = 0, n_progs = 1500;
+	unsigned accepted = 0, runs = 0, callbacks = 0, n_progs = 1500;
 	struct bpfrt_map *map = NULL;
 	struct bpfrt_error err;
 	union bpf_attr a;
@@ -64,6 +74,10 @@ TEST(verifier_random_programs)
 			x ^= x << 17;
 			b[i] = (uint8_t)x;
 		}
+		if (it % 3 == 0) {	/* a third start with a call of bpf_loop or for_each */
+			b[0] = (uint8_t)(0x0f | (b[0] & 0x40));
+			b[1] |= 3;
+		}
 		struct bpfrt_insn insns[MAXN];
 		size_t n = build(b, sz, insns);
 		struct bpfrt_prog *prog;
@@ -75,22 +89,30 @@ TEST(verifier_random_programs)
 		if (v == 0) {
 			accepted++;
 			bpfrt_prog_use_builtin_helpers(prog);
-			for (int engine = 0; engine < 2; engine++)
+			for (int engine = 0; engine < 2; engine++) {
+				uint64_t retval[2] = { 0, 0 };
+				int rc[2] = { 0, 0 };
 				for (int checked = 1; checked >= 0; checked--) {
-					uint8_t ctx[192];
+					uint8_t ctx[192], zero[16] = { 0 };
+					uint32_t key = 0;
 					memset(ctx, 0x5a, sizeof(ctx));
+					/* the same start for every run: the map as well */
+					bpfrt_map_update(map, &key, zero, 0);
 					BPFRT_OPTS(bpfrt_run_opts, ro, .engine = (enum bpfrt_engine)engine,
 						   .checked = checked, .ctx = ctx, .ctx_len = sizeof(ctx),
 						   .pkt = ctx, .pkt_len = 64, .budget = 4000000);
-					int r = bpfrt_prog_run(prog, &ro, &err);
-					if (r && (strstr(err.msg, "not resolved") ||
-						  strstr(err.msg, "not available")))
-						break;	/* what the engines cannot run yet */
+					rc[checked] = bpfrt_prog_run(prog, &ro, &err);
+					retval[checked] = ro.retval;
 					runs++;
-					CHECK(r == 0, "program %u: accepted, but a %s run on engine %d "
-					      "fails: %s", it, checked ? "checked" : "unchecked", engine,
-					      err.msg);
+					CHECK(rc[checked] == 0, "program %u: accepted, but a %s run on "
+					      "engine %d fails: %s", it, checked ? "checked" : "unchecked",
+					      engine, err.msg);
 				}
+				CHECK(rc[0] || rc[1] || retval[0] == retval[1], "program %u: engine %d: "
+				      "unchecked %#llx, checked %#llx", it, engine,
+				      (unsigned long long)retval[0], (unsigned long long)retval[1]);
+				callbacks += engine == 0 && calls_back(insns, n);
+			}
 		}
 		int kv = kernel_accepts(insns, n, map_fd);
 		if (kv >= 0)
@@ -98,10 +120,12 @@ TEST(verifier_random_programs)
 		bpfrt_prog_free(prog);
 	}
 	CHECK(accepted > 20, "only %u of %u random programs were accepted", accepted, n_progs);
+	CHECK(callbacks > 5, "only %u accepted random programs call back", callbacks);
 	if (map_fd >= 0) {
 		printf("verifier_random_programs: %u programs; both accept %u, both reject %u, "
-		       "only bpfrt accepts %u, only the kernel accepts %u; %u runs of accepted ones\n",
-		       n_progs, counts[0], counts[1], counts[2], counts[3], runs);
+		       "only bpfrt accepts %u, only the kernel accepts %u; %u runs of accepted ones; %u "
+		       "accepted ones call back\n", n_progs, counts[0], counts[1], counts[2], counts[3],
+		       runs, callbacks);
 		close(map_fd);
 	} else {
 		printf("verifier_random_programs: kernel comparison skipped: bpf() unavailable\n");

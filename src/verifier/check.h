@@ -1,0 +1,215 @@
+/* check.h — the abstract interpreter's internal interface: its states, and the functions its files share (internal). */
+#ifndef BPFRT_VERIFIER_CHECK_H
+#define BPFRT_VERIFIER_CHECK_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "isa/isa.h"
+#include "scalar.h"
+#include "verifier.h"
+
+/*
+ * The checker works in files by concern:
+ *
+ *	check.c        the program's shape (functions, liveness, prune points) and the walk
+ *	check_state.c  messages, states, registers, pruning (containment, hashing, visits)
+ *	check_mem.c    memory: the stack, map values, packets, the context, loads and stores
+ *	check_alu.c    ALU (numbers and pointer arithmetic) and conditional jumps (refinement)
+ *	check_call.c   helper calls, local calls, callbacks, exits, the stack depth of calls
+ */
+
+#define MAX_PROCESSED 1000000u
+#define MAX_PENDING 8192u
+#define MAX_VAR_OFF (1ll << 29)
+#define MAX_PKT_OFF 0xffff
+#define MAX_REFS 16
+#define NSLOTS (BPFRT_STACK_SIZE / 8)
+
+enum rtype {
+	T_NOT_INIT = 0, T_SCALAR, T_CTX, T_STACK, T_MAP_PTR, T_MAP_VALUE,
+	T_PKT, T_PKT_END, T_PKT_META, T_MEM, T_FUNC,
+	T_MAP_KEY,		/* a bpf_for_each_map_elem callback's key: read-only, key_size bytes */
+};
+
+struct reg {
+	uint8_t type;		/* enum rtype */
+	bool null;		/* may be NULL (nullable pointers) */
+	uint8_t frame;		/* T_STACK: the frame it points into */
+	int32_t off;		/* pointers: the fixed part of the offset */
+	uint32_t id;		/* shared by copies: nullable pointers, packet pointers, linked scalars */
+	uint32_t ref;		/* an acquired reference it carries (ringbuf), or 0 */
+	uint32_t range;		/* T_PKT/T_PKT_META: bytes proven present; T_MEM: size */
+	int32_t origin;		/* instruction that made it (for messages), -1 */
+	const struct vmap *map;	/* T_MAP_PTR, T_MAP_VALUE, T_MAP_KEY */
+	struct scalar s;	/* numbers: the value; pointers: the variable part of the offset */
+};
+
+enum { S_INVALID = 0, S_MISC, S_ZERO, S_SPILL };
+
+struct slot {
+	uint8_t t[8];		/* per byte, from the lowest address */
+	uint8_t ssize, sbyte;	/* the spill: 8 bytes at 0, or 4 at 0 or 4 */
+	struct reg spill;
+};
+
+struct frame {
+	struct reg regs[ISA_NREGS];
+	int32_t callsite;	/* the call that made this frame, -1 for the program */
+	bool cb;		/* a callback (bpf_loop): it returns to its callsite */
+	uint8_t cb_refs;	/* references held when the callback was called */
+	uint32_t func;		/* the function's first instruction */
+	uint32_t nslots;
+	struct slot slots[];	/* slots[i] covers bytes -8(i+1) .. -8i-1 */
+};
+
+struct ref_rec {
+	uint32_t id;
+	int32_t insn;
+};
+
+struct vstate {
+	struct frame *fr[BPFRT_MAX_FRAMES];
+	unsigned nfr;
+	struct ref_rec refs[MAX_REFS];
+	unsigned nrefs;
+	/* the tree of stored states, for loops and branch counting */
+	struct vstate *parent;
+	uint32_t branches;
+	uint32_t insn;
+	struct vstate *next;	/* in its instruction's list */
+	uint64_t hash;		/* of what state_sub(exact) compares, ids aside */
+	uint64_t types, wild;	/* the top frame's register types, 4 bits each; wild: unset ones */
+	uint32_t epoch;		/* callback calls so far on this path */
+	uint32_t hits, misses;	/* how often it pruned, and did not */
+};
+
+struct pending {
+	struct vstate *st;
+	uint32_t insn, from;
+};
+
+struct env {
+	const struct vinput *in;
+	struct bpfrt_error *err;
+	const struct bpfrt_insn *insns;
+	size_t n;
+	uint8_t *prune;		/* per instruction: a prune point */
+	uint8_t *fstart;	/* per instruction: a function starts here */
+	uint32_t *func_of;	/* per instruction: its function's first instruction */
+	uint32_t *depth;	/* per function start: deepest stack byte used */
+	uint16_t *live;		/* per instruction: registers read before written from here */
+	uint32_t (*edges)[2];	/* calls seen: caller's first insn, callee's */
+	size_t nedges, edge_cap;
+	struct vstate **visited;
+	struct pending *stack;
+	size_t nstack;
+	uint32_t next_id;
+	uint64_t processed, states, live_states, peak_states, mem, peak_mem;
+	uint64_t jumps, prev_processed, prev_jumps;	/* when the last state was stored */
+	size_t logpos;
+	int cur_insn;
+	bool cb_return;		/* the state has just come back from a callback */
+};
+
+/* ---- Small helpers ---------------------------------------------------------------- */
+
+static inline struct frame *cur(struct vstate *st) { return st->fr[st->nfr - 1]; }
+
+static inline void mark_unknown(struct reg *r)
+{
+	memset(r, 0, sizeof(*r));
+	r->type = T_SCALAR;
+	r->origin = -1;
+	r->s = sc_unknown();
+}
+
+static inline void mark_scalar(struct reg *r, struct scalar s)
+{
+	memset(r, 0, sizeof(*r));
+	r->type = T_SCALAR;
+	r->origin = -1;
+	r->s = s;
+}
+
+static inline void mark_ptr(struct reg *r, enum rtype t)
+{
+	memset(r, 0, sizeof(*r));
+	r->type = (uint8_t)t;
+	r->origin = -1;
+	r->s = sc_const(0);
+}
+
+static inline bool is_ptr(const struct reg *r) { return r->type > T_SCALAR; }
+
+static inline unsigned slot_of(int64_t off) { return (unsigned)((-off - 1) / 8); }
+
+static inline unsigned byte_of(int64_t off) { return (unsigned)(((off % 8) + 8) % 8); }
+
+/* Apply fn to every register and spilled register of every frame. */
+#define FOR_EACH_REG(st, r, body) do { \
+	for (unsigned fi_ = 0; fi_ < (st)->nfr; fi_++) { \
+		struct frame *f_ = (st)->fr[fi_]; \
+		for (unsigned ri_ = 0; ri_ < ISA_NREGS; ri_++) { \
+			struct reg *r = &f_->regs[ri_]; \
+			body; \
+		} \
+		for (unsigned si_ = 0; si_ < f_->nslots; si_++) { \
+			if (!f_->slots[si_].ssize) \
+				continue; \
+			struct reg *r = &f_->slots[si_].spill; \
+			body; \
+		} \
+	} \
+} while (0)
+
+struct access {
+	unsigned regno;		/* the pointer */
+	int64_t off;		/* the instruction's offset */
+	unsigned size;
+	bool write, sx;
+	const struct reg *val;	/* STX: the value stored (else NULL) */
+	bool imm;		/* ST: the value is imm */
+	int64_t immv;
+	struct reg *dst;	/* LDX: where the result goes */
+	bool atomic;
+};
+
+/* ---- Shared between the files ------------------------------------------------------ */
+
+void chk_vlog(struct env *e, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+const char *chk_type_name(const struct reg *r);
+void chk_where(struct env *e, int insn, char *buf, size_t len);
+int chk_fail(struct env *e, int code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+const char *chk_rstr(const struct reg *r, unsigned regno, char *buf, size_t len);
+void chk_log_state(struct env *e, const struct vstate *st);
+size_t chk_frame_bytes(uint32_t nslots);
+struct frame *chk_frame_new(uint32_t nslots);
+void chk_st_free(struct env *e, struct vstate *st);
+struct vstate *chk_st_copy(struct env *e, const struct vstate *src);
+int chk_grow(struct env *e, struct vstate *st, unsigned fi, uint32_t nslots);
+int chk_read_reg(struct env *e, struct vstate *st, unsigned r);
+void chk_link_scalar(struct env *e, struct reg *src);
+void chk_sync_linked(struct vstate *st, const struct reg *r);
+void chk_path_done(struct vstate *parent);
+int chk_visit(struct env *e, struct vstate *st, uint32_t insn);
+uint16_t chk_live_mask(const struct env *e, const struct vstate *st, unsigned fi, uint32_t insn);
+int chk_push(struct env *e, struct vstate *st, uint32_t insn, uint32_t from);
+int chk_helper_mem(struct env *e, struct vstate *st, unsigned regno,
+			    const struct scalar *size_in, bool write, bool init, const char *what);
+int chk_do_mem(struct env *e, struct vstate *st, const struct bpfrt_insn *in,
+		  const struct isa_form *f);
+int chk_do_lddw(struct env *e, struct vstate *st, const struct bpfrt_insn *in, size_t i);
+int chk_do_alu(struct env *e, struct vstate *st, const struct bpfrt_insn *in,
+		  const struct isa_form *f);
+int chk_do_jcond(struct env *e, struct vstate *st, const struct bpfrt_insn *in,
+		    const struct isa_form *f, struct vstate **tst, bool *take, bool *fall);
+int chk_do_helper(struct env *e, struct vstate *st, const struct bpfrt_insn *in);
+int chk_do_callback(struct env *e, struct vstate *st, uint32_t i, uint32_t id, uint32_t *next);
+void chk_widen(struct vstate *st, const struct vstate *old);
+int chk_do_call(struct env *e, struct vstate *st, size_t i, uint32_t target);
+int chk_do_exit(struct env *e, struct vstate *st, uint32_t *next);
+int chk_check_stack_depth(struct env *e);
+
+#endif /* BPFRT_VERIFIER_CHECK_H */
