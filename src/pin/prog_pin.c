@@ -215,6 +215,17 @@ static int field(const char *line, const char *key, const char **val)
 	return 1;
 }
 
+/* A text field of a record into dst; false if it does not fit (a damaged record, never a cut path). */
+static bool copy_field(char *dst, size_t size, const char *v)
+{
+	size_t n = strlen(v);
+
+	if (n >= size)
+		return false;
+	memcpy(dst, v, n + 1);
+	return true;
+}
+
 BPFRT_API int bpfrt_prog_record_read(const char *path, struct bpfrt_prog_record *r,
 				     struct bpfrt_error *err)
 {
@@ -239,15 +250,15 @@ BPFRT_API int bpfrt_prog_record_read(const char *path, struct bpfrt_prog_record 
 		if (field(line, "id", &v))
 			r->id = (uint32_t)strtoul(v, NULL, 10);
 		else if (field(line, "name", &v))
-			snprintf(r->name, sizeof(r->name), "%s", v);
+			ok = copy_field(r->name, sizeof(r->name), v);
 		else if (field(line, "type", &v))
 			r->type = (enum bpfrt_prog_type)strtoul(v, NULL, 10);
 		else if (field(line, "tag", &v))
-			snprintf(r->tag, sizeof(r->tag), "%s", v);
+			ok = copy_field(r->tag, sizeof(r->tag), v);
 		else if (field(line, "object", &v))
-			snprintf(r->object, sizeof(r->object), "%s", v);
+			ok = copy_field(r->object, sizeof(r->object), v);
 		else if (field(line, "maps", &v))
-			snprintf(r->maps_dir, sizeof(r->maps_dir), "%s", v);
+			ok = copy_field(r->maps_dir, sizeof(r->maps_dir), v);
 		else if (field(line, "loaded_at", &v))
 			r->loaded_at = strtoull(v, NULL, 10);
 		else if (field(line, "uid", &v))
