@@ -7,27 +7,7 @@ T=$(mktemp -d)
 KP=/sys/fs/bpf/bpfrt_map_cli_$$
 trap 'rm -rf "$T" "$KP" "${KP}_maps"' EXIT
 export BPFRT_ROOT="$T/state"
-pass=0 fail=0
-
-ok() { pass=$((pass + 1)); }
-bad() {
-	fail=$((fail + 1))
-	echo "FAIL $1"
-	[ -n "$2" ] && printf '%s\n' "$2" | sed 's/^/    /' | head -12
-}
-
-# t NAME RC PATTERN CMD...: exit status RC and PATTERN (grep) in stdout+stderr.
-t() {
-	name=$1 rc=$2 pat=$3
-	shift 3
-	out=$("$@" 2>&1)
-	got=$?
-	if [ "$got" = "$rc" ] && { [ -z "$pat" ] || printf '%s\n' "$out" | grep -q -- "$pat"; }; then
-		ok
-	else
-		bad "$name: exit $got (want $rc)" "$out"
-	fi
-}
+. tests/lib/harness.sh
 
 # g NAME GOLDEN CMD...: exit 0 and stdout exactly GOLDEN.
 g() {

@@ -5,25 +5,7 @@ B="$PWD/$BUILD/bpfrt"
 T=$(mktemp -d)
 trap 'rm -rf "$T"' EXIT
 export BPFRT_ROOT="$T/state"
-pass=0 fail=0
-
-ok() { pass=$((pass + 1)); }
-bad() {
-	fail=$((fail + 1))
-	echo "FAIL $1"
-	[ -n "$2" ] && printf '%s\n' "$2" | sed 's/^/    /' | head -12
-}
-t() {
-	name=$1 rc=$2 pat=$3
-	shift 3
-	out=$("$@" 2>&1)
-	got=$?
-	if [ "$got" = "$rc" ] && { [ -z "$pat" ] || printf '%s\n' "$out" | grep -q -- "$pat"; }; then
-		ok
-	else
-		bad "$name: exit $got (want $rc)" "$out"
-	fi
-}
+. tests/lib/harness.sh
 
 # Sixteen processes pin at once: sixteen distinct ids, 1..16.
 i=0

@@ -7,25 +7,8 @@ T=$(mktemp -d)
 KPIN=/sys/fs/bpf/bpfrt_prog_cli_$$
 trap 'rm -rf "$T"; rm -f "$KPIN"' EXIT
 export BPFRT_ROOT="$T/state"
-pass=0 fail=0
+. tests/lib/harness.sh
 
-ok() { pass=$((pass + 1)); }
-bad() {
-	fail=$((fail + 1))
-	echo "FAIL $1"
-	[ -n "$2" ] && printf '%s\n' "$2" | sed 's/^/    /' | head -12
-}
-t() {
-	name=$1 rc=$2 pat=$3
-	shift 3
-	out=$("$@" 2>&1)
-	got=$?
-	if [ "$got" = "$rc" ] && { [ -z "$pat" ] || printf '%s\n' "$out" | grep -q -- "$pat"; }; then
-		ok
-	else
-		bad "$name: exit $got (want $rc)" "$out"
-	fi
-}
 g() {
 	name=$1 want=$2
 	shift 2

@@ -6,22 +6,7 @@ O="$BUILD/tests/bpf"
 T=$(mktemp -d)
 K=/sys/fs/bpf/bpfrt_prog_run_$$
 trap 'rm -rf "$T" "${K}_x" "${K}_s" 2>/dev/null' EXIT
-pass=0 fail=0
-
-# t NAME RC PATTERN CMD...: run CMD, expect exit status RC and PATTERN in its output.
-t() {
-	name=$1 rc=$2 pat=$3
-	shift 3
-	out=$("$@" 2>&1)
-	got=$?
-	if [ "$got" = "$rc" ] && { [ -z "$pat" ] || printf '%s\n' "$out" | grep -q -- "$pat"; }; then
-		pass=$((pass + 1))
-	else
-		fail=$((fail + 1))
-		echo "FAIL $name: exit $got (want $rc), output:"
-		printf '%s\n' "$out" | sed 's/^/    /' | head -10
-	fi
-}
+. tests/lib/harness.sh
 
 # Inputs: a UDP, a TCP and an ARP frame, an xdp_md with 8 bytes of metadata, a __sk_buff with a mark.
 python3 - "$T" <<'PY'

@@ -4,22 +4,7 @@ BUILD=${BUILD:-build}
 B="$BUILD/bpfrt"
 O="$BUILD/tests/bpf/verifier_progs.o"
 V=tests/verifier
-pass=0 fail=0
-
-# t NAME RC PATTERN CMD...: run CMD, expect exit status RC and PATTERN in its output.
-t() {
-	name=$1 rc=$2 pat=$3
-	shift 3
-	out=$("$@" 2>&1)
-	got=$?
-	if [ "$got" = "$rc" ] && { [ -z "$pat" ] || printf '%s\n' "$out" | grep -q -- "$pat"; }; then
-		pass=$((pass + 1))
-	else
-		fail=$((fail + 1))
-		echo "FAIL $name: exit $got (want $rc), output:"
-		printf '%s\n' "$out" | sed 's/^/    /' | head -10
-	fi
-}
+. tests/lib/harness.sh
 
 t "usage" 2 "usage: bpfrt prog verify" "$B" prog verify
 t "bad type" 2 "unknown program type" "$B" prog verify "$O" type frob
