@@ -86,6 +86,9 @@ struct helper_def {
 bool helper_mem_ok(struct bpfrt_run *run, const char *helper, unsigned arg,
 		   uint64_t p, size_t len, bool write);
 
+/* A ctx argument: in checked runs it must be the running program's ctx, else the run fails. */
+bool helper_ctx_ok(struct bpfrt_run *run, const char *helper, uint64_t r, const void *ctx);
+
 /* The map argument of a map helper: a map of the program's table, checked. */
 struct bpfrt_map *helper_map_arg(struct bpfrt_run *run, const char *helper, uint64_t r1);
 /* The same for a map in argument arg (r is its value). */

@@ -17,6 +17,15 @@ bool helper_mem_ok(struct bpfrt_run *run, const char *helper, unsigned arg,
 	return false;
 }
 
+bool helper_ctx_ok(struct bpfrt_run *run, const char *helper, uint64_t r, const void *ctx)
+{
+	if (!run->checked || r == (uintptr_t)ctx)
+		return true;
+	bpfrt_run_fail(run, -EINVAL, "bpf_%s: argument 1 (%#llx) is not the program's ctx",
+		       helper, (unsigned long long)r);
+	return false;
+}
+
 struct bpfrt_map *helper_map_argn(struct bpfrt_run *run, const char *helper, unsigned arg,
 				  uint64_t r)
 {

@@ -39,12 +39,7 @@ static struct hook_run *skb_hook(struct bpfrt_run *run, const char *name, uint64
 			       "(a tc, socket filter, cgroup skb or lwt test run)", name);
 		return NULL;
 	}
-	if (unlikely(run->checked && r1 != (uintptr_t)h->ctx)) {
-		bpfrt_run_fail(run, -EINVAL, "bpf_%s: argument 1 (%#llx) is not the program's "
-			       "ctx", name, (unsigned long long)r1);
-		return NULL;
-	}
-	return h;
+	return helper_ctx_ok(run, name, r1, h->ctx) ? h : NULL;
 }
 
 static inline uint32_t skb_len(const struct skb_state *s)

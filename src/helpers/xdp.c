@@ -28,12 +28,7 @@ static struct hook_run *xdp_hook(struct bpfrt_run *run, const char *name, uint64
 			       "frame (bpfrt_xdp_run or an XDP test run)", name);
 		return NULL;
 	}
-	if (unlikely(run->checked && r1 != (uintptr_t)h->ctx)) {
-		bpfrt_run_fail(run, -EINVAL, "bpf_%s: argument 1 (%#llx) is not the program's "
-			       "ctx", name, (unsigned long long)r1);
-		return NULL;
-	}
-	return h;
+	return helper_ctx_ok(run, name, r1, h->ctx) ? h : NULL;
 }
 
 /* Offsets from the frame's start, so limits are compared without out-of-range pointers. */
