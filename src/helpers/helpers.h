@@ -118,6 +118,13 @@ int probe_copy(void *dst, const void *src, size_t len);
  */
 long probe_copy_str(char *dst, const void *src, size_t size);
 
+/*
+ * trace.c, for the verifier (bpf_snprintf's constant format): 0 if the kernel
+ * accepts format fmt (NUL-terminated) with nargs u64 arguments, else -EINVAL
+ * with *why saying what is wrong ("has more conversions than arguments").
+ */
+int helper_format_check(const char *fmt, uint32_t nargs, const char **why);
+
 /* Per-family tables, which bpfrt_prog_use_builtin_helpers (registry.c) registers. */
 #define HELPER_TABLE(name) \
 	extern const struct helper_def helper_##name##_defs[]; \

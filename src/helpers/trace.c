@@ -271,6 +271,15 @@ static long bprintf(struct out *o, const char *fmt, const uint64_t *data, uint32
 	return format(o, fmt, data, nargs, &why);
 }
 
+int helper_format_check(const char *fmt, uint32_t nargs, const char **why)
+{
+	static const uint64_t zeros[FMT_MAX_ARGS];	/* NULL strings and addresses: nothing read */
+	struct out dry = { 0 };
+
+	*why = NULL;
+	return format(&dry, fmt, zeros, nargs < FMT_MAX_ARGS ? nargs : FMT_MAX_ARGS, why);
+}
+
 /* ---- The sink ------------------------------------------------------------ */
 
 static pthread_mutex_t sink_lock = PTHREAD_MUTEX_INITIALIZER;

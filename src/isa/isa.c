@@ -136,7 +136,9 @@ static int explain_unknown(const struct bpfrt_insn *in, size_t i,
 	case D_SRC:
 		if (isa_forms[f].shape == SH_CALL && in->src_reg == BPF_PSEUDO_KFUNC_CALL)
 			return err_set(err, -ENOTSUP, (int)i,
-				       "insn %zu: kfunc calls are not supported", i);
+				       "insn %zu: a call of kernel function (kfunc) with BTF id "
+				       "%d: kfuncs are the running kernel's own functions, which "
+				       "bpfrt does not have; use a helper", i, in->imm);
 		return err_set(err, -EINVAL, (int)i,
 			       "insn %zu: opcode 0x%02x has invalid source kind %u",
 			       i, in->code, in->src_reg);

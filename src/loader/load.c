@@ -49,6 +49,9 @@ static int create_map(struct bpfrt_obj *obj, struct ld_map *m, struct bpfrt_erro
 	if (ret)
 		return err_set(err, ret, -1, "map '%s': cannot write its initial value (%s)",
 			       m->name, strerror(-ret));
+	/* .rodata is frozen once written, as libbpf does: its strings are then constant */
+	if (m->kind == LD_MAP_DATA && (m->def.map_flags & (1u << 7)))
+		bpfrt_map_freeze(m->map);
 	return 0;
 }
 

@@ -160,6 +160,9 @@ struct ld_prog {
 	struct ld_pline *lines;		/* ascending insn */
 	size_t nlines;
 	unsigned core_relos;
+	/* calls of extern functions (kfuncs): where, and whom, for the verifier's messages */
+	struct ld_kfunc { size_t insn; const char *name; } *kfuncs;
+	size_t nkfuncs;
 	char *unsupported;		/* why it cannot be loaded, or NULL */
 	bool autoload;
 	struct bpfrt_map **table;	/* after load: the maps given to bpfrt_prog_new */

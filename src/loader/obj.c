@@ -24,6 +24,7 @@ static void obj_free(struct bpfrt_obj *obj)
 		free(p->maps);
 		free(p->fstarts);
 		free(p->lines);
+		free(p->kfuncs);
 		free(p->unsupported);
 	}
 	free(obj->progs);

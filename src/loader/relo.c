@@ -93,6 +93,18 @@ static void unsupported(struct build *b, const char *fmt, ...)
 	va_end(ap);
 }
 
+/* Remember a call of kernel function name at program insn `at` (the verifier names it). */
+static void note_kfunc(struct build *b, size_t at, const char *name)
+{
+	struct ld_prog *p = b->p;
+	struct ld_kfunc *k = realloc(p->kfuncs, (p->nkfuncs + 1) * sizeof(*k));
+
+	if (!k)
+		return;	/* only a message gets poorer */
+	p->kfuncs = k;
+	k[p->nkfuncs++] = (struct ld_kfunc){ at, name };
+}
+
 /* ---- Calls and function pointers ---------------------------------------------------------- */
 
 struct site {		/* the instruction being relocated */
@@ -141,6 +153,7 @@ static int reloc_call(struct build *b, const struct site *st, const struct ld_re
 			       "call");
 	y = &b->obj->syms[r->sym];
 	if (y->shndx == SHN_UNDEF) {
+		note_kfunc(b, st->at, y->name);
 		unsupported(b, "program '%s' calls extern function '%s', which bpfrt "
 			    "does not support", b->p->name, y->name);
 		return 0;
@@ -254,6 +267,7 @@ static int reloc_lddw(struct build *b, const struct site *st, const struct ld_re
 			       "relocation %u of section '%s' is on an lddw that already "
 			       "has src %u", r->no, func_sec(b, st->f), in->src_reg);
 	if (y->shndx == SHN_UNDEF) {
+		note_kfunc(b, st->at, y->name);
 		unsupported(b, "program '%s' refers to extern '%s' (__kconfig / __ksym), "
 			    "which bpfrt does not support yet", b->p->name, y->name);
 		return 0;
@@ -287,6 +301,7 @@ static int reloc_insn(struct build *b, const struct site *st, const struct ld_re
 	if (in->code == OP_LDDW)
 		return reloc_lddw(b, st, r);
 	if (in->code == OP_CALL && in->src_reg == BPF_PSEUDO_KFUNC_CALL) {
+		note_kfunc(b, st->at, b->obj->syms[r->sym].name);
 		unsupported(b, "program '%s' calls kernel function '%s' (kfunc), which "
 			    "bpfrt does not support", b->p->name, b->obj->syms[r->sym].name);
 		return 0;

@@ -355,8 +355,9 @@ static int walk(struct env *e)
 				ret = chk_fail(e, -EACCES, "LD_IND: R%u must be a number", in->src_reg);
 				break;
 			}
-			if (st->nrefs) {
-				ret = chk_fail(e, -EINVAL, "LD_ABS/LD_IND while holding a reference");
+			if (st->nrefs || st->lock_map) {	/* (vrules: and a spin lock) */
+				ret = chk_fail(e, -EINVAL, "LD_ABS/LD_IND while holding a %s",
+					       st->nrefs ? "reference" : "bpf_spin_lock");
 				break;
 			}
 			for (unsigned r = R1; r <= R5; r++)

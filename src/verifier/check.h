@@ -31,6 +31,7 @@ enum rtype {
 	T_NOT_INIT = 0, T_SCALAR, T_CTX, T_STACK, T_MAP_PTR, T_MAP_VALUE,
 	T_PKT, T_PKT_END, T_PKT_META, T_MEM, T_FUNC,
 	T_MAP_KEY,		/* a bpf_for_each_map_elem callback's key: read-only, key_size bytes */
+	T_SOCK,			/* __sk_buff->sk: a struct bpf_sock (sock_common fields), maybe NULL */
 };
 
 struct reg {
@@ -74,6 +75,10 @@ struct vstate {
 	unsigned nfr;
 	struct ref_rec refs[MAX_REFS];
 	unsigned nrefs;
+	/* the bpf_spin_lock held: its map and the id of the value it was taken through */
+	const struct vmap *lock_map;	/* NULL: none held */
+	uint32_t lock_id;
+	int32_t lock_insn;		/* the bpf_spin_lock call, for messages */
 	/* the tree of stored states, for loops and branch counting */
 	struct vstate *parent;
 	uint32_t branches;
@@ -174,6 +179,7 @@ struct access {
 	int64_t immv;
 	struct reg *dst;	/* LDX: where the result goes */
 	bool atomic;
+	bool helper;		/* a helper's memory argument, not a load or store */
 };
 
 /* ---- Shared between the files ------------------------------------------------------ */

@@ -206,7 +206,7 @@ static void mark_null(struct vstate *st, uint32_t id, bool null)
 static bool never_null(const struct reg *r)
 {
 	switch (r->type) {
-	case T_STACK: case T_MAP_PTR: case T_MAP_VALUE: case T_FUNC: case T_MAP_KEY:
+	case T_STACK: case T_MAP_PTR: case T_MAP_VALUE: case T_FUNC: case T_MAP_KEY: case T_SOCK:
 		return !r->null;
 	case T_MEM:
 		return !r->null && r->ref;

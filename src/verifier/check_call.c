@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "check.h"
+#include "helpers/helpers.h"
 #include "isa/semantics.h"
 #include "util/error.h"
 
@@ -95,6 +96,118 @@ static bool const_key(struct vstate *st, const struct reg *r, uint32_t *key)
 	return true;
 }
 
+/*
+ * ARG_PTR_TO_CONST_STR (bpf_snprintf's fmt, bpf_strncmp's s2): a pointer into
+ * the value of a read-only, frozen map (.rodata) at a constant offset, with a
+ * NUL before the value ends. *str: the string, as the map holds it.
+ */
+static int const_str(struct env *e, const struct vproto *p, unsigned i, unsigned regno,
+		     const struct reg *r, const char **str)
+{
+	char b[300];
+
+	if (r->type != T_MAP_VALUE || r->null)
+		return chk_fail(e, -EACCES, "%s: argument %u (R%u) must point to a constant string in "
+				"a read-only map (a `static const char[]` or string literal in .rodata), "
+				"not %s; %s", p->name, i + 1, regno, chk_type_name(r),
+				chk_rstr(r, regno, b, sizeof(b)));
+	if (!(r->map->map_flags & (1u << 7)) || !r->map->data)
+		return chk_fail(e, -EACCES, "%s: argument %u (R%u) points into a map %s: the string must "
+				"be in a read-only (BPF_F_RDONLY_PROG), frozen single-element array "
+				"such as .rodata", p->name, i + 1, regno,
+				!(r->map->map_flags & (1u << 7)) ? "that programs may write" :
+				"whose contents are not frozen (user space may still change them)");
+	if (!sc_is_const(&r->s))
+		return chk_fail(e, -EACCES, "%s: argument %u (R%u) must point to the string at a constant "
+				"offset into the map value, not a variable one; %s", p->name, i + 1,
+				regno, chk_rstr(r, regno, b, sizeof(b)));
+	int64_t off = r->off + (int64_t)r->s.t.v;
+	if (off < 0 || off >= (int64_t)r->map->value_size)
+		return chk_fail(e, -EACCES, "%s: argument %u (R%u) points to offset %lld, outside the "
+				"%u-byte map value", p->name, i + 1, regno, (long long)off,
+				r->map->value_size);
+	const uint8_t *s = r->map->data + off;
+	if (!memchr(s, 0, r->map->value_size - (size_t)off))
+		return chk_fail(e, -EACCES, "%s: argument %u (R%u): the string at offset %lld of the map "
+				"value (\"%.24s...\") is not NUL-terminated within the value's %u "
+				"bytes", p->name, i + 1, regno, (long long)off, (const char *)s,
+				r->map->value_size);
+	*str = (const char *)s;
+	return 0;
+}
+
+/* bpf_snprintf: its format must be one the kernel accepts with data_len / 8 arguments. */
+static int snprintf_format(struct env *e, const char *fmt, const struct reg *len)
+{
+	const char *why;
+
+	if (!fmt)
+		return 0;
+	/* the kernel takes data_len's known bits (it is a bounded size, not a constant) */
+	uint64_t n = len->s.t.v;
+	if (n % 8)
+		return chk_fail(e, -EINVAL, "bpf_snprintf: data_len (R5) is %llu, not a multiple of 8: "
+				"data is an array of u64, one per conversion", (unsigned long long)n);
+	if (helper_format_check(fmt, (uint32_t)(n / 8 > 12 ? 12 : n / 8), &why))
+		return chk_fail(e, -EINVAL, "bpf_snprintf: the format \"%.40s\" %s (data_len %llu: %llu "
+				"arguments)", fmt, why ? why : "is invalid", (unsigned long long)n,
+				(unsigned long long)(n / 8));
+	return 0;
+}
+
+/*
+ * bpf_spin_lock / bpf_spin_unlock's argument: a map value (NULL-checked) at
+ * the constant offset where its BTF puts the struct bpf_spin_lock.
+ */
+static int spin_lock_arg(struct env *e, const struct vproto *p, unsigned regno,
+			 const struct reg *r)
+{
+	char b[300];
+
+	if (r->type != T_MAP_VALUE || r->null)
+		return chk_fail(e, -EACCES, "%s: R%u must point to the struct bpf_spin_lock of a map value%s,"
+				" not %s", p->name, regno, r->null ? " checked against NULL" : "",
+				chk_type_name(r));
+	if (!sc_is_const(&r->s))
+		return chk_fail(e, -EACCES, "%s: R%u has a variable offset: the bpf_spin_lock must be at "
+				"a constant offset; %s", p->name, regno, chk_rstr(r, regno, b, sizeof(b)));
+	if (!r->map->btf)
+		return chk_fail(e, -EINVAL, "%s: the map has no BTF for its value, which bpf_spin_lock "
+				"needs (define it in .maps with __type(value, struct ...))", p->name);
+	if (!r->map->has_lock)
+		return chk_fail(e, -EINVAL, "%s: the map's value type has no struct bpf_spin_lock field",
+				p->name);
+	int64_t off = r->off + (int64_t)r->s.t.v;
+	if (off != r->map->lock_off)
+		return chk_fail(e, -EACCES, "%s: R%u points to offset %lld of the map value, but its "
+				"struct bpf_spin_lock is at offset %u", p->name, regno, (long long)off,
+				r->map->lock_off);
+	return 0;
+}
+
+/* Take (93) or release (94) the lock r points to: one at a time, released where taken. */
+static int lock_state(struct env *e, struct vstate *st, uint32_t id, const struct reg *r)
+{
+	if (id == 93) {
+		if (st->lock_map)
+			return chk_fail(e, -EINVAL, "bpf_spin_lock while already holding the lock taken at "
+					"insn %d: only one lock may be held at a time", st->lock_insn);
+		st->lock_map = r->map;
+		st->lock_id = r->id;
+		st->lock_insn = e->cur_insn;
+		return 0;
+	}
+	if (!st->lock_map)
+		return chk_fail(e, -EINVAL, "bpf_spin_unlock without a bpf_spin_lock held");
+	if (st->lock_map != r->map || st->lock_id != r->id)
+		return chk_fail(e, -EINVAL, "bpf_spin_unlock of another lock than the one taken at insn "
+				"%d (a different map or map value)", st->lock_insn);
+	st->lock_map = NULL;
+	st->lock_id = 0;
+	st->lock_insn = 0;
+	return 0;
+}
+
 int chk_do_helper(struct env *e, struct vstate *st, const struct bpfrt_insn *in)
 {
 	uint32_t id = (uint32_t)in->imm;
@@ -104,12 +217,22 @@ int chk_do_helper(struct env *e, struct vstate *st, const struct bpfrt_insn *in)
 	char b[300];
 	int ret;
 
+	if (in->src_reg == BPF_PSEUDO_KFUNC_CALL)
+		return chk_fail(e, -ENOTSUP, "a call of a kernel function (kfunc, BTF id %u): kfuncs "
+				"are the running kernel's own functions, which a user-space runtime "
+				"does not have; use a helper instead", id);
+	if (st->lock_map && id != 93 && id != 94)	/* (lock_state says why for these) */
+		return chk_fail(e, -EINVAL, "%s#%u is called while holding the bpf_spin_lock taken at "
+				"insn %d: no function calls are allowed before bpf_spin_unlock",
+				p ? p->name : "helper ", id, st->lock_insn);
 	if (!p)
 		return chk_fail(e, -EINVAL, "helper #%u is not known to bpfrt's verifier", id);
 	if (!(p->types & proto_type_bit(e->in->type)))
 		return chk_fail(e, -EINVAL, "program of this type (%s) cannot use helper %s#%u",
 			    bpfrt_prog_type_name(e->in->type), p->name, id);
 	uint32_t rb_size = 0, release = 0, key = 0;
+	const char *cstr = NULL;	/* A_CONST_STR: the string */
+	const struct reg *lock = NULL;	/* A_SPIN_LOCK: the pointer */
 	bool known_key = id == 1 && const_key(st, &fr->regs[R2], &key);
 	for (unsigned i = 0; i < 5 && p->args[i] != A_NONE; i++) {
 		fr = cur(st);	/* checking memory may have grown (moved) the frame */
@@ -162,15 +285,17 @@ int chk_do_helper(struct env *e, struct vstate *st, const struct bpfrt_insn *in)
 		}
 		case A_MEM:
 		case A_UMEM:
-		case A_MEM_NULL: {
+		case A_MEM_NULL:
+		case A_UMEM_NULL: {
+			bool wr = kind == A_UMEM || kind == A_UMEM_NULL;
 			struct reg *sr = &fr->regs[regno + 1];
 			if (i == 4 || (p->args[i + 1] != A_SIZE && p->args[i + 1] != A_SIZE0))
 				return chk_fail(e, -EINVAL, "%s: prototype without a size", p->name);
 			if (sr->type != T_SCALAR)
 				return chk_fail(e, -EACCES, "%s: argument %u (R%u), a size, must be a number",
 					    p->name, i + 2, regno + 1);
-			if (kind == A_MEM_NULL && r->type == T_SCALAR && sc_is_const(&r->s) &&
-			    r->s.t.v == 0)
+			if ((kind == A_MEM_NULL || kind == A_UMEM_NULL) && r->type == T_SCALAR &&
+			    sc_is_const(&r->s) && r->s.t.v == 0)
 				break;
 			if (p->args[i + 1] == A_SIZE && sr->s.umin == 0 && sr->s.umax == 0)
 				return chk_fail(e, -EACCES, "%s: argument %u (R%u) must be a size above 0",
@@ -179,7 +304,7 @@ int chk_do_helper(struct env *e, struct vstate *st, const struct bpfrt_insn *in)
 				return chk_fail(e, -EACCES, "%s: argument %u (R%u), a size, may be negative: "
 					    "bound it with a check; %s", p->name, i + 2, regno + 1,
 					    chk_rstr(sr, regno + 1, b, sizeof(b)));
-			ret = chk_helper_mem(e, st, regno, &sr->s, kind == A_UMEM, kind != A_UMEM,
+			ret = chk_helper_mem(e, st, regno, &sr->s, wr, !wr,
 					       "the helper's memory argument");
 			if (ret)
 				return ret;
@@ -213,6 +338,17 @@ int chk_do_helper(struct env *e, struct vstate *st, const struct bpfrt_insn *in)
 				return chk_fail(e, -EACCES, "%s: argument %u (R%u) must point into a map "
 					    "value", p->name, i + 1, regno);
 			break;
+		case A_CONST_STR:
+			ret = const_str(e, p, i, regno, r, &cstr);
+			if (ret)
+				return ret;
+			break;
+		case A_SPIN_LOCK:
+			ret = spin_lock_arg(e, p, regno, r);
+			if (ret)
+				return ret;
+			lock = r;
+			break;
 		case A_STACK_NULL:
 			if (r->type == T_SCALAR && sc_is_const(&r->s) && r->s.t.v == 0)
 				break;
@@ -236,6 +372,10 @@ int chk_do_helper(struct env *e, struct vstate *st, const struct bpfrt_insn *in)
 	if (id == 12 && st->nrefs)	/* tail_call */
 		return chk_fail(e, -EINVAL, "bpf_tail_call while holding a reference (from insn %d): "
 			    "submit or discard it first", st->refs[0].insn);
+	if (id == 165 && (ret = snprintf_format(e, cstr, &cur(st)->regs[R5])))
+		return ret;
+	if (lock && (ret = lock_state(e, st, id, lock)))
+		return ret;
 	if (release && (ret = release_ref(e, st, release)))
 		return ret;
 	if (p->pkt_change)
@@ -330,6 +470,10 @@ int chk_do_callback(struct env *e, struct vstate *st, uint32_t i, uint32_t id, u
 	bool each = id == 164;
 	char b[300];
 
+	if (st->lock_map)
+		return chk_fail(e, -EINVAL, "%s#%u is called while holding the bpf_spin_lock taken at "
+				"insn %d: no function calls are allowed before bpf_spin_unlock",
+				p->name, id, st->lock_insn);
 	if (!(p->types & proto_type_bit(e->in->type)))
 		return chk_fail(e, -EINVAL, "program of this type (%s) cannot use helper %s#%u",
 			    bpfrt_prog_type_name(e->in->type), p->name, id);
@@ -468,6 +612,9 @@ int chk_do_exit(struct env *e, struct vstate *st, uint32_t *next)
 	if (f->regs[R0].type == T_NOT_INIT)
 		return chk_fail(e, -EACCES, "R0 is not set at exit: the function must return a value "
 			    "(!read_ok)");
+	if (st->lock_map && (st->nfr == 1 || f->cb))
+		return chk_fail(e, -EINVAL, "exit while holding the bpf_spin_lock taken at insn %d: "
+				"call bpf_spin_unlock on every path first", st->lock_insn);
 	if (st->nfr > 1 && f->cb) {
 		struct reg *r0 = &f->regs[R0];
 		if (r0->type != T_SCALAR || r0->s.smin < 0 || r0->s.smax > 1)

@@ -210,6 +210,41 @@ static int stack_access(struct env *e, struct vstate *st, const struct reg *p,
 	return 0;
 }
 
+/* A map value's struct bpf_spin_lock is only for bpf_spin_lock/unlock: no load, store or helper. */
+static int lock_untouched(struct env *e, const struct reg *p, const struct access *a)
+{
+	int64_t lo = p->off + a->off + p->s.smin, hi = p->off + a->off + p->s.smax + a->size;
+	int64_t l0 = p->map->lock_off, l1 = l0 + 4;
+
+	if (hi <= l0 || lo >= l1)
+		return 0;
+	return chk_fail(e, -EACCES, "R%u: the struct bpf_spin_lock at offset %lld of the map value "
+			"cannot be accessed %s (the access reaches bytes %lld..%lld); only "
+			"bpf_spin_lock and bpf_spin_unlock may use it", a->regno, (long long)l0,
+			a->helper ? "by a helper" : "directly by a load or store", (long long)lo,
+			(long long)hi - 1);
+}
+
+/* struct bpf_sock as __sk_buff->sk gives it (sock_common): read-only, 80 bytes. */
+static int sock_access(struct env *e, const struct reg *p, const struct access *a)
+{
+	char b[300], why[160];
+
+	if (!sc_is_const(&p->s) || p->s.t.v != 0 || p->off != 0)
+		return chk_fail(e, -EACCES, "R%u: a socket may be accessed only through its original "
+				"pointer with a constant offset; %s", a->regno,
+				chk_rstr(p, a->regno, b, sizeof(b)));
+	why[0] = 0;
+	if (a->atomic || a->helper || !ctx_sock_common_access(a->off, a->size, a->write, why,
+							       sizeof(why)))
+		return chk_fail(e, -EACCES, "invalid access to the socket (struct bpf_sock of "
+				"__sk_buff->sk): %s of %u bytes at offset %lld%s%s",
+				a->write || a->atomic ? "write" : "read", a->size, (long long)a->off,
+				why[0] ? ": " : "", why);
+	mark_scalar(a->dst, sc_load(a->size, a->sx));
+	return 0;
+}
+
 static int check_access(struct env *e, struct vstate *st, struct access *a)
 {
 	struct reg *p = &cur(st)->regs[a->regno];
@@ -226,6 +261,8 @@ static int check_access(struct env *e, struct vstate *st, struct access *a)
 			return chk_fail(e, -EACCES, "R%u: the map is read-only for programs "
 				    "(BPF_F_RDONLY_PROG: .rodata, const data)", a->regno);
 		ret = bounds_ok(e, p, a->regno, a->off, a->size, p->map->value_size, "the map value");
+		if (!ret && p->map->has_lock)
+			ret = lock_untouched(e, p, a);
 		break;
 	case T_MEM:
 		if (p->null)
@@ -261,7 +298,12 @@ static int check_access(struct env *e, struct vstate *st, struct access *a)
 		}
 		if (k == F_SCALAR)
 			mark_scalar(a->dst, sc_load(a->size, a->sx));
-		else {
+		else if (k == F_SOCK) {
+			mark_ptr(a->dst, T_SOCK);
+			a->dst->null = true;
+			a->dst->id = ++e->next_id;
+			a->dst->origin = e->cur_insn;
+		} else {
 			mark_ptr(a->dst, k == F_PKT ? T_PKT : k == F_PKT_END ? T_PKT_END : T_PKT_META);
 			a->dst->origin = e->cur_insn;
 		}
@@ -289,6 +331,10 @@ static int check_access(struct env *e, struct vstate *st, struct access *a)
 		ret = 0;
 		break;
 	}
+	case T_SOCK:
+		if (p->null)
+			goto null;
+		return sock_access(e, p, a);
 	case T_NOT_INIT:
 		return chk_fail(e, -EACCES, "R%u is read before anything was written to it (!read_ok)",
 			    a->regno);
@@ -359,7 +405,7 @@ int chk_helper_mem(struct env *e, struct vstate *st, unsigned regno,
 		}
 		return 0;
 	}
-	struct access a = { .regno = regno, .off = 0, .size = 1, .write = write };
+	struct access a = { .regno = regno, .off = 0, .size = 1, .write = write, .helper = true };
 	struct reg dummy;
 	a.dst = &dummy;
 	switch (p->type) {
@@ -460,6 +506,14 @@ int chk_do_mem(struct env *e, struct vstate *st, const struct bpfrt_insn *in,
 	}
 }
 
+/* Socket filters and the tracing types may not use maps with spin locks (as in Linux). */
+static bool lock_map_ok(enum bpfrt_prog_type t)
+{
+	return t != BPFRT_PROG_SOCKET_FILTER && t != BPFRT_PROG_KPROBE &&
+	       t != BPFRT_PROG_TRACEPOINT && t != BPFRT_PROG_PERF_EVENT &&
+	       t != BPFRT_PROG_RAW_TRACEPOINT && t != BPFRT_PROG_RAW_TRACEPOINT_WRITABLE;
+}
+
 int chk_do_lddw(struct env *e, struct vstate *st, const struct bpfrt_insn *in, size_t i)
 {
 	struct reg *r = &cur(st)->regs[in->dst_reg];
@@ -474,6 +528,10 @@ int chk_do_lddw(struct env *e, struct vstate *st, const struct bpfrt_insn *in, s
 		if (idx >= e->in->nmaps)
 			return chk_fail(e, -EINVAL, "lddw refers to map %u; the program has %zu", idx,
 				    e->in->nmaps);
+		if (e->in->maps[idx].has_lock && !lock_map_ok(e->in->type))
+			return chk_fail(e, -EINVAL, "%s programs cannot use a map whose value holds a "
+					"bpf_spin_lock (the kernel's rule)",
+					bpfrt_prog_type_name(e->in->type));
 		if (in->src_reg == BPF_PSEUDO_MAP_IDX) {
 			mark_ptr(r, T_MAP_PTR);
 			r->map = &e->in->maps[idx];

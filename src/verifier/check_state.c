@@ -42,6 +42,7 @@ const char *chk_type_name(const struct reg *r)
 	case T_MEM:       return r->null ? "mem_or_null" : "mem";
 	case T_FUNC:      return "func";
 	case T_MAP_KEY:   return "map_key";
+	case T_SOCK:      return r->null ? "sock_common_or_null" : "sock_common";
 	}
 	return "?";
 }
@@ -293,6 +294,9 @@ static bool reg_sub(const struct reg *o, const struct reg *c, struct idmap *m, b
 	}
 	if (o->null || c->null)
 		return id_match(m, o->id, c->id);
+	/* which value a spin lock was taken through matters (vrules: the lock's identity) */
+	if (o->type == T_MAP_VALUE && o->map && o->map->has_lock)
+		return id_match(m, o->id, c->id);
 	return true;
 }
 
@@ -360,6 +364,9 @@ static bool state_sub(const struct vstate *o, const struct vstate *c, bool exact
 		if (j == c->nrefs)
 			return false;
 	}
+	/* the same spin lock held, or none (vrules) */
+	if (o->lock_map != c->lock_map || !id_match(&m, o->lock_id, c->lock_id))
+		return false;
 	for (unsigned i = 0; i < o->nfr; i++)
 		if (!frame_sub(o->fr[i], c->fr[i], &m, exact))
 			return false;

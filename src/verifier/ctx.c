@@ -51,8 +51,13 @@ static enum vfield skb_ctx(enum bpfrt_prog_type type, int64_t off, unsigned size
 		if (off != SKB_FLOW_KEYS && off != SKB_SK)
 			return WHY("__sk_buff's fields are 4 bytes");
 	}
-	if (off == SKB_FLOW_KEYS || off == SKB_SK)
-		return WHY("flow_keys and sk are not available to this program type in bpfrt");
+	if (off == SKB_FLOW_KEYS)
+		return WHY("flow_keys is only for flow_dissector programs");
+	if (off == SKB_SK) {
+		if (write || size != 8)
+			return WHY("sk is a read-only pointer, read as 8 bytes");
+		return F_SOCK;	/* NULL in every bpfrt run: bpfrt has no sockets */
+	}
 	if (write) {
 		if (off >= SKB_CB && off < SKB_CB_END)
 			return F_SCALAR;
@@ -130,6 +135,29 @@ static enum vfield sock_ctx(int64_t off, unsigned size, bool write, char *why, s
 		return WHY("only bound_dev_if, mark and priority may be written");
 	}
 	return F_SCALAR;
+}
+
+/*
+ * struct bpf_sock as a sock_common (what __sk_buff->sk points to): read-only;
+ * type, protocol, mark and priority (8..23) are not there; the 32-bit fields
+ * may be read in narrower aligned parts, except bound_dev_if; dst_port is a
+ * 16-bit field that may also be read as 4 bytes.
+ */
+bool ctx_sock_common_access(int64_t off, unsigned size, bool write, char *why, size_t whylen)
+{
+	if (write)
+		return snprintf(why, whylen, "the socket is read-only") < 0;
+	if (off < 0 || off + size > 80 || off % size || size > 4)
+		return snprintf(why, whylen, "struct bpf_sock has 80 bytes of fields up to 4 "
+				"bytes, read aligned") < 0;
+	if (off >= 8 && off < 24)
+		return snprintf(why, whylen, "type, protocol, mark and priority are not in a "
+				"sock_common") < 0;
+	if (off < 4 && size != 4)
+		return snprintf(why, whylen, "bound_dev_if is read as 4 bytes") < 0;
+	if (off >= 50 && off < 52)
+		return snprintf(why, whylen, "the 2 bytes after dst_port are padding") < 0;
+	return true;
 }
 
 enum vfield ctx_access(enum bpfrt_prog_type type, uint32_t ctx_size, int64_t off,

@@ -88,6 +88,13 @@ static const struct vproto protos[] = {
 	H(87, "bpf_map_push_elem", RET_INT, PT_ALL, A_MAP, A_VALUE, A_SCALAR),
 	H(88, "bpf_map_pop_elem", RET_INT, PT_ALL, A_MAP, A_UVALUE),
 	H(89, "bpf_map_peek_elem", RET_INT, PT_ALL, A_MAP, A_UVALUE),
+	/*
+	 * Spin locks: in the kernel's base set, for every type; a map whose value
+	 * holds a lock cannot be used by socket filters and tracing types at all
+	 * (check_mem.c, at the map's lddw).
+	 */
+	H(93, "bpf_spin_lock", RET_VOID, PT_ALL, A_SPIN_LOCK),
+	H(94, "bpf_spin_unlock", RET_VOID, PT_ALL, A_SPIN_LOCK),
 	H(109, "bpf_send_signal", RET_INT, PT_TRACE, A_SCALAR),
 	H(112, "bpf_probe_read_user", RET_INT, PT_TRACE, A_UMEM, A_SIZE0, A_ANY),
 	H(113, "bpf_probe_read_kernel", RET_INT, PT_TRACE, A_UMEM, A_SIZE0, A_ANY),
@@ -103,8 +110,13 @@ static const struct vproto protos[] = {
 	H(134, "bpf_ringbuf_query", RET_INT, PT_ALL, A_MAP, A_SCALAR),
 	H(160, "bpf_ktime_get_coarse_ns", RET_INT, PT_ALL),
 	H(164, "bpf_for_each_map_elem", RET_INT, PT_ALL, A_MAP, A_FUNC, A_ANY, A_SCALAR),
+	/* fmt: a constant string (checked against data_len / 8 arguments, check_call.c) */
+	H(165, "bpf_snprintf", RET_INT, PT_ALL, A_UMEM_NULL, A_SIZE0, A_CONST_STR, A_MEM_NULL,
+	  A_SIZE0),
+	/* trace_printk and trace_vprintk take their format as plain memory, as in Linux */
 	H(177, "bpf_trace_vprintk", RET_INT, PT_ALL, A_MEM, A_SIZE, A_MEM_NULL, A_SIZE0),
 	H(181, "bpf_loop", RET_INT, PT_ALL, A_SCALAR, A_FUNC, A_ANY, A_SCALAR),
+	H(182, "bpf_strncmp", RET_INT, PT_ALL, A_MEM, A_SIZE, A_CONST_STR),
 	H(188, "bpf_xdp_get_buff_len", RET_INT, PT_XDP, A_CTX),
 	H(189, "bpf_xdp_load_bytes", RET_INT, PT_XDP, A_CTX, A_SCALAR, A_UMEM, A_SIZE),
 	H(190, "bpf_xdp_store_bytes", RET_INT, PT_XDP, A_CTX, A_SCALAR, A_MEM, A_SIZE),

@@ -24,6 +24,15 @@ struct vmap {
 	uint32_t type, key_size, value_size, max_entries;
 	const struct vmap *inner;	/* maps of maps: the inner map's definition */
 	uint32_t map_flags;		/* BPF_F_RDONLY_PROG (1 << 7): programs only read it */
+	/* what the value's BTF says (api.c), for spin locks */
+	bool btf;			/* the value's type is known */
+	bool has_lock;			/* it has a struct bpf_spin_lock ... */
+	uint32_t lock_off;		/* ... at this offset */
+	/*
+	 * A read-only (BPF_F_RDONLY_PROG), frozen single-element array: its
+	 * value_size bytes, which cannot change (constant strings); else NULL.
+	 */
+	const uint8_t *data;
 };
 
 /* Source line of an instruction, for messages; returns false if unknown. */
@@ -72,6 +81,9 @@ enum varg {
 	A_FUNC,			/* a callback: lddw of a function */
 	A_STACK_NULL,		/* a pointer to the stack, or NULL */
 	A_PTR,			/* any pointer (probe_read's kernel address) */
+	A_UMEM_NULL,		/* A_UMEM or NULL */
+	A_CONST_STR,		/* a NUL-terminated string in a read-only map value, constant offset */
+	A_SPIN_LOCK,		/* the struct bpf_spin_lock of a map value */
 };
 
 enum vret {
@@ -123,6 +135,7 @@ enum vfield {
 	F_PKT,			/* packet data start */
 	F_PKT_END,
 	F_PKT_META,
+	F_SOCK,			/* __sk_buff->sk: a struct bpf_sock pointer, maybe NULL */
 };
 
 /*
@@ -131,6 +144,8 @@ enum vfield {
  */
 enum vfield ctx_access(enum bpfrt_prog_type type, uint32_t ctx_size, int64_t off,
 		       unsigned size, bool write, char *why, size_t whylen);
+/* May a program read (write) size bytes at offset off of the socket __sk_buff->sk gives? */
+bool ctx_sock_common_access(int64_t off, unsigned size, bool write, char *why, size_t whylen);
 /* Is the context plain memory (UNSPEC, SYSCALL) rather than fields? */
 bool ctx_is_mem(enum bpfrt_prog_type type);
 /* Can the program read the packet with LD_ABS / LD_IND? */

@@ -279,6 +279,20 @@ static const struct vcase cases[] = {
 	  false, "cannot be used with a map", false },
 	{ "tail_call_not_ctx", { MOVR(1, 10), LDMAP(2, 0), MOVI(3, 0), CALL(12), RET0 }, SF,
 	  MAP_PROGS, false, "must be the context", false },
+	/* indirect calls and kernel functions: refused, as Linux refuses them here */
+	{ "callx", { MOVI(2, 0), I(0x8d, 2, 0, 0, 0), RET0 }, SF, -1, false, "callx", false },
+	{ "kfunc_call", { I(0x85, 0, 2, 0, 1), RET0 }, SF, -1, false, "kfunc", false },
+	/* __sk_buff: sk read whole and checked; flow_keys only for flow dissectors */
+	{ "skb_sk_read", { LDXDW(2, 1, 168), JI(JEQ, 2, 0, 2), LDXW(0, 2, 4), EXIT, RET0 }, SF, -1,
+	  true, NULL, false },
+	{ "skb_sk_narrow", { LDXW(2, 1, 168), RET0 }, SF, -1, false, "read as 8 bytes", false },
+	{ "skb_sk_write", { STDW(1, 168, 0), RET0 }, SF, -1, false, "invalid context access",
+	  false },
+	{ "skb_sk_arith", { LDXDW(2, 1, 168), JI(JEQ, 2, 0, 3), ALUI(ADD, 2, 4), RET0, RET0 }, SF,
+	  -1, false, "arithmetic on sock_common", false },
+	{ "skb_sk_write_field", { LDXDW(2, 1, 168), JI(JEQ, 2, 0, 1), STW(2, 4, 1), RET0 }, SF, -1,
+	  false, "read-only", false },
+	{ "skb_flow_keys", { LDXDW(2, 1, 144), RET0 }, SF, -1, false, "flow_dissector", false },
 	/* for_each_map_elem's callback must be a function (lddw src 4) */
 	{ "for_each_needs_func", { LDMAP(1, 0), MOVI(2, 0), MOVI(3, 0), MOVI(4, 0), CALL(164), RET0 },
 	  SF, MAP_HASH8, false, "must be a function", false },
@@ -409,14 +423,16 @@ TEST(verifier_rules)
 		char log[8192];
 
 		BPFRT_OPTS(bpfrt_prog_opts, po, .maps = &map, .nmaps = map ? 1 : 0);
-		if (!CHECK(bpfrt_prog_new(c->insns, n, &po, &prog, &err) == 0, "%s: %s", c->name,
-			   err.msg)) {
+		/* a program bpfrt cannot even hold (a kfunc call) is rejected there */
+		int ret = bpfrt_prog_new(c->insns, n, &po, &prog, &err);
+		if (!CHECK(ret == 0 || !c->accept, "%s: %s", c->name, err.msg)) {
 			bpfrt_map_free(map);
 			continue;
 		}
 		BPFRT_OPTS(bpfrt_verify_opts, vo, .type = (enum bpfrt_prog_type)c->type,
 			   .log_level = 2, .log_buf = log, .log_size = sizeof(log));
-		int ret = bpfrt_prog_verify(prog, &vo, &err);
+		if (ret == 0)
+			ret = bpfrt_prog_verify(prog, &vo, &err);
 		if (c->accept) {
 			CHECK(ret == 0, "%s: should be accepted: %s", c->name, err.msg);
 		} else {
@@ -562,4 +578,256 @@ TEST(verifier_c_programs)
 	/* the engines' callback and tail-call tests: the kernel loads them all */
 	check_object("callback.o", true);
 	check_object("tailcall.o", true);
+}
+
+/* ---- Prototype coverage: every helper bpfrt registers has a verifier prototype ------------ */
+
+#include "exec/prog.h"
+#include "verifier/verifier.h"
+
+TEST(verifier_proto_coverage)
+{
+	struct bpfrt_insn insns[] = { RET0 };
+	struct bpfrt_prog *prog = NULL;
+	struct bpfrt_error err;
+	unsigned n = 0;
+
+	if (!CHECK(bpfrt_prog_new(insns, 2, NULL, &prog, &err) == 0, "%s", err.msg))
+		return;
+	CHECK(bpfrt_prog_use_builtin_helpers(prog) == 0, "builtin helpers");
+	for (size_t id = 0; id < prog->nhelpers; id++) {
+		const struct helper_slot *h = &prog->helpers[id];
+		if (!h->fn)
+			continue;
+		n++;
+		const struct vproto *p = proto_get((uint32_t)id);
+		if (!CHECK(p, "helper %zu (bpf_%s) is registered but has no verifier prototype "
+			   "(src/verifier/protos.c)", id, h->name ? h->name : "?"))
+			continue;
+		/* the same helper: bpftool's name is the prototype's without "bpf_" */
+		CHECK(h->name && !strncmp(p->name, "bpf_", 4) && !strcmp(p->name + 4, h->name),
+		      "helper %zu: registered as %s, prototype %s", id, h->name ? h->name : "?",
+		      p->name);
+		/* every memory argument is followed by its size */
+		for (unsigned a = 0; a < 5; a++)
+			if (p->args[a] == A_MEM || p->args[a] == A_UMEM || p->args[a] == A_MEM_NULL ||
+			    p->args[a] == A_UMEM_NULL)
+				CHECK(a < 4 && (p->args[a + 1] == A_SIZE || p->args[a + 1] == A_SIZE0),
+				      "%s: argument %u has no size after it", p->name, a + 1);
+	}
+	CHECK(n >= 60, "only %u helpers registered", n);
+	printf("verifier_proto_coverage: %u registered helpers, all with prototypes\n", n);
+	bpfrt_prog_free(prog);
+}
+
+/* ---- Constant strings, spin locks, sk, kfuncs (verifier_rules.bpf.c) ----------------------- */
+
+#include <bpf/bpf.h>
+
+/* Every program of verifier_rules.o: bpfrt's verdict and message, the kernel's, and runs. */
+static const struct {
+	const char *name;
+	const char *why;	/* bad_*: a phrase of bpfrt's message */
+	int retval;		/* ok_*: what a run returns (bpfrt's engines and Linux) */
+	int kretval;		/* what Linux returns, where it differs on purpose (else -1) */
+} rule_progs[] = {
+	{ "ok_snprintf", NULL, 8, -1 },			/* "x=7 y=9" + NUL */
+	{ "ok_snprintf_null_out", NULL, 10, -1 },		/* "x=123 y=4" + NUL */
+	{ "bad_snprintf_stack_fmt", "constant string in a read-only map", 0, -1 },
+	{ "bad_snprintf_writable_fmt", "that programs may write", 0, -1 },
+	{ "bad_snprintf_too_few_args", "more conversions than arguments", 0, -1 },
+	{ "bad_snprintf_conversion", "the format \"%5.2f\"", 0, -1 },
+	{ "bad_snprintf_var_offset", "constant offset", 0, -1 },
+	{ "bad_snprintf_no_nul", "not NUL-terminated", 0, -1 },
+	{ "ok_strncmp", NULL, 3, -1 },
+	{ "bad_strncmp_writable", "that programs may write", 0, -1 },
+	{ "ok_trace_printk_stack_fmt", NULL, 0, -1 },
+	{ "ok_lock", NULL, 1, -1 },
+	{ "ok_lock_branches", NULL, 0, -1 },
+	{ "bad_lock_twice", "only one lock", 0, -1 },
+	{ "bad_lock_exit_held", "exit while holding", 0, -1 },
+	{ "bad_lock_helper_inside", "while holding the bpf_spin_lock", 0, -1 },
+	{ "bad_lock_read_word", "cannot be accessed directly", 0, -1 },
+	{ "bad_unlock_other", "another lock", 0, -1 },
+	{ "bad_lock_wrong_offset", "struct bpf_spin_lock is at offset", 0, -1 },
+	{ "bad_lock_no_lock_in_value", "no struct bpf_spin_lock field", 0, -1 },
+	{ "bad_lock_one_path", "without a bpf_spin_lock held", 0, -1 },
+	{ "bad_unlock_without_lock", "without a bpf_spin_lock held", 0, -1 },
+	{ "bad_lock_socket_filter", "cannot use a map whose value holds", 0, -1 },
+	{ "ok_sk_family", NULL, 7, 2 },	/* Linux's test run has a socket (family 0); bpfrt has none */
+	{ "bad_sk_unchecked", "may be NULL", 0, -1 },
+	{ "bad_sk_mark", "not in a sock_common", 0, -1 },
+	{ "bad_flow_keys", "flow_dissector", 0, -1 },
+};
+
+static void no_trace(void *ctx, const char *line, size_t len)
+{
+	(void)ctx;
+	(void)line;
+	(void)len;
+}
+
+/* The kernel's verdict on one program of path, and its verifier log (log_level 1). */
+static int kernel_prog_verdict_log(const char *path, const char *name, char *log, size_t len)
+{
+	struct bpf_object *o = bpf_object__open_file(path, NULL);
+	struct bpf_program *p;
+	int ret;
+
+	log[0] = 0;
+	if (!o)
+		return -1;
+	bpf_object__for_each_program(p, o) {
+		bool me = !strcmp(bpf_program__name(p), name);
+		bpf_program__set_autoload(p, me);
+		if (me) {
+			bpf_program__set_log_buf(p, log, len);
+			bpf_program__set_log_level(p, 1);
+		}
+	}
+	ret = bpf_object__load(o);
+	bpf_object__close(o);
+	if (ret == -EPERM || ret == -ENOSYS)
+		return -1;
+	return ret == 0;
+}
+
+/* The kernel's return value for ok program name (its own object, fresh maps), or -1. */
+static long kernel_retval(const char *path, const char *name)
+{
+	struct bpf_object *o = bpf_object__open_file(path, NULL);
+	struct bpf_program *p;
+	uint8_t pkt[64] = { 0 };
+	LIBBPF_OPTS(bpf_test_run_opts, t, .data_in = pkt, .data_size_in = sizeof(pkt), .repeat = 1);
+	long r = -1;
+
+	if (!o)
+		return -1;
+	bpf_object__for_each_program(p, o)
+		bpf_program__set_autoload(p, !strcmp(bpf_program__name(p), name));
+	if (!bpf_object__load(o)) {
+		p = bpf_object__find_program_by_name(o, name);
+		if (p && !bpf_prog_test_run_opts(bpf_program__fd(p), &t))
+			r = t.retval;
+	}
+	bpf_object__close(o);
+	return r;
+}
+
+TEST(verifier_rules_c)
+{
+	char path[512], klog[16384];
+	struct bpfrt_obj *obj = NULL;
+	struct bpfrt_error err;
+	unsigned compared = 0, runs = 0, kruns = 0;
+
+	snprintf(path, sizeof(path), "%s/tests/bpf/verifier_rules.o", t_builddir());
+	if (!CHECK(bpfrt_obj_open(path, NULL, &obj, &err) == 0, "%s: %s", path, err.msg))
+		return;
+	libbpf_print_fn_t old = libbpf_set_print(quiet);
+	bool kernel = kernel_verdict_enabled();
+	CHECK(bpfrt_obj_prog_count(obj) == sizeof(rule_progs) / sizeof(rule_progs[0]),
+	      "verifier_rules.o has %zu programs, the table %zu", bpfrt_obj_prog_count(obj),
+	      sizeof(rule_progs) / sizeof(rule_progs[0]));
+	/* the object's own verdicts, before it is loaded */
+	for (size_t i = 0; i < bpfrt_obj_prog_count(obj); i++) {
+		struct bpfrt_obj_prog_info info;
+		size_t k;
+		bpfrt_obj_prog_at(obj, i, &info);
+		for (k = 0; k < sizeof(rule_progs) / sizeof(rule_progs[0]); k++)
+			if (!strcmp(rule_progs[k].name, info.name))
+				break;
+		if (!CHECK(k < sizeof(rule_progs) / sizeof(rule_progs[0]), "%s: not in the table",
+			   info.name))
+			continue;
+		const char *why = rule_progs[k].why;
+		BPFRT_OPTS(bpfrt_verify_opts, o, .type = info.type, .obj = obj, .prog_index = i);
+		int ret = bpfrt_prog_verify(NULL, &o, &err);
+		if (!why)
+			CHECK(ret == 0, "%s: should be accepted: %s", info.name, err.msg);
+		else if (CHECK(ret < 0, "%s: should be rejected (%s)", info.name, why))
+			CHECK(strstr(err.msg, why) && strstr(err.msg, "verifier_rules.bpf.c:"),
+			      "%s: rejected, but the message lacks \"%s\" or the source line: %s",
+			      info.name, why, err.msg);
+		if (getenv("BPFRT_SHOW_MESSAGES") && ret)
+			printf("%s\n  bpfrt: %s\n", info.name, err.msg);
+		int kv = kernel ? kernel_prog_verdict_log(path, info.name, klog, sizeof(klog)) : -1;
+		if (kv >= 0) {
+			compared++;
+			CHECK(kv == (ret == 0), "%s: the kernel %s it, bpfrt %s it; kernel log: %.400s",
+			      info.name, kv ? "accepts" : "rejects", ret == 0 ? "accepts" : "rejects",
+			      klog);
+			if (getenv("BPFRT_SHOW_MESSAGES") && !kv)
+				printf("  kernel: %s\n", klog);
+		}
+		bpfrt_obj_prog_set_autoload(obj, i, !why);
+	}
+	/* loaded: the accepted ones are verified again as run (frozen .rodata), then run */
+	if (CHECK(bpfrt_obj_load(obj, &err) == 0, "load: %s", err.msg)) {
+		bpfrt_trace_set_sink(no_trace, NULL);
+		for (size_t k = 0; k < sizeof(rule_progs) / sizeof(rule_progs[0]); k++) {
+			if (rule_progs[k].why)
+				continue;
+			const char *name = rule_progs[k].name;
+			struct bpfrt_prog *prog = bpfrt_obj_prog_by_name(obj, name);
+			size_t idx = 0;
+			for (size_t i = 0; i < bpfrt_obj_prog_count(obj); i++)
+				if (bpfrt_obj_prog_at(obj, i, NULL) == prog)
+					idx = i;
+			if (!CHECK(prog, "%s: not loaded", name))
+				continue;
+			bpfrt_prog_use_builtin_helpers(prog);
+			BPFRT_OPTS(bpfrt_verify_opts, o, .type = BPFRT_PROG_SCHED_CLS, .obj = obj,
+				   .prog_index = idx);
+			CHECK(bpfrt_prog_verify(prog, &o, &err) == 0, "%s: loaded, rejected: %s",
+			      name, err.msg);
+			for (int engine = 0; engine < 2; engine++)
+				for (int checked = 0; checked < 2; checked++) {
+					uint8_t pkt[64] = { 0 };
+					BPFRT_OPTS(bpfrt_test_run_opts, t,
+						   .engine = (enum bpfrt_engine)engine,
+						   .checked = checked, .data_in = pkt,
+						   .data_size_in = sizeof(pkt));
+					int ret = bpfrt_prog_test_run(prog, &t, &err);
+					runs++;
+					CHECK(ret == 0 && (int)t.retval == rule_progs[k].retval,
+					      "%s: engine %d checked %d: ret %d r0 %u, want %d: %s",
+					      name, engine, checked, ret, t.retval,
+					      rule_progs[k].retval, ret ? err.msg : "");
+				}
+			if (kernel) {
+				long kr = kernel_retval(path, name);
+				if (kr >= 0) {
+					kruns++;
+					int kwant = rule_progs[k].kretval >= 0 ? rule_progs[k].kretval
+									      : rule_progs[k].retval;
+					CHECK(kr == kwant, "%s: Linux returns %ld, want %d", name, kr,
+					      kwant);
+				}
+			}
+		}
+		bpfrt_trace_set_sink(NULL, NULL);
+	}
+	/* a kfunc call: refused before the walk, by name and source line; Linux refuses it too */
+	snprintf(path, sizeof(path), "%s/tests/bpf/verifier_kfunc.o", t_builddir());
+	struct bpfrt_obj *kobj = NULL;
+	if (CHECK(bpfrt_obj_open(path, NULL, &kobj, &err) == 0, "%s: %s", path, err.msg)) {
+		BPFRT_OPTS(bpfrt_verify_opts, o, .type = BPFRT_PROG_SCHED_CLS, .obj = kobj);
+		int ret = bpfrt_prog_verify(NULL, &o, &err);
+		CHECK(ret == -ENOTSUP && strstr(err.msg, "kernel function 'bpfrt_no_such_kfunc'") &&
+		      strstr(err.msg, "verifier_kfunc.bpf.c:") && strstr(err.msg, "insn "),
+		      "bad_kfunc: %d %s", ret, err.msg);
+		if (getenv("BPFRT_SHOW_MESSAGES"))
+			printf("bad_kfunc\n  bpfrt: %s\n", err.msg);
+		int kv = kernel ? kernel_prog_verdict_log(path, "bad_kfunc", klog, sizeof(klog)) : -1;
+		if (kv >= 0) {
+			compared++;
+			CHECK(kv == 0, "bad_kfunc: the kernel accepts it");
+		}
+		bpfrt_obj_close(kobj);
+	}
+	libbpf_set_print(old);
+	printf("verifier_rules_c: %zu programs, %u compared with the kernel; %u runs on bpfrt, "
+	       "%u in Linux\n", bpfrt_obj_prog_count(obj), compared, runs, kruns);
+	bpfrt_obj_close(obj);
 }
