@@ -31,7 +31,7 @@ enum rtype {
 	T_NOT_INIT = 0, T_SCALAR, T_CTX, T_STACK, T_MAP_PTR, T_MAP_VALUE,
 	T_PKT, T_PKT_END, T_PKT_META, T_MEM, T_FUNC,
 	T_MAP_KEY,		/* a bpf_for_each_map_elem callback's key: read-only, key_size bytes */
-	T_SOCK,			/* __sk_buff->sk: a struct bpf_sock (sock_common fields), maybe NULL */
+	T_SOCK,			/* a struct bpf_sock from the context, maybe NULL (range 1: full) */
 };
 
 struct reg {

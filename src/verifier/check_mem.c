@@ -225,7 +225,7 @@ static int lock_untouched(struct env *e, const struct reg *p, const struct acces
 			(long long)hi - 1);
 }
 
-/* struct bpf_sock as __sk_buff->sk gives it (sock_common): read-only, 80 bytes. */
+/* struct bpf_sock from the context: read-only, 80 bytes (range 1: a full socket). */
 static int sock_access(struct env *e, const struct reg *p, const struct access *a)
 {
 	char b[300], why[160];
@@ -235,10 +235,10 @@ static int sock_access(struct env *e, const struct reg *p, const struct access *
 				"pointer with a constant offset; %s", a->regno,
 				chk_rstr(p, a->regno, b, sizeof(b)));
 	why[0] = 0;
-	if (a->atomic || a->helper || !ctx_sock_common_access(a->off, a->size, a->write, why,
-							       sizeof(why)))
-		return chk_fail(e, -EACCES, "invalid access to the socket (struct bpf_sock of "
-				"__sk_buff->sk): %s of %u bytes at offset %lld%s%s",
+	if (a->atomic || a->helper || !ctx_sock_access(p->range == 1, a->off, a->size, a->write,
+							why, sizeof(why)))
+		return chk_fail(e, -EACCES, "invalid access to the socket (struct bpf_sock from the "
+				"context): %s of %u bytes at offset %lld%s%s",
 				a->write || a->atomic ? "write" : "read", a->size, (long long)a->off,
 				why[0] ? ": " : "", why);
 	mark_scalar(a->dst, sc_load(a->size, a->sx));
@@ -298,8 +298,9 @@ static int check_access(struct env *e, struct vstate *st, struct access *a)
 		}
 		if (k == F_SCALAR)
 			mark_scalar(a->dst, sc_load(a->size, a->sx));
-		else if (k == F_SOCK) {
+		else if (k == F_SOCK || k == F_SOCK_FULL) {
 			mark_ptr(a->dst, T_SOCK);
+			a->dst->range = k == F_SOCK_FULL;	/* 1: a full socket */
 			a->dst->null = true;
 			a->dst->id = ++e->next_id;
 			a->dst->origin = e->cur_insn;

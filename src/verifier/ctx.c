@@ -19,6 +19,8 @@ static enum vfield xdp_ctx(int64_t off, unsigned size, bool write, char *why, si
 		return WHY("xdp_md is read-only");
 	if (off >= 24 || size != 4 || off % 4)
 		return WHY("xdp_md has six 4-byte fields, read whole");
+	if (off == 20)	/* the kernel: only with expected attach type BPF_XDP_DEVMAP */
+		return WHY("egress_ifindex is only for programs in a devmap");
 	switch (off) {
 	case 0:  return F_PKT;
 	case 4:  return F_PKT_END;
@@ -31,65 +33,121 @@ static enum vfield xdp_ctx(int64_t off, unsigned size, bool write, char *why, si
 enum {
 	SKB_MARK = 8, SKB_QUEUE_MAPPING = 12, SKB_PRIORITY = 32, SKB_TC_INDEX = 44,
 	SKB_CB = 48, SKB_CB_END = 68, SKB_TC_CLASSID = 72, SKB_DATA = 76, SKB_DATA_END = 80,
+	SKB_FAMILY = 88, SKB_REMOTE_IP4 = 92, SKB_REMOTE_PORT = 132, SKB_LOCAL_PORT_END = 140,
 	SKB_DATA_META = 140, SKB_FLOW_KEYS = 144, SKB_TSTAMP = 152, SKB_WIRE_LEN = 160,
-	SKB_SK = 168, SKB_HWTSTAMP = 184, SKB_SIZE = 192,
+	SKB_SK = 168, SKB_TSTAMP_TYPE = 180, SKB_HWTSTAMP = 184, SKB_SIZE = 192,
 };
 
+/* Does [off, off + size) touch the n bytes at at? */
+static bool overlaps(int64_t off, unsigned size, int64_t at, unsigned n)
+{
+	return off < at + n && off + size > at;
+}
+
+/*
+ * The kernel's rules (bpf_skb_is_valid_access and each type's own): narrow
+ * reads of the 32-bit fields are allowed; data, data_end and data_meta are
+ * read whole; flow_keys, sk, tstamp and hwtstamp only as 8 bytes at their
+ * start; the socket's fields (family .. local_port) only by sk_skb and
+ * cgroup_skb, their addresses whole; wire_len and tc_classid only by tc.
+ */
 static enum vfield skb_ctx(enum bpfrt_prog_type type, int64_t off, unsigned size, bool write,
 			   char *why, size_t whylen)
 {
 	bool tc = type == BPFRT_PROG_SCHED_CLS || type == BPFRT_PROG_SCHED_ACT;
 	bool sockf = type == BPFRT_PROG_SOCKET_FILTER;
+	bool cgskb = type == BPFRT_PROG_CGROUP_SKB, skskb = type == BPFRT_PROG_SK_SKB;
+	bool lwt = !tc && !sockf && !cgskb && !skskb;	/* lwt_in, lwt_out, lwt_xmit */
 
 	if (off + size > SKB_SIZE || off % size)
 		return WHY("outside __sk_buff or misaligned");
-	bool u64f = off == SKB_TSTAMP || off == SKB_HWTSTAMP;
-	if ((off >= SKB_TSTAMP && off < SKB_TSTAMP + 8) || (off >= SKB_HWTSTAMP)) {
-		if (!u64f || size != 8)
-			return WHY("tstamp and hwtstamp are read as 8 bytes");
-	} else if (size == 8) {
-		if (off != SKB_FLOW_KEYS && off != SKB_SK)
-			return WHY("__sk_buff's fields are 4 bytes");
+	if (overlaps(off, size, SKB_CB, SKB_CB_END - SKB_CB)) {
+		if (off + size > SKB_CB_END)
+			return WHY("cb[] is 20 bytes");
+		if (write && skskb)
+			return WHY("sk_skb programs cannot write cb[]");
+		return F_SCALAR;
 	}
-	if (off == SKB_FLOW_KEYS)
-		return WHY("flow_keys is only for flow_dissector programs");
-	if (off == SKB_SK) {
-		if (write || size != 8)
-			return WHY("sk is a read-only pointer, read as 8 bytes");
-		return F_SOCK;	/* NULL in every bpfrt run: bpfrt has no sockets */
-	}
-	if (write) {
-		if (off >= SKB_CB && off < SKB_CB_END)
-			return F_SCALAR;
-		if (sockf)
-			return WHY("socket filters may write only cb[]");
-		if (size != 4 && off != SKB_TSTAMP)
-			return WHY("fields are written as 4 bytes");
-		switch (off) {
-		case SKB_MARK: case SKB_PRIORITY:
-			return F_SCALAR;
-		case SKB_TC_INDEX: case SKB_TC_CLASSID: case SKB_QUEUE_MAPPING: case SKB_TSTAMP:
-			if (tc)
-				return F_SCALAR;
-			/* fall through */
-		default:
-			return WHY("this field is read-only for the program type");
-		}
-	}
-	if (off == SKB_DATA || off == SKB_DATA_END || off == SKB_DATA_META) {
+	if (overlaps(off, size, SKB_DATA, 8) || overlaps(off, size, SKB_DATA_META, 4)) {
+		if (write)
+			return WHY("data, data_end and data_meta are read-only");
 		if (sockf)
 			return WHY("socket filters cannot read data/data_end (use LD_ABS or "
 				   "bpf_skb_load_bytes)");
-		if (size != 4)
+		if (size != 4 || off % 4)
 			return WHY("data pointers are read as 4 bytes");
 		if (off == SKB_DATA_META && !tc)
 			return WHY("data_meta is only for tc programs");
 		return off == SKB_DATA ? F_PKT : off == SKB_DATA_END ? F_PKT_END : F_PKT_META;
 	}
-	if (sockf && (off == SKB_TC_CLASSID || off == SKB_TSTAMP || off == SKB_WIRE_LEN ||
-		      off == SKB_HWTSTAMP))
-		return WHY("socket filters cannot read this field");
-	return F_SCALAR;
+	if (overlaps(off, size, SKB_FLOW_KEYS, 8))
+		return WHY("flow_keys is only for flow_dissector programs");
+	if (overlaps(off, size, SKB_SK, 8)) {
+		if (write || size != 8)
+			return WHY("sk is a read-only pointer, read as 8 bytes");
+		return F_SOCK;	/* NULL in every bpfrt run: bpfrt has no sockets */
+	}
+	if (overlaps(off, size, SKB_TSTAMP, 8)) {
+		if (size != 8)
+			return WHY("tstamp is accessed as 8 bytes");
+		if (write ? !tc && !cgskb : lwt || skskb || sockf)
+			return WHY("tstamp is not %s by this program type", write ? "writable" :
+				   "readable");
+		return F_SCALAR;
+	}
+	if (overlaps(off, size, SKB_HWTSTAMP, 8)) {
+		if (size != 8 || write)
+			return WHY("hwtstamp is read-only, read as 8 bytes");
+		if (lwt || skskb || sockf)
+			return WHY("hwtstamp is not readable by this program type");
+		return F_SCALAR;
+	}
+	if (overlaps(off, size, SKB_TSTAMP_TYPE, 4)) {
+		if (tc && !write && off == SKB_TSTAMP_TYPE && size == 1)
+			return F_SCALAR;
+		return WHY("tstamp_type is one byte only tc programs may read");
+	}
+	if (size == 8)
+		return WHY("__sk_buff's fields are 4 bytes");
+	if (overlaps(off, size, SKB_TC_CLASSID, 4) && !tc)
+		return WHY("tc_classid is only for tc programs");
+	if (overlaps(off, size, SKB_WIRE_LEN, 4) && (!tc || write))
+		return WHY("wire_len is read-only, and only for tc programs");
+	if (overlaps(off, size, SKB_FAMILY, SKB_LOCAL_PORT_END - SKB_FAMILY)) {
+		if (!cgskb && !skskb)
+			return WHY("the socket's fields (family .. local_port) are only for sk_skb "
+				   "and cgroup_skb programs");
+		if (write)
+			return WHY("the socket's fields are read-only");
+		if (off >= SKB_REMOTE_IP4 && off < SKB_REMOTE_PORT && size != 4)
+			return WHY("addresses are read as 4 bytes");
+		return F_SCALAR;
+	}
+	if (skskb && overlaps(off, size, SKB_MARK, 4))
+		return WHY("sk_skb programs cannot use mark");
+	if (!write)
+		return F_SCALAR;
+	if (sockf)
+		return WHY("socket filters may write only cb[]");
+	if (size != 4)
+		return WHY("fields are written as 4 bytes");
+	switch (off) {
+	case SKB_PRIORITY:
+		return F_SCALAR;
+	case SKB_MARK:
+		if (!skskb)
+			return F_SCALAR;
+		break;
+	case SKB_TC_INDEX:
+		if (tc || skskb)
+			return F_SCALAR;
+		break;
+	case SKB_TC_CLASSID: case SKB_QUEUE_MAPPING:
+		if (tc)
+			return F_SCALAR;
+		break;
+	}
+	return WHY("this field is read-only for the program type");
 }
 
 /* Read-only arrays of numbers: pt_regs, tracepoint records, raw tracepoint args. */
@@ -103,61 +161,101 @@ static enum vfield ro_ctx(int64_t off, unsigned size, bool write, int64_t len, c
 	return F_SCALAR;
 }
 
-/* struct bpf_sock_ops (224 bytes). */
+/*
+ * struct bpf_sock_ops (224 bytes): 32-bit fields read whole (skb_tcp_flags
+ * also narrower), 64-bit ones as 8 bytes; sk (a full socket, or NULL),
+ * skb_data and skb_data_end (the packet, read-only) as 8-byte pointers;
+ * only reply and sk_txhash may be written.
+ */
 static enum vfield sockops_ctx(int64_t off, unsigned size, bool write, char *why, size_t whylen)
 {
+	if (off + size > 224 || off % size)
+		return WHY("outside bpf_sock_ops or misaligned");
 	if (write) {
-		if (size == 4 && off % 4 == 0 && ((off >= 4 && off < 20) || off == 164))
+		if (size == 4 && (off == 4 || off == 164))
 			return F_SCALAR;
-		return WHY("only reply, replylong[] and sk_txhash may be written");
+		return WHY("only reply and sk_txhash may be written, whole");
 	}
-	if (off < 168 || off == 208 || off == 212) {
-		if (size != 4 || off % 4)
-			return WHY("bpf_sock_ops's 32-bit fields are read as 4 bytes");
-		return F_SCALAR;
-	}
-	if (off == 168 || off == 176 || off == 216) {
+	if (off == 212 && size <= 4)
+		return F_SCALAR;		/* skb_tcp_flags */
+	if ((off >= 168 && off < 208) || off >= 216) {
 		if (size != 8)
-			return WHY("64-bit fields are read as 8 bytes");
-		return F_SCALAR;
+			return WHY("64-bit fields and pointers are read as 8 bytes");
+		switch (off) {
+		case 184: return F_SOCK_FULL;
+		case 192: return F_PKT;
+		case 200: return F_PKT_END;
+		default:  return F_SCALAR;
+		}
 	}
-	return WHY("sk, skb_data and skb_data_end are not available in bpfrt");
-}
-
-/* struct bpf_sock (80 bytes), for cgroup_sock. */
-static enum vfield sock_ctx(int64_t off, unsigned size, bool write, char *why, size_t whylen)
-{
-	if (off + size > 80 || off % size || size > 4)
-		return WHY("bpf_sock has 80 bytes of fields up to 4 bytes, aligned");
-	if (write) {
-		if (size == 4 && (off == 0 || off == 16 || off == 20))
-			return F_SCALAR;
-		return WHY("only bound_dev_if, mark and priority may be written");
-	}
+	if (size != 4)
+		return WHY("bpf_sock_ops's 32-bit fields are read as 4 bytes");
 	return F_SCALAR;
 }
 
 /*
- * struct bpf_sock as a sock_common (what __sk_buff->sk points to): read-only;
- * type, protocol, mark and priority (8..23) are not there; the 32-bit fields
- * may be read in narrower aligned parts, except bound_dev_if; dst_port is a
- * 16-bit field that may also be read as 4 bytes.
+ * Reading struct bpf_sock (80 bytes; the kernel's bpf_sock_is_valid_access):
+ * fields of at most 4 bytes, aligned; the addresses may be read in narrower
+ * parts anywhere, family, type, protocol, src_port, state and
+ * rx_queue_mapping only from their start, the 16-bit dst_port in its own two
+ * bytes (or whole as 4), the rest (bound_dev_if, mark, priority) whole.
  */
-bool ctx_sock_common_access(int64_t off, unsigned size, bool write, char *why, size_t whylen)
+static bool sock_read_ok(int64_t off, unsigned size, char *why, size_t whylen)
 {
-	if (write)
-		return snprintf(why, whylen, "the socket is read-only") < 0;
 	if (off < 0 || off + size > 80 || off % size || size > 4)
 		return snprintf(why, whylen, "struct bpf_sock has 80 bytes of fields up to 4 "
 				"bytes, read aligned") < 0;
-	if (off >= 8 && off < 24)
+	int64_t start = off & ~3ll;
+	switch (start) {
+	case 4: case 8: case 12: case 44: case 72: case 76:	/* family .. rx_queue_mapping */
+		if (off != start)
+			return snprintf(why, whylen, "this field is read from its start") < 0;
+		return true;
+	case 24: case 28: case 32: case 36: case 40:		/* src_ip4, src_ip6 */
+	case 52: case 56: case 60: case 64: case 68:		/* dst_ip4, dst_ip6 */
+		return true;
+	case 48:						/* dst_port */
+		if (off + size <= 50 || size == 4)
+			return true;
+		return snprintf(why, whylen, "the 2 bytes after dst_port are padding") < 0;
+	default:						/* bound_dev_if, mark, priority */
+		if (size != 4)
+			return snprintf(why, whylen, "this field is read as 4 bytes") < 0;
+		return true;
+	}
+}
+
+/*
+ * struct bpf_sock, for cgroup_sock as the kernel loads it without an
+ * expected attach type (BPF_CGROUP_INET_SOCK_CREATE): bound_dev_if, mark and
+ * priority may be read and written (whole); the source address and port
+ * are not set yet and may not be read; the rest is read-only.
+ */
+static enum vfield sock_ctx(int64_t off, unsigned size, bool write, char *why, size_t whylen)
+{
+	if (off >= 0 && off < 80 && (off == 0 || off == 16 || off == 20) && size == 4)
+		return F_SCALAR;
+	if (off >= 24 && off < 48)
+		return WHY("src_ip4, src_ip6 and src_port are not set when a socket is created");
+	if (write)
+		return WHY("only bound_dev_if, mark and priority may be written, whole");
+	return sock_read_ok(off, size, why, whylen) ? F_SCALAR : F_NONE;
+}
+
+/*
+ * struct bpf_sock through a pointer: read-only. A sock_common (what
+ * __sk_buff->sk points to) has no type, protocol, mark and priority (8..23);
+ * a full socket (bpf_sock_ops->sk) has every field.
+ */
+bool ctx_sock_access(bool full, int64_t off, unsigned size, bool write, char *why,
+		     size_t whylen)
+{
+	if (write)
+		return snprintf(why, whylen, "the socket is read-only") < 0;
+	if (!full && off >= 8 && off < 24)
 		return snprintf(why, whylen, "type, protocol, mark and priority are not in a "
 				"sock_common") < 0;
-	if (off < 4 && size != 4)
-		return snprintf(why, whylen, "bound_dev_if is read as 4 bytes") < 0;
-	if (off >= 50 && off < 52)
-		return snprintf(why, whylen, "the 2 bytes after dst_port are padding") < 0;
-	return true;
+	return sock_read_ok(off, size, why, whylen);
 }
 
 enum vfield ctx_access(enum bpfrt_prog_type type, uint32_t ctx_size, int64_t off,
@@ -180,6 +278,8 @@ enum vfield ctx_access(enum bpfrt_prog_type type, uint32_t ctx_size, int64_t off
 	case BPFRT_PROG_KPROBE:
 		return ro_ctx(off, size, write, 168, "pt_regs", why, whylen);
 	case BPFRT_PROG_PERF_EVENT:
+		if (off < 168 && size != 8)	/* pt_regs as longs; sample_period, addr narrower */
+			return WHY("the registers of bpf_perf_event_data are read as 8 bytes");
 		return ro_ctx(off, size, write, 184, "bpf_perf_event_data", why, whylen);
 	case BPFRT_PROG_TRACEPOINT:
 		return ro_ctx(off, size, write, ctx_size ? ctx_size : 2048, "the tracepoint record",

@@ -136,6 +136,7 @@ enum vfield {
 	F_PKT_END,
 	F_PKT_META,
 	F_SOCK,			/* __sk_buff->sk: a struct bpf_sock pointer, maybe NULL */
+	F_SOCK_FULL,		/* bpf_sock_ops->sk: the same, every field readable */
 };
 
 /*
@@ -144,8 +145,12 @@ enum vfield {
  */
 enum vfield ctx_access(enum bpfrt_prog_type type, uint32_t ctx_size, int64_t off,
 		       unsigned size, bool write, char *why, size_t whylen);
-/* May a program read (write) size bytes at offset off of the socket __sk_buff->sk gives? */
-bool ctx_sock_common_access(int64_t off, unsigned size, bool write, char *why, size_t whylen);
+/*
+ * May a program read (write) size bytes at offset off of a socket from the
+ * context: a sock_common (__sk_buff->sk), or a full one (bpf_sock_ops->sk)?
+ */
+bool ctx_sock_access(bool full, int64_t off, unsigned size, bool write, char *why,
+		     size_t whylen);
 /* Is the context plain memory (UNSPEC, SYSCALL) rather than fields? */
 bool ctx_is_mem(enum bpfrt_prog_type type);
 /* Can the program read the packet with LD_ABS / LD_IND? */

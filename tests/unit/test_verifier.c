@@ -293,6 +293,20 @@ static const struct vcase cases[] = {
 	{ "skb_sk_write_field", { LDXDW(2, 1, 168), JI(JEQ, 2, 0, 1), STW(2, 4, 1), RET0 }, SF, -1,
 	  false, "read-only", false },
 	{ "skb_flow_keys", { LDXDW(2, 1, 144), RET0 }, SF, -1, false, "flow_dissector", false },
+	{ "skb_sk_type", { LDXDW(2, 1, 168), JI(JEQ, 2, 0, 1), LDXW(3, 2, 8), RET0 }, SF, -1, false,
+	  "not in a sock_common", false },
+	/* bpf_sock_ops: sk is a full socket; skb_data .. skb_data_end the packet, read-only */
+	{ "sockops_sk_full", { LDXDW(2, 1, 184), JI(JEQ, 2, 0, 1), LDXW(3, 2, 8), RET0 },
+	  BPF_PROG_TYPE_SOCK_OPS, -1, true, NULL, false },
+	{ "sockops_skb_data", { LDXDW(2, 1, 192), LDXDW(3, 1, 200), MOVR(4, 2), ALUI(ADD, 4, 1),
+				JR(JGT, 4, 3, 1), LDXB(5, 2, 0), RET0 }, BPF_PROG_TYPE_SOCK_OPS, -1,
+	  true, NULL, false },
+	{ "sockops_skb_data_past", { LDXDW(2, 1, 192), LDXDW(3, 1, 200), MOVR(4, 2), ALUI(ADD, 4, 1),
+				     JR(JGT, 4, 3, 1), LDXB(5, 2, 1), RET0 }, BPF_PROG_TYPE_SOCK_OPS,
+	  -1, false, "not proven in bounds", false },
+	{ "sockops_skb_data_write", { LDXDW(2, 1, 192), LDXDW(3, 1, 200), MOVR(4, 2),
+				      ALUI(ADD, 4, 1), JR(JGT, 4, 3, 1), STB(2, 0, 1), RET0 },
+	  BPF_PROG_TYPE_SOCK_OPS, -1, false, "cannot write packet data", false },
 	/* for_each_map_elem's callback must be a function (lddw src 4) */
 	{ "for_each_needs_func", { LDMAP(1, 0), MOVI(2, 0), MOVI(3, 0), MOVI(4, 0), CALL(164), RET0 },
 	  SF, MAP_HASH8, false, "must be a function", false },
@@ -830,4 +844,88 @@ TEST(verifier_rules_c)
 	printf("verifier_rules_c: %zu programs, %u compared with the kernel; %u runs on bpfrt, "
 	       "%u in Linux\n", bpfrt_obj_prog_count(obj), compared, runs, kruns);
 	bpfrt_obj_close(obj);
+}
+
+/* ---- Context access rules, every offset and size, against Linux ----------------------------- */
+
+/*
+ * For each program type with a modelled context: a load, a store of a
+ * register and a store of an immediate, of every size at every aligned
+ * offset of its context (and a little past it), verified by bpfrt and
+ * loaded into the kernel. The verdicts must agree, except where bpfrt is
+ * stricter on purpose (none today).
+ */
+TEST(verifier_ctx_sweep)
+{
+	static const struct { uint32_t type; unsigned len; } types[] = {
+		{ BPF_PROG_TYPE_SOCKET_FILTER, 192 }, { BPF_PROG_TYPE_SCHED_CLS, 192 },
+		{ BPF_PROG_TYPE_CGROUP_SKB, 192 }, { BPF_PROG_TYPE_LWT_IN, 192 },
+		{ BPF_PROG_TYPE_SK_SKB, 192 }, { BPF_PROG_TYPE_XDP, 24 },
+		{ BPF_PROG_TYPE_SOCK_OPS, 224 }, { BPF_PROG_TYPE_CGROUP_SOCK, 80 },
+		{ BPF_PROG_TYPE_KPROBE, 168 }, { BPF_PROG_TYPE_PERF_EVENT, 184 },
+		{ BPF_PROG_TYPE_SCHED_ACT, 192 }, { BPF_PROG_TYPE_LWT_OUT, 192 },
+		{ BPF_PROG_TYPE_LWT_XMIT, 192 }, { BPF_PROG_TYPE_RAW_TRACEPOINT, 96 },
+	};
+	static const unsigned sizes[] = { 1, 2, 4, 8 };
+	static const uint8_t szcode[] = { 0x10, 0x08, 0x00, 0x18 };	/* BPF_B, H, W, DW */
+	unsigned total = 0, compared = 0, agree = 0, shown = 0;
+
+	for (size_t t = 0; t < sizeof(types) / sizeof(types[0]); t++)
+		for (unsigned kind = 0; kind < 3; kind++)	/* LDX, STX, ST */
+			for (unsigned z = 0; z < 4; z++)
+				for (unsigned off = 0; off < types[t].len + 8; off += sizes[z]) {
+					struct vcase c = { .name = "sweep", .type = types[t].type,
+							   .map = -1 };
+					uint8_t sz = szcode[z];
+					c.insns[0] = (struct bpfrt_insn)MOVI(2, 0);
+					if (kind == 0)
+						c.insns[1] = (struct bpfrt_insn)I(0x61 | sz, 3, 1, off, 0);
+					else if (kind == 1)
+						c.insns[1] = (struct bpfrt_insn)I(0x63 | sz, 1, 2, off, 0);
+					else
+						c.insns[1] = (struct bpfrt_insn)I(0x62 | sz, 1, 0, off, 0);
+					c.insns[2] = (struct bpfrt_insn)MOVI(0, 0);
+					c.insns[3] = (struct bpfrt_insn)EXIT;
+					struct bpfrt_prog *prog = NULL;
+					struct bpfrt_error err;
+					if (!CHECK(bpfrt_prog_new(c.insns, 4, NULL, &prog, &err) == 0,
+						   "%s", err.msg))
+						continue;
+					BPFRT_OPTS(bpfrt_verify_opts, vo,
+						   .type = (enum bpfrt_prog_type)c.type);
+					int ret = bpfrt_prog_verify(prog, &vo, &err);
+					bpfrt_prog_free(prog);
+					total++;
+					char klog[2048];
+					int kv = kernel_verdict(&c, 4, klog, sizeof(klog));
+					if (kv < 0)
+						continue;
+					compared++;
+					bool same = kv == (ret == 0);
+					agree += same;
+					if (!same && getenv("BPFRT_SWEEP_DUMP"))
+						printf("D %u %u %u %u k%d b%d\n", c.type, kind,
+						       sizes[z], off, kv, ret == 0);
+					if (!same && shown++ < 40) {
+						char *nl = strrchr(klog, '\n');
+						if (nl && nl > klog) {
+							*nl = 0;
+							nl = strrchr(klog, '\n');
+						}
+						CHECK(same, "type %u: %s of %u bytes at ctx+%u: the kernel "
+						      "%s it, bpfrt %s it (%s); kernel: %s", c.type,
+						      kind == 0 ? "load" : kind == 1 ? "store (reg)" :
+						      "store (imm)", sizes[z], off, kv ? "accepts" : "rejects",
+						      ret == 0 ? "accepts" : "rejects", ret ? err.msg : "",
+						      nl ? nl + 1 : klog);
+					} else if (!same) {
+						CHECK(same, "(more)");
+					}
+				}
+	if (compared)
+		printf("verifier_ctx_sweep: %u accesses; the kernel decided %u: %u agree\n", total,
+		       compared, agree);
+	else
+		printf("verifier_ctx_sweep: %u accesses; kernel comparison skipped: bpf() "
+		       "unavailable\n", total);
 }
