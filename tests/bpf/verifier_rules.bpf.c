@@ -308,6 +308,61 @@ SEC("tc") int bad_lock_one_path(struct __sk_buff *skb)
 	return 0;
 }
 
+/* the lock taken through one value or another: pruning must keep which (the ids) */
+SEC("tc") int bad_lock_which_value(struct __sk_buff *skb)
+{
+	struct counter *a = counter(0), *b = counter(1);
+
+	if (!a || !b)
+		return 0;
+	if (skb->mark)
+		bpf_spin_lock(&a->lock);
+	else
+		bpf_spin_lock(&b->lock);
+	bpf_spin_unlock(&a->lock);
+	return 0;
+}
+
+static __noinline int add_hit(struct counter *c)
+{
+	c->hits++;
+	return 0;
+}
+
+/* a static function called while holding the lock (Linux 6.18 allows it) */
+SEC("tc") int ok_lock_local_call(struct __sk_buff *skb)
+{
+	struct counter *c = counter(0);
+
+	(void)skb;
+	if (!c)
+		return 0;
+	bpf_spin_lock(&c->lock);
+	add_hit(c);
+	bpf_spin_unlock(&c->lock);
+	return 1;
+}
+
+static long loop_cb(__u32 i, void *ctx)
+{
+	(void)i;
+	(void)ctx;
+	return 0;
+}
+
+SEC("tc") int bad_lock_loop_inside(struct __sk_buff *skb)
+{
+	struct counter *c = counter(0);
+
+	(void)skb;
+	if (!c)
+		return 0;
+	bpf_spin_lock(&c->lock);
+	bpf_loop(4, loop_cb, 0, 0);
+	bpf_spin_unlock(&c->lock);
+	return 0;
+}
+
 SEC("tc") int bad_unlock_without_lock(struct __sk_buff *skb)
 {
 	struct counter *c = counter(0);
