@@ -45,34 +45,61 @@ static void def_to_vmap(const struct ld_mapdef *d, struct vmap *v)
 	*v = vmap_of(d->type, d->key_size, d->value_size, d->max_entries, d->map_flags);
 }
 
+/* Is BTF type id (modifiers and typedefs aside) struct bpf_spin_lock? */
+static bool is_spin_lock(const struct btf *btf, uint32_t id)
+{
+	int r = btf__resolve_type(btf, id);
+	const struct btf_type *t = r > 0 ? btf__type_by_id(btf, (uint32_t)r) : NULL;
+
+	return t && btf_is_struct(t) && !strcmp(btf__name_by_offset(btf, t->name_off),
+						"bpf_spin_lock");
+}
+
 /*
  * What the object's BTF says about map m's value: that it is known, and
- * where its struct bpf_spin_lock is (a member of the value's struct, at the
- * top level, as the kernel wants it).
+ * where its struct bpf_spin_lock is — a member of the value's struct at the
+ * top level, or, for global data, a variable of the section (as the kernel
+ * wants them).
  */
 static void btf_facts(const struct bpfrt_obj *obj, const struct ld_map *m, struct vmap *v)
 {
+	const struct btf *btf = obj->btf;
 	const struct btf_type *t;
 
-	if (!obj->btf || !m->def.value_type)
+	if (!btf)
 		return;
-	t = btf__type_by_id(obj->btf, btf__resolve_type(obj->btf, m->def.value_type));
+	if (m->kind == LD_MAP_DATA) {
+		int id = btf__find_by_name_kind(btf, obj->secs[m->sec].name, BTF_KIND_DATASEC);
+		t = id > 0 ? btf__type_by_id(btf, (uint32_t)id) : NULL;
+		if (!t)
+			return;
+		v->btf = true;
+		const struct btf_var_secinfo *vs = btf_var_secinfos(t);
+		for (unsigned i = 0; i < btf_vlen(t); i++) {
+			const struct btf_type *var = btf__type_by_id(btf, vs[i].type);
+			if (var && btf_is_var(var) && is_spin_lock(btf, var->type)) {
+				v->has_lock = true;
+				v->lock_off = vs[i].offset;
+				return;
+			}
+		}
+		return;
+	}
+	if (!m->def.value_type)
+		return;
+	t = btf__type_by_id(btf, (uint32_t)btf__resolve_type(btf, m->def.value_type));
 	if (!t)
 		return;
 	v->btf = true;
 	if (!btf_is_struct(t))
 		return;
 	const struct btf_member *mb = btf_members(t);
-	for (unsigned i = 0; i < btf_vlen(t); i++, mb++) {
-		int id = btf__resolve_type(obj->btf, mb->type);
-		const struct btf_type *mt = id > 0 ? btf__type_by_id(obj->btf, (uint32_t)id) : NULL;
-		if (!mt || !btf_is_struct(mt) ||
-		    strcmp(btf__name_by_offset(obj->btf, mt->name_off), "bpf_spin_lock"))
-			continue;
-		v->has_lock = true;
-		v->lock_off = btf_member_bit_offset(t, i) / 8;
-		return;
-	}
+	for (unsigned i = 0; i < btf_vlen(t); i++, mb++)
+		if (is_spin_lock(btf, mb->type)) {
+			v->has_lock = true;
+			v->lock_off = btf_member_bit_offset(t, i) / 8;
+			return;
+		}
 }
 
 /* The map table's maps and the values copied for it (frozen .rodata), freed after. */
@@ -193,10 +220,9 @@ static int refuse_kfunc(const struct bpfrt_obj *obj, size_t pi, struct bpfrt_err
 	} else {
 		snprintf(where, sizeof(where), "insn %zu", k->insn);
 	}
-	return err_set(err, -ENOTSUP, (int)k->insn, "%s: calls kernel function '%s' (a kfunc, "
-		       "declared __ksym): kfuncs are the running kernel's own functions, found by "
-		       "its BTF ids, and bpfrt runs programs outside the kernel; use a helper "
-		       "instead, or load the program into the kernel", where, k->name);
+	return err_set(err, -ENOTSUP, (int)k->insn, "%s: calls kernel function '%s' (a kfunc): "
+		       "bpfrt runs outside the kernel and has no kfuncs; use a helper, or load "
+		       "the program into Linux", where, k->name);
 }
 
 BPFRT_API int bpfrt_prog_verify(const struct bpfrt_prog *prog, struct bpfrt_verify_opts *opts,

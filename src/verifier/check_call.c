@@ -104,23 +104,18 @@ static bool const_key(struct vstate *st, const struct reg *r, uint32_t *key)
 static int const_str(struct env *e, const struct vproto *p, unsigned i, unsigned regno,
 		     const struct reg *r, const char **str)
 {
-	char b[300];
-
 	if (r->type != T_MAP_VALUE || r->null)
 		return chk_fail(e, -EACCES, "%s: argument %u (R%u) must point to a constant string in "
-				"a read-only map (a `static const char[]` or string literal in .rodata), "
-				"not %s; %s", p->name, i + 1, regno, chk_type_name(r),
-				chk_rstr(r, regno, b, sizeof(b)));
+				"a read-only map (.rodata), not %s", p->name, i + 1, regno,
+				chk_type_name(r));
 	if (!(r->map->map_flags & (1u << 7)) || !r->map->data)
-		return chk_fail(e, -EACCES, "%s: argument %u (R%u) points into a map %s: the string must "
-				"be in a read-only (BPF_F_RDONLY_PROG), frozen single-element array "
-				"such as .rodata", p->name, i + 1, regno,
-				!(r->map->map_flags & (1u << 7)) ? "that programs may write" :
-				"whose contents are not frozen (user space may still change them)");
+		return chk_fail(e, -EACCES, "%s: argument %u (R%u) points into a map %s; the string "
+				"must be in a frozen read-only map such as .rodata", p->name, i + 1,
+				regno, !(r->map->map_flags & (1u << 7)) ? "that programs may write" :
+				"user space may still change (not frozen)");
 	if (!sc_is_const(&r->s))
-		return chk_fail(e, -EACCES, "%s: argument %u (R%u) must point to the string at a constant "
-				"offset into the map value, not a variable one; %s", p->name, i + 1,
-				regno, chk_rstr(r, regno, b, sizeof(b)));
+		return chk_fail(e, -EACCES, "%s: argument %u (R%u) must point to the string at a "
+				"constant offset, not a variable one", p->name, i + 1, regno);
 	int64_t off = r->off + (int64_t)r->s.t.v;
 	if (off < 0 || off >= (int64_t)r->map->value_size)
 		return chk_fail(e, -EACCES, "%s: argument %u (R%u) points to offset %lld, outside the "
@@ -128,10 +123,9 @@ static int const_str(struct env *e, const struct vproto *p, unsigned i, unsigned
 				r->map->value_size);
 	const uint8_t *s = r->map->data + off;
 	if (!memchr(s, 0, r->map->value_size - (size_t)off))
-		return chk_fail(e, -EACCES, "%s: argument %u (R%u): the string at offset %lld of the map "
-				"value (\"%.24s...\") is not NUL-terminated within the value's %u "
-				"bytes", p->name, i + 1, regno, (long long)off, (const char *)s,
-				r->map->value_size);
+		return chk_fail(e, -EACCES, "%s: argument %u (R%u): the string at offset %lld of the "
+				"map value is not NUL-terminated within its %u bytes", p->name, i + 1,
+				regno, (long long)off, r->map->value_size);
 	*str = (const char *)s;
 	return 0;
 }

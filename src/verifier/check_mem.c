@@ -218,11 +218,10 @@ static int lock_untouched(struct env *e, const struct reg *p, const struct acces
 
 	if (hi <= l0 || lo >= l1)
 		return 0;
-	return chk_fail(e, -EACCES, "R%u: the struct bpf_spin_lock at offset %lld of the map value "
-			"cannot be accessed %s (the access reaches bytes %lld..%lld); only "
-			"bpf_spin_lock and bpf_spin_unlock may use it", a->regno, (long long)l0,
-			a->helper ? "by a helper" : "directly by a load or store", (long long)lo,
-			(long long)hi - 1);
+	return chk_fail(e, -EACCES, "R%u: bytes %lld..%lld of the map value hold its struct "
+			"bpf_spin_lock, which cannot be accessed %s (only by bpf_spin_lock/unlock)",
+			a->regno, (long long)l0, (long long)l1 - 1,
+			a->helper ? "by a helper" : "directly by a load or store");
 }
 
 /* struct bpf_sock from the context: read-only, 80 bytes (range 1: a full socket). */

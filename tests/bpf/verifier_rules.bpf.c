@@ -374,6 +374,25 @@ SEC("tc") int bad_unlock_without_lock(struct __sk_buff *skb)
 	return 0;
 }
 
+/* a lock in global data (a section of its own, as libbpf's private() makes it) */
+struct bpf_spin_lock glock SEC(".bss.glock") __attribute__((aligned(8)));
+__u64 gcount SEC(".bss.glock") __attribute__((aligned(8)));
+
+SEC("tc") int ok_global_lock(struct __sk_buff *skb)
+{
+	(void)skb;
+	bpf_spin_lock(&glock);
+	gcount++;
+	bpf_spin_unlock(&glock);
+	return 2;
+}
+
+SEC("tc") int bad_global_lock_touch(struct __sk_buff *skb)
+{
+	(void)skb;
+	return *(volatile __u32 *)&glock.val;
+}
+
 /* socket filters may not use a map with a lock at all (Linux's rule) */
 SEC("socket") int bad_lock_socket_filter(struct __sk_buff *skb)
 {

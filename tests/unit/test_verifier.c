@@ -661,7 +661,7 @@ static const struct {
 	{ "bad_lock_twice", "only one lock", 0, -1 },
 	{ "bad_lock_exit_held", "exit while holding", 0, -1 },
 	{ "bad_lock_helper_inside", "while holding the bpf_spin_lock", 0, -1 },
-	{ "bad_lock_read_word", "cannot be accessed directly", 0, -1 },
+	{ "bad_lock_read_word", "cannot be accessed directly by a load", 0, -1 },
 	{ "bad_unlock_other", "another lock", 0, -1 },
 	{ "bad_lock_wrong_offset", "struct bpf_spin_lock is at offset", 0, -1 },
 	{ "bad_lock_no_lock_in_value", "no struct bpf_spin_lock field", 0, -1 },
@@ -670,6 +670,8 @@ static const struct {
 	{ "ok_lock_local_call", NULL, 1, -1 },
 	{ "bad_lock_loop_inside", "while holding the bpf_spin_lock", 0, -1 },
 	{ "bad_unlock_without_lock", "without a bpf_spin_lock held", 0, -1 },
+	{ "ok_global_lock", NULL, 2, -1 },
+	{ "bad_global_lock_touch", "cannot be accessed directly", 0, -1 },
 	{ "bad_lock_socket_filter", "cannot use a map whose value holds", 0, -1 },
 	{ "ok_sk_family", NULL, 7, 2 },	/* Linux's test run has a socket (family 0); bpfrt has none */
 	{ "bad_sk_unchecked", "may be NULL", 0, -1 },
