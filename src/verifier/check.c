@@ -414,7 +414,9 @@ static int walk(struct env *e)
 			i = (uint32_t)isa_branch_target(e->insns, i);
 			break;
 		case SH_CALLX:
-			ret = chk_fail(e, -EINVAL, "callx (an indirect call) is not allowed by the verifier");
+			ret = chk_fail(e, -EINVAL, "callx (an indirect call through R%u) is not allowed, "
+				       "as in Linux (\"unknown opcode 8d\"): call the function "
+				       "directly, or use a tail call", in->dst_reg);
 			break;
 		case SH_EXIT:
 			ret = chk_do_exit(e, st, &i);
