@@ -4,6 +4,7 @@
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
 #include <time.h>
@@ -273,11 +274,19 @@ static long bprintf(struct out *o, const char *fmt, const uint64_t *data, uint32
 
 int helper_format_check(const char *fmt, uint32_t nargs, const char **why)
 {
-	static const uint64_t zeros[FMT_MAX_ARGS];	/* NULL strings and addresses: nothing read */
+	/* NULL strings and addresses: nothing is read. No more than fmt can convert. */
+	size_t most = strlen(fmt) / 2 + 1;
+	uint32_t n = nargs < most ? nargs : (uint32_t)most;
+	uint64_t *zeros = calloc(n ? n : 1, sizeof(*zeros));
 	struct out dry = { 0 };
+	int ret;
 
 	*why = NULL;
-	return format(&dry, fmt, zeros, nargs < FMT_MAX_ARGS ? nargs : FMT_MAX_ARGS, why);
+	if (!zeros)
+		return -ENOMEM;
+	ret = format(&dry, fmt, zeros, n, why);
+	free(zeros);
+	return ret;
 }
 
 /* ---- The sink ------------------------------------------------------------ */

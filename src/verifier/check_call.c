@@ -142,7 +142,11 @@ static int snprintf_format(struct env *e, const char *fmt, const struct reg *len
 	if (n % 8)
 		return chk_fail(e, -EINVAL, "bpf_snprintf: data_len (R5) is %llu, not a multiple of 8: "
 				"data is an array of u64, one per conversion", (unsigned long long)n);
-	if (helper_format_check(fmt, (uint32_t)(n / 8 > 12 ? 12 : n / 8), &why))
+	int ret = helper_format_check(fmt, (uint32_t)(n / 8 > UINT32_MAX ? UINT32_MAX : n / 8),
+				      &why);
+	if (ret == -ENOMEM)
+		return chk_fail(e, -ENOMEM, "out of memory");
+	if (ret)
 		return chk_fail(e, -EINVAL, "bpf_snprintf: the format \"%.40s\" %s (data_len %llu: %llu "
 				"arguments)", fmt, why ? why : "is invalid", (unsigned long long)n,
 				(unsigned long long)(n / 8));

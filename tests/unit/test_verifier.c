@@ -934,3 +934,167 @@ TEST(verifier_ctx_sweep)
 		printf("verifier_ctx_sweep: %u accesses; kernel comparison skipped: bpf() "
 		       "unavailable\n", total);
 }
+
+/* ---- bpf_snprintf's constant format, random ones, against Linux's verifier ------------------ */
+
+static uint64_t fmt_rng = 0x9e3779b97f4a7c15ull;
+
+static unsigned fmt_rnd(unsigned n)
+{
+	fmt_rng ^= fmt_rng << 13;
+	fmt_rng ^= fmt_rng >> 7;
+	fmt_rng ^= fmt_rng << 17;
+	return (unsigned)(fmt_rng % n);
+}
+
+/* A format of text and conversions, valid or nearly so, at most 63 bytes. */
+static void random_fmt(char *f, size_t cap)
+{
+	static const char *const conv[] = {
+		"d", "i", "u", "x", "X", "ld", "llu", "lx", "c", "s", "p", "pK", "px", "ps", "pS",
+		"pB", "pks", "pus", "pi4", "pI6", "hd", "o", "f", "n", "q", "lld", "zu", "pV",
+		"lllx", "l", "pi", "pks.",
+	};
+	size_t n = 0;
+	unsigned parts = 1 + fmt_rnd(6);
+
+	for (unsigned p = 0; p < parts && n + 16 < cap; p++) {
+		switch (fmt_rnd(4)) {
+		case 0:
+			n += (size_t)snprintf(f + n, cap - n, "%s", fmt_rnd(8) ? "ab " : "\t!");
+			break;
+		case 1:
+			n += (size_t)snprintf(f + n, cap - n, "%%%%");
+			break;
+		default:
+			f[n++] = '%';
+			if (fmt_rnd(3) == 0)
+				f[n++] = "-+ 0"[fmt_rnd(4)];
+			if (fmt_rnd(3) == 0)
+				n += (size_t)snprintf(f + n, cap - n, "%u", fmt_rnd(30));
+			if (fmt_rnd(8) == 0)
+				n += (size_t)snprintf(f + n, cap - n, ".%u", fmt_rnd(5));
+			n += (size_t)snprintf(f + n, cap - n, "%s",
+					      conv[fmt_rnd(sizeof(conv) / sizeof(conv[0]))]);
+			if (fmt_rnd(6) == 0)
+				f[n++] = fmt_rnd(2) ? 'a' : '.';
+			break;
+		}
+	}
+	f[n] = 0;
+}
+
+/* snprintf(buf, 64, fmt, data, data_len): fmt in map 0 (64 bytes, frozen .rodata-like). */
+static size_t fmt_prog(struct bpfrt_insn *p, uint32_t data_len)
+{
+	size_t n = 0;
+
+	p[n++] = (struct bpfrt_insn)MOVI(6, 0);
+	for (int k = 1; k <= 14; k++)	/* data: 14 zero u64 at r10-112 */
+		p[n++] = (struct bpfrt_insn)STXDW(10, 6, -8 * k);
+	p[n++] = (struct bpfrt_insn)MOVR(1, 10);
+	p[n++] = (struct bpfrt_insn)ALUI(ADD, 1, -176);
+	p[n++] = (struct bpfrt_insn)MOVI(2, 64);
+	p[n++] = (struct bpfrt_insn)I(0x18, 3, 6, 0, 0);	/* lddw r3, map 0 value + 0 */
+	p[n++] = (struct bpfrt_insn)I(0, 0, 0, 0, 0);
+	p[n++] = (struct bpfrt_insn)MOVR(4, 10);
+	p[n++] = (struct bpfrt_insn)ALUI(ADD, 4, -112);
+	p[n++] = (struct bpfrt_insn)MOVI(5, (int32_t)data_len);
+	p[n++] = (struct bpfrt_insn)CALL(165);
+	p[n++] = (struct bpfrt_insn)EXIT;
+	return n;
+}
+
+TEST(verifier_snprintf_formats)
+{
+	unsigned tried = 0, agree = 0, accepted = 0;
+
+	if (!kernel_verdict_enabled()) {
+		printf("verifier_snprintf_formats: skipped: bpf() unavailable\n");
+		return;
+	}
+	for (int i = 0; i < 400; i++) {
+		char value[64] = { 0 }, klog[2048];
+		uint32_t data_len = 8 * fmt_rnd(14) + (fmt_rnd(20) == 0 ? 4 : 0), zero = 0;
+		struct bpfrt_insn insns[32];
+		struct bpfrt_map *map = NULL;
+		struct bpfrt_prog *prog = NULL;
+		struct bpfrt_error err;
+
+		random_fmt(value, sizeof(value));
+		size_t n = fmt_prog(insns, data_len);
+		BPFRT_OPTS(bpfrt_map_opts, mo, .type = BPFRT_MAP_ARRAY, .key_size = 4,
+			   .value_size = sizeof(value), .max_entries = 1,
+			   .map_flags = BPF_F_RDONLY_PROG);
+		if (!CHECK(bpfrt_map_create(&mo, &map, &err) == 0 &&
+			   bpfrt_map_update(map, &zero, value, 0) == 0 && bpfrt_map_freeze(map) == 0,
+			   "map: %s", err.msg))
+			break;
+		BPFRT_OPTS(bpfrt_prog_opts, po, .maps = &map, .nmaps = 1);
+		if (!CHECK(bpfrt_prog_new(insns, n, &po, &prog, &err) == 0, "%s", err.msg)) {
+			bpfrt_map_free(map);
+			break;
+		}
+		BPFRT_OPTS(bpfrt_verify_opts, vo, .type = BPFRT_PROG_SOCKET_FILTER);
+		int ret = bpfrt_prog_verify(prog, &vo, &err);
+
+		/* the kernel, with the same format in a frozen read-only array */
+		union bpf_attr a;
+		memset(&a, 0, sizeof(a));
+		a.map_type = BPF_MAP_TYPE_ARRAY;
+		a.key_size = 4;
+		a.value_size = sizeof(value);
+		a.max_entries = 1;
+		a.map_flags = BPF_F_RDONLY_PROG;
+		int kmap = sys_bpf(BPF_MAP_CREATE, &a);
+		int kv = -1;
+		if (kmap >= 0) {
+			memset(&a, 0, sizeof(a));
+			a.map_fd = (uint32_t)kmap;
+			a.key = (uintptr_t)&zero;
+			a.value = (uintptr_t)value;
+			if (sys_bpf(BPF_MAP_UPDATE_ELEM, &a) == 0) {
+				memset(&a, 0, sizeof(a));
+				a.map_fd = (uint32_t)kmap;
+				if (sys_bpf(BPF_MAP_FREEZE, &a) == 0) {
+					struct vcase c = { .name = "fmt", .type = SF, .map = 0 };
+					memcpy(c.insns, insns, n * sizeof(insns[0]));
+					int save = kfds[0];
+					kfds[0] = kmap;
+					kv = kernel_verdict(&c, n, klog, sizeof(klog));
+					kfds[0] = save;
+				}
+			}
+			close(kmap);
+		}
+		if (kv >= 0) {
+			tried++;
+			accepted += kv;
+			agree += kv == (ret == 0);
+			CHECK(kv == (ret == 0), "format \"%s\", data_len %u: the kernel %s it, bpfrt %s "
+			      "it%s%s", value, data_len, kv ? "accepts" : "rejects",
+			      ret == 0 ? "accepts" : "rejects", ret ? ": " : "", ret ? err.msg : "");
+		}
+		/* what is accepted runs on both engines, checked and unchecked, alike */
+		if (ret == 0) {
+			bpfrt_prog_use_builtin_helpers(prog);
+			uint64_t r[4];
+			for (int k = 0; k < 4; k++) {
+				BPFRT_OPTS(bpfrt_run_opts, ro, .engine = (enum bpfrt_engine)(k / 2),
+					   .checked = k % 2);
+				CHECK(bpfrt_prog_run(prog, &ro, &err) == 0, "\"%s\": %s", value, err.msg);
+				r[k] = ro.retval;
+			}
+			/* more than 12 arguments: the helper refuses them when called, as Linux's */
+			int64_t want_err = data_len > 96 ? -EINVAL : 0;
+			CHECK(r[0] == r[1] && r[1] == r[2] && r[2] == r[3] &&
+			      (want_err ? (int64_t)r[0] == want_err : (int64_t)r[0] > 0),
+			      "\"%s\" (data_len %u): r0 %lld %lld %lld %lld", value, data_len,
+			      (long long)r[0], (long long)r[1], (long long)r[2], (long long)r[3]);
+		}
+		bpfrt_prog_free(prog);
+		bpfrt_map_free(map);
+	}
+	printf("verifier_snprintf_formats: %u random formats loaded into both verifiers: %u agree "
+	       "(the kernel accepts %u)\n", tried, agree, accepted);
+}
