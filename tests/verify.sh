@@ -27,6 +27,16 @@ t "raw in bounds" 0 "accepted" "$B" prog verify $V/mem_ok.s ctx_size 8
 t "raw out of bounds" 1 "outside the 4 bytes" "$B" prog verify $V/mem_ok.s ctx_size 4
 t "raw uninit stack" 1 "never written" "$B" prog verify $V/stack_uninit.s
 
+# Constant strings and spin locks: verified, so they run without 'checked'.
+R="$BUILD/tests/bpf/verifier_rules.o"
+P=$(mktemp)
+head -c 64 /dev/zero > "$P"
+t "snprintf runs verified" 0 "Return value: 8" "$B" prog run "$R" name ok_snprintf data_in "$P"
+t "spin lock runs verified" 0 "Return value: 1" "$B" prog run "$R" name ok_lock data_in "$P"
+t "two locks refused" 1 "only one lock may be held" "$B" prog run "$R" name bad_lock_twice data_in "$P"
+t "kfunc named" 1 "kernel function 'bpfrt_no_such_kfunc'" "$B" prog verify "$BUILD/tests/bpf/verifier_kfunc.o"
+rm -f "$P"
+
 # The corpus, where present: every program the kernel accepts, bpfrt accepts.
 C=${BPFRT_CORPUS:-../shared/corpus}
 if [ -d "$C/linux" ]; then
