@@ -343,10 +343,72 @@ SEC("tc") int ok_lock_local_call(struct __sk_buff *skb)
 	return 1;
 }
 
+static __noinline void take(struct counter *c)
+{
+	bpf_spin_lock(&c->lock);
+}
+
+/* taken in a static function, released by its caller */
+SEC("tc") int ok_lock_in_callee(struct __sk_buff *skb)
+{
+	struct counter *c = counter(1);
+
+	(void)skb;
+	if (!c)
+		return 0;
+	take(c);
+	c->last = 3;
+	bpf_spin_unlock(&c->lock);
+	return 4;
+}
+
 static long loop_cb(__u32 i, void *ctx)
 {
 	(void)i;
 	(void)ctx;
+	return 0;
+}
+
+static long locked_cb(__u32 i, void *ctx)
+{
+	struct counter *c = counter(i & 1);
+
+	(void)ctx;
+	if (!c)
+		return 1;
+	bpf_spin_lock(&c->lock);
+	c->last = i;
+	bpf_spin_unlock(&c->lock);
+	return 0;
+}
+
+/* a callback that takes and releases the lock */
+SEC("tc") int ok_lock_in_loop_cb(struct __sk_buff *skb)
+{
+	(void)skb;
+	return bpf_loop(3, locked_cb, 0, 0);
+}
+
+static long held_cb(__u32 i, void *ctx)
+{
+	struct counter *c = counter(0);
+
+	(void)i;
+	(void)ctx;
+	if (!c)
+		return 1;
+	bpf_spin_lock(&c->lock);
+	return 0;	/* still held */
+}
+
+SEC("tc") int bad_lock_held_by_cb(struct __sk_buff *skb)
+{
+	struct counter *c = counter(0);
+
+	(void)skb;
+	bpf_loop(1, held_cb, 0, 0);
+	if (c)
+		bpf_spin_unlock(&c->lock);
 	return 0;
 }
 
