@@ -297,10 +297,10 @@ static int check_access(struct env *e, struct vstate *st, struct access *a)
 		}
 		if (k == F_SCALAR)
 			mark_scalar(a->dst, sc_load(a->size, a->sx));
-		else if (k == F_SOCK || k == F_SOCK_FULL) {
+		else if (k == F_SOCK || k == F_SOCK_FULL || k == F_SOCK_FULL_NN) {
 			mark_ptr(a->dst, T_SOCK);
-			a->dst->range = k == F_SOCK_FULL;	/* 1: a full socket */
-			a->dst->null = true;
+			a->dst->range = k != F_SOCK;	/* 1: a full socket */
+			a->dst->null = k != F_SOCK_FULL_NN;
 			a->dst->id = ++e->next_id;
 			a->dst->origin = e->cur_insn;
 		} else {

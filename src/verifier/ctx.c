@@ -258,6 +258,41 @@ bool ctx_sock_access(bool full, int64_t off, unsigned size, bool write, char *wh
 	return sock_read_ok(off, size, why, whylen);
 }
 
+/*
+ * struct sk_msg_md (80 bytes), read-only: data and data_end (the message's
+ * bytes) and sk (its socket, never NULL) as 8-byte pointers; family ..
+ * local_port and size as whole 32-bit fields.
+ */
+static enum vfield sk_msg_ctx(int64_t off, unsigned size, bool write, char *why, size_t whylen)
+{
+	if (write)
+		return WHY("sk_msg_md is read-only");
+	if (off + size > 80 || off % size)
+		return WHY("outside sk_msg_md or misaligned");
+	switch (off < 16 || off >= 72 ? off & ~7ll : -1) {
+	case 0:  return size == 8 ? F_PKT : WHY("data is read as 8 bytes");
+	case 8:  return size == 8 ? F_PKT_END : WHY("data_end is read as 8 bytes");
+	case 72: return size == 8 ? F_SOCK_FULL_NN : WHY("sk is read as 8 bytes");
+	}
+	if (size != 4)
+		return WHY("sk_msg_md's 32-bit fields are read whole");
+	return F_SCALAR;
+}
+
+/* struct bpf_cgroup_dev_ctx: access_type (also narrower), major, minor; read-only. */
+static enum vfield dev_ctx(int64_t off, unsigned size, bool write, char *why, size_t whylen)
+{
+	if (write)
+		return WHY("bpf_cgroup_dev_ctx is read-only");
+	if (off + size > 12 || off % size)
+		return WHY("bpf_cgroup_dev_ctx has 12 bytes, read aligned");
+	if (off >= 4 && size != 4)
+		return WHY("major and minor are read as 4 bytes");
+	if (size > 4)
+		return WHY("access_type is 4 bytes");
+	return F_SCALAR;
+}
+
 enum vfield ctx_access(enum bpfrt_prog_type type, uint32_t ctx_size, int64_t off,
 		       unsigned size, bool write, char *why, size_t whylen)
 {
@@ -291,6 +326,10 @@ enum vfield ctx_access(enum bpfrt_prog_type type, uint32_t ctx_size, int64_t off
 		return sockops_ctx(off, size, write, why, whylen);
 	case BPFRT_PROG_CGROUP_SOCK:
 		return sock_ctx(off, size, write, why, whylen);
+	case BPFRT_PROG_SK_MSG:
+		return sk_msg_ctx(off, size, write, why, whylen);
+	case BPFRT_PROG_CGROUP_DEVICE:
+		return dev_ctx(off, size, write, why, whylen);
 	default:
 		return WHY("this program type's context is not modelled by bpfrt's verifier");
 	}

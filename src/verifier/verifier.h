@@ -137,6 +137,7 @@ enum vfield {
 	F_PKT_META,
 	F_SOCK,			/* __sk_buff->sk: a struct bpf_sock pointer, maybe NULL */
 	F_SOCK_FULL,		/* bpf_sock_ops->sk: the same, every field readable */
+	F_SOCK_FULL_NN,		/* sk_msg_md->sk: a full socket, never NULL */
 };
 
 /*

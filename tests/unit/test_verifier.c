@@ -296,6 +296,11 @@ static const struct vcase cases[] = {
 	{ "skb_sk_type", { LDXDW(2, 1, 168), JI(JEQ, 2, 0, 1), LDXW(3, 2, 8), RET0 }, SF, -1, false,
 	  "not in a sock_common", false },
 	/* bpf_sock_ops: sk is a full socket; skb_data .. skb_data_end the packet, read-only */
+	{ "sk_msg_sk", { LDXDW(2, 1, 72), LDXW(0, 2, 8), RET0 }, BPF_PROG_TYPE_SK_MSG, -1, true,
+	  NULL, false },
+	{ "sk_msg_data", { LDXDW(2, 1, 0), LDXDW(3, 1, 8), MOVR(4, 2), ALUI(ADD, 4, 2),
+			   JR(JGT, 4, 3, 1), LDXH(5, 2, 0), RET0 }, BPF_PROG_TYPE_SK_MSG, -1, true,
+	  NULL, false },
 	{ "sockops_sk_full", { LDXDW(2, 1, 184), JI(JEQ, 2, 0, 1), LDXW(3, 2, 8), RET0 },
 	  BPF_PROG_TYPE_SOCK_OPS, -1, true, NULL, false },
 	{ "sockops_skb_data", { LDXDW(2, 1, 192), LDXDW(3, 1, 200), MOVR(4, 2), ALUI(ADD, 4, 1),
@@ -873,6 +878,7 @@ TEST(verifier_ctx_sweep)
 		{ BPF_PROG_TYPE_KPROBE, 168 }, { BPF_PROG_TYPE_PERF_EVENT, 184 },
 		{ BPF_PROG_TYPE_SCHED_ACT, 192 }, { BPF_PROG_TYPE_LWT_OUT, 192 },
 		{ BPF_PROG_TYPE_LWT_XMIT, 192 }, { BPF_PROG_TYPE_RAW_TRACEPOINT, 96 },
+		{ BPF_PROG_TYPE_SK_MSG, 80 }, { BPF_PROG_TYPE_CGROUP_DEVICE, 12 },
 	};
 	static const unsigned sizes[] = { 1, 2, 4, 8 };
 	static const uint8_t szcode[] = { 0x10, 0x08, 0x00, 0x18 };	/* BPF_B, H, W, DW */
