@@ -28,7 +28,13 @@ struct htab_hdr {
 	uint32_t nbuckets, elem_size;
 	alignas(64) _Atomic uint64_t free_head;	/* see flist_push */
 	_Atomic uint32_t bump;			/* elements [0, bump) were handed out */
-	alignas(64) _Atomic uint32_t count;	/* elements in the map */
+	/*
+	 * Once the element count; no longer kept (two atomic adds per insert and
+	 * delete for a number nothing read). The word stays so that the layout
+	 * of blocks pinned by older builds is unchanged; htab_elems_in_use
+	 * counts from the pool instead.
+	 */
+	alignas(64) uint32_t unused;
 	alignas(64) plock_t lru_lock;		/* guards the LRU list */
 	uint32_t lru_head, lru_tail;		/* most and least recently inserted */
 };
@@ -112,6 +118,9 @@ static inline bool htab_is_lru(const struct bpfrt_map *m)
 
 /* hash.c: remove element i from bucket b's chain (bucket lock held). */
 bool htab_unlink_locked(struct bpfrt_map *m, uint32_t b, uint32_t i);
+
+/* hash.c: elements handed out and not free (walks the free list; for a map nobody changes meanwhile). */
+uint32_t htab_elems_in_use(struct bpfrt_map *m);
 
 /* lru.c */
 uint32_t lru_alloc(struct bpfrt_map *m);		/* never fails: evicts */
