@@ -3,6 +3,7 @@
 #include <string.h>
 #include <sys/random.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "maps/hashfn.h"
 #include "maps/htab.h"
@@ -42,9 +43,24 @@ static bool is_lru_type(uint32_t type)
 /* ---- Layout --------------------------------------------------------------- */
 
 struct htab_layout {
-	uint64_t buckets_off, elems_off, lru_off, pcpu_off, size;
-	uint32_t nbuckets, elem_size;
+	uint64_t buckets_off, elems_off, lru_off, pcpu_off, pcache_off, size;
+	uint32_t nbuckets, elem_size, npcache;
 };
+
+/*
+ * Per-CPU caches of free elements, one for each CPU the machine may have,
+ * where they hold at most an eighth of the pool: a thread that cannot run
+ * on another CPU (its affinity) can then not reach more than that (see
+ * pcache.c). Smaller maps use the free list alone.
+ */
+static uint32_t pcache_count(uint32_t max_entries)
+{
+	long n = sysconf(_SC_NPROCESSORS_CONF);
+
+	if (n < 1 || n > 1024 || pcache_cpu() < 0)
+		return 0;
+	return (uint64_t)n * PCACHE_CAP * 8 <= max_entries ? (uint32_t)n : 0;
+}
 
 static uint32_t pow2_at_least(uint32_t n)
 {
@@ -71,6 +87,10 @@ static bool htab_layout(const struct map_block *b, struct htab_layout *l)
 	l->pcpu_off = size = map_align(size, 64);
 	if (percpu && !map_size_add(&size, (uint64_t)b->max_entries * b->ncpus,
 				    map_align(b->value_size, 8)))
+		return false;
+	l->npcache = pcache_count(b->max_entries);
+	l->pcache_off = size = map_align(size, 64);
+	if (!map_size_add(&size, l->npcache, sizeof(struct pcache)))
 		return false;
 	l->size = size;
 	return true;
@@ -119,6 +139,8 @@ void htab_init(struct bpfrt_map *m)
 	struct htab_layout l;
 
 	htab_layout(b, &l);
+	if (l.size > b->size)	/* the CPU count changed since htab_check */
+		l.npcache = 0;
 	h->seed = new_seed(b->map_flags & MAP_F_ZERO_SEED);
 	h->buckets_off = l.buckets_off;
 	h->elems_off = l.elems_off;
@@ -126,6 +148,8 @@ void htab_init(struct bpfrt_map *m)
 	h->pcpu_off = l.pcpu_off;
 	h->nbuckets = l.nbuckets;
 	h->elem_size = l.elem_size;
+	h->npcache = l.npcache;
+	h->pcache_off = l.npcache ? l.pcache_off : 0;
 	h->lru_head = h->lru_tail = LRU_NONE;
 	for (uint32_t i = 0; i < l.nbuckets; i++)
 		atomic_init(&((struct htab_bucket *)(m->base + l.buckets_off))[i].head,
@@ -251,6 +275,11 @@ uint32_t htab_elems_in_use(struct bpfrt_map *m)
 
 	for (uint32_t n = 0; link && n < m->max_entries; n++, used--)
 		link = atomic_load(&helem(m, link - 1)->free_next);
+	for (uint32_t c = 0; c < h->npcache; c++) {
+		link = (uint32_t)atomic_load(&htab_pcache(m)[c].word);
+		for (uint32_t n = 0; link && n < m->max_entries; n++, used--)
+			link = atomic_load(&helem(m, link - 1)->free_next);
+	}
 	return used;
 }
 
