@@ -5,6 +5,7 @@
 #include <stdalign.h>
 
 #include "maps/map.h"
+#include "maps/pcache.h"
 #include "maps/sync.h"
 
 /*

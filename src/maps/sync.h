@@ -2,7 +2,6 @@
 #ifndef BPFRT_MAPS_SYNC_H
 #define BPFRT_MAPS_SYNC_H
 
-#include <stdalign.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -172,29 +171,6 @@ static inline bool pool_bump(_Atomic uint32_t *bump, uint32_t n, uint32_t *i)
 	*i = v;
 	return true;
 }
-
-/* ---- Per-CPU caches of free entries (pcache.c) --------------------------- */
-
-/*
- * A pool may keep, beside its free list, up to PCACHE_CAP free entries per
- * CPU in caches that threads change with restartable sequences instead of
- * locked instructions (see pcache.c). Each call returns false where it
- * cannot serve (no rseq, a CPU past n, empty or full): the caller then uses
- * the free list.
- */
-#define PCACHE_CAP 64
-
-struct pcache {
-	alignas(64) _Atomic uint64_t word;	/* count << 32 | first entry + 1 */
-};
-
-int pcache_cpu(void);	/* this thread's CPU, or -1 without rseq */
-bool pcache_pop(struct pcache *c, uint32_t n, const struct pool *p, uint32_t *i);
-bool pcache_push(struct pcache *c, uint32_t n, const struct pool *p, uint32_t i);
-/* Pool empty: take an entry from another CPU's cache, running there for the moment. */
-bool pcache_steal(struct pcache *c, uint32_t n, const struct pool *p, uint32_t *i);
-/* Entries held by the n caches (a snapshot). */
-uint32_t pcache_held(const struct pcache *c, uint32_t n);
 
 /* ---- CPU slots ---------------------------------------------------------- */
 
