@@ -230,6 +230,7 @@ static void check_shape(const struct shape *s, unsigned nops)
 	struct model md = { 0 };
 	bool lru = s->type == BPFRT_MAP_LRU_HASH || s->type == BPFRT_MAP_LRU_PERCPU_HASH;
 	bool use_model = !lru || s->keys <= s->max;
+	bool inline_lookup = s->type == BPFRT_MAP_HASH && (s->ks == 4 || s->ks == 8);
 	uint64_t seed = 0x9e3779b97f4a7c15ull ^ s->ks * 131 ^ s->type * 7 ^ s->max;
 	char what[96];
 	long bad = 0;
@@ -272,11 +273,28 @@ static void check_shape(const struct shape *s, unsigned nops)
 	CHECK(bad == 0, "%s: %u ops agree on all %d engines and modes%s", what, nops, COMBOS,
 	      use_model ? " and with the model" : "");
 	compare_contents(m, s, what);
-	/* Unchecked code calls the map's own function when it knows the map, map.c's otherwise. */
-	CHECK(code_has_addr(p[2], false, m[2]->ops->lookup) &&
-	      code_has_addr(p[2], false, m[2]->ops->update) &&
+	/*
+	 * Unchecked code calls the map's own function when it knows the map,
+	 * map.c's otherwise; a plain hash map with 4- or 8-byte keys is looked
+	 * up inline (its bucket array is an immediate), behind a test of r1
+	 * when the map is not known.
+	 */
+	if (inline_lookup) {
+		const void *heads = m[2]->area + 4;
+
+		CHECK(code_has_addr(p[2], false, heads) &&
+		      !code_has_addr(p[2], false, m[2]->ops->lookup) &&
+		      !code_has_addr(p[2], false, (const void *)map_lookup_elem),
+		      "%s: unchecked code looks up inline", what);
+		CHECK(code_has_addr(p[6], false, m[6]->area + 4) && code_has_addr(p[6], false, m[6]),
+		      "%s: with the map unknown, inline behind a test of r1", what);
+	} else {
+		CHECK(code_has_addr(p[2], false, m[2]->ops->lookup),
+		      "%s: unchecked code calls the map's lookup", what);
+	}
+	CHECK(code_has_addr(p[2], false, m[2]->ops->update) &&
 	      code_has_addr(p[2], false, m[2]->ops->delete),
-	      "%s: unchecked code calls the map's functions", what);
+	      "%s: unchecked code calls the map's update and delete", what);
 	CHECK(code_has_addr(p[6], false, (const void *)map_lookup_elem) &&
 	      code_has_addr(p[6], false, (const void *)map_update_elem) &&
 	      code_has_addr(p[6], false, (const void *)map_delete_elem),
@@ -372,13 +390,15 @@ static const struct bpfrt_insn peek[] = {
 	EXIT,
 };
 
-enum { STABLE = 64, CHURN = 192, WRITERS = 2, WRITER_OPS = 60000 };
+enum { WRITERS = 2 };
+static uint32_t STABLE, CHURN;	/* keys never deleted, keys inserted and deleted (per run) */
 
 struct churn_arg {
 	struct bpfrt_prog *ops;		/* ops_known on the map */
 	_Atomic int *stop;
 	int i;
 	long errors;
+	_Atomic long done;
 };
 
 /* Insert (NOEXIST) and delete churn keys through the JIT, value = key * 1000. */
@@ -386,16 +406,20 @@ static void *churn_writer(void *a)
 {
 	struct churn_arg *c = a;
 	uint64_t s = 0x1234567ull + (uint64_t)c->i * 77, r0;
+	uint32_t k = STABLE, prev = STABLE;
 
-	for (int n = 0; n < WRITER_OPS && !atomic_load(c->stop); n++) {
+	/* while the reader reads: insert a key, delete the one before (one stays in) */
+	for (int n = 0; !atomic_load(c->stop); n++, atomic_fetch_add(&c->done, 1)) {
 		struct op_ctx ctx = { 0 };
-		uint32_t k = STABLE + (uint32_t)(rnd(&s) % CHURN);
-		uint64_t v = (uint64_t)k * 1000;
+		uint64_t v;
 
+		if (!(n & 1))
+			prev = k, k = STABLE + (uint32_t)(rnd(&s) % CHURN);
+		v = (uint64_t)(n & 1 ? prev : k) * 1000;
 		ctx.op = n & 1 ? 2 : 1;
 		ctx.flags = BPFRT_NOEXIST;
+		memcpy(ctx.key, n & 1 ? &prev : &k, 4);
 		memcpy(ctx.value, &v, 8);
-		memcpy(ctx.key, &k, 4);
 		if (run(c->ops, true, false, &ctx, sizeof(ctx), &r0))
 			c->errors++;
 		else if (r0 != 0 && r0 != (uint64_t)-EEXIST && r0 != (uint64_t)-ENOENT &&
@@ -405,10 +429,9 @@ static void *churn_writer(void *a)
 	return NULL;
 }
 
-TEST(jit_hash_lookups_under_writers)
+static void lookups_under_writers(uint32_t max, uint32_t stable, uint32_t churn, int lookups)
 {
-	/* 128 buckets for 256 keys: chains, and elements reused under the readers' feet */
-	struct bpfrt_map *m = mkmap(BPFRT_MAP_HASH, 4, 8, 128);
+	struct bpfrt_map *m = mkmap(BPFRT_MAP_HASH, 4, 8, max);
 	struct bpfrt_prog *ops = m ? mkprog(ops_known, NOPS, m) : NULL;
 	struct bpfrt_prog *pk = m ? mkprog(peek, sizeof(peek) / sizeof(peek[0]), m) : NULL;
 	struct churn_arg args[WRITERS];
@@ -416,6 +439,7 @@ TEST(jit_hash_lookups_under_writers)
 	_Atomic int stop = 0;
 	long missed = 0, wrong = 0, found_churn = 0;
 
+	STABLE = stable, CHURN = churn;
 	if (!ops || !pk)
 		goto out;
 	for (uint32_t k = 0; k < STABLE; k++) {
@@ -424,10 +448,13 @@ TEST(jit_hash_lookups_under_writers)
 		bpfrt_map_update(m, &k, &v, BPFRT_NOEXIST);
 	}
 	for (int i = 0; i < WRITERS; i++) {
-		args[i] = (struct churn_arg){ ops, &stop, i, 0 };
+		args[i] = (struct churn_arg){ ops, &stop, i, 0, 0 };
 		pthread_create(&t[i], NULL, churn_writer, &args[i]);
 	}
-	for (int n = 0; n < 300000; n++) {
+	/* at least `lookups`, and on until each writer did 20000 operations (a loaded machine) */
+	for (long n = 0; n < lookups || (n < 50L * lookups && (atomic_load(&args[0].done) < 20000 ||
+							      atomic_load(&args[1].done) < 20000));
+	     n++) {
 		struct op_ctx ctx = { 0 };
 		uint32_t k = (uint32_t)n % (STABLE + CHURN);
 		uint64_t r0;
@@ -448,6 +475,8 @@ TEST(jit_hash_lookups_under_writers)
 	for (int i = 0; i < WRITERS; i++) {
 		pthread_join(t[i], NULL);
 		CHECK(args[i].errors == 0, "writer %d: %ld bad results", i, args[i].errors);
+		CHECK(atomic_load(&args[i].done) >= 20000, "writer %d ran along: %ld operations", i,
+		      atomic_load(&args[i].done));
 	}
 	CHECK(missed == 0, "a stable key was missed %ld times while chains changed", missed);
 	CHECK(wrong == 0, "%ld lookups returned a value no key has", wrong);
@@ -473,6 +502,14 @@ out:
 	bpfrt_prog_free(ops);
 	bpfrt_prog_free(pk);
 	bpfrt_map_free(m);
+}
+
+TEST(jit_hash_lookups_under_writers)
+{
+	/* 128 buckets for 256 keys: chains, and elements reused under the readers' feet */
+	lookups_under_writers(128, 64, 192, 300000);
+	/* 16 buckets and elements, 8 of them stable: chains that change all the time */
+	lookups_under_writers(16, 8, 40, 1000000);
 }
 
 /* ---- A map shared with another process ---------------------------------------------------- */
@@ -570,4 +607,69 @@ out:
 	bpfrt_prog_free(pc);
 	bpfrt_prog_free(ops);
 	bpfrt_map_free(m);
+}
+
+/* ---- The test of r1 in front of an inline lookup ------------------------------------------- */
+
+/*
+ * Two maps, one of them inline-able (a hash with 4-byte keys), the map in r9
+ * (not known at translation): calls with the other map must take the usual
+ * path, calls with it the inline one. Every engine and mode agrees.
+ */
+TEST(jit_hash_guard)
+{
+	struct bpfrt_map *maps[2] = { mkmap(BPFRT_MAP_HASH, 4, 8, 64),
+				      mkmap(BPFRT_MAP_HASH, 4, 8, 64) };
+	struct bpfrt_map *two[2] = { maps[0], NULL };
+	struct bpfrt_insn insns[NOPS];
+	struct bpfrt_prog *p[2] = { 0 };
+	struct bpfrt_error err;
+
+	if (!maps[0] || !maps[1])
+		goto out;
+	/* the second: 4-byte keys too, but LRU, so not inline-able */
+	bpfrt_map_free(maps[1]);
+	maps[1] = two[1] = mkmap(BPFRT_MAP_LRU_HASH, 4, 8, 64);
+	for (uint32_t k = 0; k < 32; k++) {
+		uint64_t a = k * 10, b = k * 100;
+
+		bpfrt_map_update(maps[0], &k, &a, BPFRT_ANY);
+		bpfrt_map_update(maps[1], &k, &b, BPFRT_ANY);
+	}
+	for (int w = 0; w < 2; w++) {	/* r9 = map w */
+		BPFRT_OPTS(bpfrt_prog_opts, po, .maps = two, .nmaps = 2);
+
+		memcpy(insns, ops_unknown, sizeof(insns));
+		insns[0].imm = w;
+		if (!CHECK(bpfrt_prog_new(insns, NOPS, &po, &p[w], &err) == 0, "prog: %s", err.msg))
+			goto out;
+		bpfrt_prog_use_builtin_helpers(p[w]);
+		CHECK(code_has_addr(p[w], false, maps[0]) && code_has_addr(p[w], false,
+							       maps[0]->area + 4),
+		      "r9 = map %d: the inline lookup of map 0 behind a test", w);
+	}
+	for (uint32_t k = 0; k < 40; k++) {
+		for (int w = 0; w < 2; w++) {
+			uint64_t got[4];
+
+			for (int c = 0; c < 4; c++) {	/* lookups add 1: each combo adds once */
+				struct op_ctx ctx = { 0 };
+
+				memcpy(ctx.key, &k, 4);
+				run(p[w], c & 2, c & 1, &ctx, sizeof(ctx), &got[c]);
+			}
+			for (int c = 0; c < 4; c++) {
+				uint64_t want = k < 32 ? k * (w ? 100 : 10) + 1 + (uint64_t)c :
+							 (uint64_t)-1;
+
+				CHECK(got[c] == want, "map %d key %u combo %d: %#llx, want %#llx", w, k,
+				      c, (unsigned long long)got[c], (unsigned long long)want);
+			}
+		}
+	}
+out:
+	bpfrt_prog_free(p[0]);
+	bpfrt_prog_free(p[1]);
+	bpfrt_map_free(maps[0]);
+	bpfrt_map_free(maps[1]);
 }

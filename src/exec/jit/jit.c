@@ -1374,17 +1374,25 @@ static bool tr_inline_lookup(struct jit *j, size_t i, const struct bpfrt_insn *i
 
 static void tr_call(struct jit *j, size_t i, const struct bpfrt_insn *in)
 {
+	enum jit_hash_kind hash = JIT_HASH_NONE;
+	struct jit_hash_site site;
 	const void *fn = NULL;
 
 	if (tr_inline_lookup(j, i, in))
 		return;
-	if (!j->checked)	/* map helpers: the map's own function (inline_hash.c) */
+	if (!j->checked) {	/* map helpers: inline or the map's own function (inline_hash.c) */
+		hash = jit_hash_lookup(&j->e, j->prog, in->imm, lookup_map_arg(j, i), &site);
+		if (hash == JIT_HASH_INLINE)
+			return;
 		fn = jit_map_call_target(j->prog, in->imm, lookup_map_arg(j, i));
+	}
 	before_call_out(j, in);
 	emit_mov_ri(&j->e, X_TMP, fn ? (uintptr_t)fn :
 				  (uintptr_t)prog_helper(j->prog, (uint32_t)in->imm));
 	call_helper(j, X_TMP);
 	after_helper(j, i, in);
+	if (hash == JIT_HASH_GUARDED)
+		jit_hash_join(&j->e, &site);
 }
 
 /* callx: the helper whose id is in dst, from the table fixed at preparation. */
