@@ -31,8 +31,8 @@ bool pcache_steal(struct pcache *c, uint32_t n, const struct pool *p, uint32_t *
 	cpu_set_t old, one;
 	bool got = false;
 
-	if (pcache_cpu() < 0 || sched_getaffinity(0, sizeof(old), &old))
-		return false;
+	if (pcache_cpu() < 0 || !pcache_held(c, n) || sched_getaffinity(0, sizeof(old), &old))
+		return false;	/* a full map costs no system call */
 	for (uint32_t cpu = 0; cpu < n && cpu < CPU_SETSIZE && !got; cpu++) {
 		if (!(atomic_load_explicit(&c[cpu].word, memory_order_relaxed) >> 32))
 			continue;
