@@ -3,6 +3,7 @@
 #include <string.h>
 #include <sys/random.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "maps/hashfn.h"
 #include "maps/htab.h"
@@ -42,9 +43,24 @@ static bool is_lru_type(uint32_t type)
 /* ---- Layout --------------------------------------------------------------- */
 
 struct htab_layout {
-	uint64_t buckets_off, elems_off, lru_off, pcpu_off, size;
-	uint32_t nbuckets, elem_size;
+	uint64_t buckets_off, elems_off, lru_off, pcpu_off, pcache_off, size;
+	uint32_t nbuckets, elem_size, npcache;
 };
+
+/*
+ * Per-CPU caches of free elements, one for each CPU the machine may have,
+ * where they hold at most an eighth of the pool: a thread that cannot run
+ * on another CPU (its affinity) can then not reach more than that (see
+ * pcache.c). Smaller maps use the free list alone.
+ */
+static uint32_t pcache_count(uint32_t max_entries)
+{
+	long n = sysconf(_SC_NPROCESSORS_CONF);
+
+	if (n < 1 || n > 1024 || pcache_cpu() < 0)
+		return 0;
+	return (uint64_t)n * PCACHE_CAP * 8 <= max_entries ? (uint32_t)n : 0;
+}
 
 static uint32_t pow2_at_least(uint32_t n)
 {
@@ -71,6 +87,10 @@ static bool htab_layout(const struct map_block *b, struct htab_layout *l)
 	l->pcpu_off = size = map_align(size, 64);
 	if (percpu && !map_size_add(&size, (uint64_t)b->max_entries * b->ncpus,
 				    map_align(b->value_size, 8)))
+		return false;
+	l->npcache = pcache_count(b->max_entries);
+	l->pcache_off = size = map_align(size, 64);
+	if (!map_size_add(&size, l->npcache, sizeof(struct pcache)))
 		return false;
 	l->size = size;
 	return true;
@@ -119,6 +139,8 @@ void htab_init(struct bpfrt_map *m)
 	struct htab_layout l;
 
 	htab_layout(b, &l);
+	if (l.size > b->size)	/* the CPU count changed since htab_check */
+		l.npcache = 0;
 	h->seed = new_seed(b->map_flags & MAP_F_ZERO_SEED);
 	h->buckets_off = l.buckets_off;
 	h->elems_off = l.elems_off;
@@ -126,6 +148,8 @@ void htab_init(struct bpfrt_map *m)
 	h->pcpu_off = l.pcpu_off;
 	h->nbuckets = l.nbuckets;
 	h->elem_size = l.elem_size;
+	h->npcache = l.npcache;
+	h->pcache_off = l.npcache ? l.pcache_off : 0;
 	h->lru_head = h->lru_tail = LRU_NONE;
 	for (uint32_t i = 0; i < l.nbuckets; i++)
 		atomic_init(&((struct htab_bucket *)(m->base + l.buckets_off))[i].head,
@@ -148,30 +172,41 @@ int htab_attach(struct bpfrt_map *m)
 
 /* ---- Finding elements ----------------------------------------------------- */
 
-/* The common key sizes get straight-line code (the size is a constant in each case). */
-static inline uint32_t key_hash(const struct bpfrt_map *m, const void *key)
+/*
+ * Every function below that takes `ks` is a template: ks is a constant at
+ * each call, 4, 8 or 16 in the copies specialised for those key sizes (see
+ * "The four types"), 0 in the generic copy, which reads m->key_size.
+ */
+#define HOT __attribute__((always_inline)) inline
+#define KSZ(m, ks) ((ks) ? (uint32_t)(ks) : (m)->key_size)
+
+static HOT uint32_t key_hash(const struct bpfrt_map *m, const void *key, uint32_t ks)
 {
-	switch (m->key_size) {
+	if (ks)
+		return map_hash(key, ks, m->seed);
+	switch (m->key_size) {	/* devmap_hash and hash_of_maps come here with 4 */
 	case 4:
 		return map_hash(key, 4, m->seed);
 	case 8:
 		return map_hash(key, 8, m->seed);
-	case 16:
-		return map_hash(key, 16, m->seed);
 	default:
 		return map_hash(key, m->key_size, m->seed);
 	}
 }
 
-static inline bool elem_is(const struct bpfrt_map *m, const struct htab_elem *e,
-			   uint32_t hash, const void *key)
+/* A key of 4 or 8 bytes is compared whole (one load); longer ones are screened by the hash first. */
+static HOT bool elem_is(const struct bpfrt_map *m, const struct htab_elem *e,
+			uint32_t hash, const void *key, uint32_t ks)
 {
+	if (ks == 4 || ks == 8)
+		return map_key_eq(e->key, key, ks);
 	return atomic_load_explicit(&e->hash, memory_order_relaxed) == hash &&
-	       map_key_eq(e->key, key, m->key_size);
+	       map_key_eq(e->key, key, KSZ(m, ks));
 }
 
 /* Lock-free: the element number holding key, or -1. */
-static inline __attribute__((always_inline)) int64_t find_rcu(const struct bpfrt_map *m, const void *key, uint32_t hash)
+static HOT int64_t find_rcu(const struct bpfrt_map *m, const void *key, uint32_t hash,
+			    uint32_t ks)
 {
 	uint32_t b = hash & m->mask, link, steps;
 
@@ -181,7 +216,7 @@ again:
 	while (!(link & 1)) {
 		const struct htab_elem *e = helem(m, link >> 1);
 
-		if (elem_is(m, e, hash, key))
+		if (elem_is(m, e, hash, key, ks))
 			return link >> 1;
 		link = atomic_load_explicit(&e->next, memory_order_acquire);
 		if (__builtin_expect(++steps > m->max_entries, 0))
@@ -193,8 +228,8 @@ again:
 }
 
 /* Under bucket b's lock: the element holding key and the link that points to it. */
-static int64_t find_locked(const struct bpfrt_map *m, uint32_t b, const void *key,
-			   uint32_t hash, _Atomic uint32_t **prev)
+static HOT int64_t find_locked(const struct bpfrt_map *m, uint32_t b, const void *key,
+			       uint32_t hash, _Atomic uint32_t **prev, uint32_t ks)
 {
 	_Atomic uint32_t *p = &hbucket(m, b)->head;
 	uint32_t link;
@@ -202,7 +237,7 @@ static int64_t find_locked(const struct bpfrt_map *m, uint32_t b, const void *ke
 	while (!((link = atomic_load_explicit(p, memory_order_relaxed)) & 1)) {
 		struct htab_elem *e = helem(m, link >> 1);
 
-		if (elem_is(m, e, hash, key)) {
+		if (elem_is(m, e, hash, key, ks)) {
 			*prev = p;
 			return link >> 1;
 		}
@@ -230,7 +265,22 @@ bool htab_unlink_locked(struct bpfrt_map *m, uint32_t b, uint32_t i)
 
 int64_t htab_slot_of(struct bpfrt_map *m, const void *key)
 {
-	return find_rcu(m, key, key_hash(m, key));
+	return find_rcu(m, key, key_hash(m, key, 0), 0);
+}
+
+uint32_t htab_elems_in_use(struct bpfrt_map *m)
+{
+	struct htab_hdr *h = hhdr(m);
+	uint32_t used = atomic_load(&h->bump), link = (uint32_t)atomic_load(&h->free_head);
+
+	for (uint32_t n = 0; link && n < m->max_entries; n++, used--)
+		link = atomic_load(&helem(m, link - 1)->free_next);
+	for (uint32_t c = 0; c < h->npcache; c++) {
+		link = (uint32_t)atomic_load(&htab_pcache(m)[c].word);
+		for (uint32_t n = 0; link && n < m->max_entries; n++, used--)
+			link = atomic_load(&helem(m, link - 1)->free_next);
+	}
+	return used;
 }
 
 /* ---- Writing elements ----------------------------------------------------- */
@@ -243,8 +293,29 @@ struct htab_write {
 	void *arg;
 };
 
-static void write_value(struct bpfrt_map *m, uint32_t i, const struct htab_write *w,
-			bool fresh)
+/* memcpy, with the common value and key sizes as plain moves instead of a call. */
+static HOT void copy_bytes(void *d, const void *s, uint32_t n)
+{
+	uint64_t a, b;
+
+	switch (n) {
+	case 4:
+		memcpy(&a, s, 4), memcpy(d, &a, 4);
+		break;
+	case 8:
+		memcpy(&a, s, 8), memcpy(d, &a, 8);
+		break;
+	case 16:
+		memcpy(&a, s, 8), memcpy(&b, (const uint8_t *)s + 8, 8);
+		memcpy(d, &a, 8), memcpy((uint8_t *)d + 8, &b, 8);
+		break;
+	default:
+		memcpy(d, s, n);
+	}
+}
+
+static HOT void write_value(struct bpfrt_map *m, uint32_t i, const struct htab_write *w,
+			    bool fresh)
 {
 	const uint8_t *v = w->value;
 	uint32_t me;
@@ -254,7 +325,7 @@ static void write_value(struct bpfrt_map *m, uint32_t i, const struct htab_write
 		return;
 	}
 	if (!m->pcpu) {
-		memcpy(helem_value(m, i, 0), v, m->value_size);
+		copy_bytes(helem_value(m, i, 0), v, m->value_size);
 		return;
 	}
 	if (w->all_cpus) {
@@ -270,8 +341,8 @@ static void write_value(struct bpfrt_map *m, uint32_t i, const struct htab_write
 }
 
 /* Fill element i with key and value and put it at the head of bucket b (lock held). */
-static void link_new(struct bpfrt_map *m, uint32_t b, uint32_t i, uint32_t hash,
-		     const void *key, const struct htab_write *w)
+static HOT void link_new(struct bpfrt_map *m, uint32_t b, uint32_t i, uint32_t hash,
+			 const void *key, const struct htab_write *w, uint32_t ks)
 {
 	struct htab_elem *e = helem(m, i);
 	struct htab_bucket *bk = hbucket(m, b);
@@ -279,16 +350,15 @@ static void link_new(struct bpfrt_map *m, uint32_t b, uint32_t i, uint32_t hash,
 	seq_fix(&e->seq);	/* a writer that died mid-copy left it odd */
 	seq_write_begin(&e->seq);
 	atomic_store_explicit(&e->hash, hash, memory_order_relaxed);
-	memcpy(e->key, key, m->key_size);
+	copy_bytes(e->key, key, KSZ(m, ks));
 	write_value(m, i, w, true);
 	seq_write_end(&e->seq);
 	atomic_store_explicit(&e->next, atomic_load_explicit(&bk->head, memory_order_relaxed),
 			      memory_order_relaxed);
 	atomic_store_explicit(&bk->head, LINK_ELEM(i), memory_order_release);
-	atomic_fetch_add_explicit(&hhdr(m)->count, 1, memory_order_relaxed);
 }
 
-static void write_existing(struct bpfrt_map *m, uint32_t i, const struct htab_write *w)
+static HOT void write_existing(struct bpfrt_map *m, uint32_t i, const struct htab_write *w)
 {
 	seq_t *seq = &helem(m, i)->seq;
 
@@ -299,35 +369,36 @@ static void write_existing(struct bpfrt_map *m, uint32_t i, const struct htab_wr
 }
 
 /* The flags check and the decision, under bucket b's lock. */
-static long update_locked(struct bpfrt_map *m, uint32_t b, uint32_t hash, const void *key,
-			  uint64_t flags, const struct htab_write *w, uint32_t *spare)
+static HOT long update_locked(struct bpfrt_map *m, uint32_t b, uint32_t hash, const void *key,
+			      uint64_t flags, const struct htab_write *w, uint32_t *spare,
+			      uint32_t ks)
 {
 	_Atomic uint32_t *prev;
-	int64_t old = find_locked(m, b, key, hash, &prev);
+	int64_t old = find_locked(m, b, key, hash, &prev, ks);
 	uint32_t i;
 
-	if (old >= 0 && flags == BPFRT_NOEXIST)
-		return -EEXIST;
-	if (old < 0 && flags == BPFRT_EXIST)
-		return -ENOENT;
 	if (old >= 0) {
+		if (flags == BPFRT_NOEXIST)
+			return -EEXIST;
 		write_existing(m, (uint32_t)old, w);
 		if (htab_is_lru(m))
 			lru_touch(m, (uint32_t)old);
 		return 0;
 	}
+	if (flags == BPFRT_EXIST)
+		return -ENOENT;
 	if (*spare != LRU_NONE)
 		i = *spare, *spare = LRU_NONE;
 	else if (!htab_alloc_elem(m, &i))
 		return -E2BIG;
-	link_new(m, b, i, hash, key, w);
+	link_new(m, b, i, hash, key, w, ks);
 	if (htab_is_lru(m))
 		lru_push_head(m, i);
 	return 0;
 }
 
-static long update_common(struct bpfrt_map *m, const void *key, uint64_t flags,
-			  const struct htab_write *w)
+static HOT long update_common(struct bpfrt_map *m, const void *key, uint64_t flags,
+			      const struct htab_write *w, uint32_t ks)
 {
 	uint32_t hash, b, spare = LRU_NONE;
 	long ret;
@@ -337,14 +408,22 @@ static long update_common(struct bpfrt_map *m, const void *key, uint64_t flags,
 	/* LRU maps take their element first, evicting if need be, as the kernel does. */
 	if (htab_is_lru(m))
 		spare = lru_alloc(m);
-	hash = key_hash(m, key);
+	hash = key_hash(m, key, ks);
 	b = hash & m->mask;
 	plock_lock(&hbucket(m, b)->lock);
-	ret = update_locked(m, b, hash, key, flags, w, &spare);
+	ret = update_locked(m, b, hash, key, flags, w, &spare, ks);
 	plock_unlock(&hbucket(m, b)->lock);
-	if (spare != LRU_NONE)
+	if (__builtin_expect(spare != LRU_NONE, 0))
 		htab_free_elem(m, spare);
 	return ret;
+}
+
+/* Any key size, any way of writing: the copy the callbacks and user space use. */
+static __attribute__((noinline)) long update_generic(struct bpfrt_map *m, const void *key,
+						     uint64_t flags,
+						     const struct htab_write *w)
+{
+	return update_common(m, key, flags, w, 0);
 }
 
 long htab_update_slot(struct bpfrt_map *m, const void *key, uint64_t flags,
@@ -352,79 +431,65 @@ long htab_update_slot(struct bpfrt_map *m, const void *key, uint64_t flags,
 {
 	struct htab_write w = { .swap = swap, .arg = arg };
 
-	return update_common(m, key, flags, &w);
+	return update_generic(m, key, flags, &w);
 }
 
-long htab_delete_slot(struct bpfrt_map *m, const void *key, htab_swap_fn swap, void *arg)
+static HOT long delete_common(struct bpfrt_map *m, const void *key, htab_swap_fn swap,
+			      void *arg, uint32_t ks)
 {
-	uint32_t hash = key_hash(m, key), b = hash & m->mask;
+	uint32_t hash = key_hash(m, key, ks), b = hash & m->mask;
 	_Atomic uint32_t *prev;
 	int64_t i;
 
 	plock_lock(&hbucket(m, b)->lock);
-	i = find_locked(m, b, key, hash, &prev);
+	i = find_locked(m, b, key, hash, &prev, ks);
 	if (i < 0) {
 		plock_unlock(&hbucket(m, b)->lock);
 		return -ENOENT;
 	}
-	atomic_store_explicit(prev, atomic_load(&helem(m, (uint32_t)i)->next),
+	atomic_store_explicit(prev, atomic_load_explicit(&helem(m, (uint32_t)i)->next,
+							 memory_order_relaxed),
 			      memory_order_release);
 	if (htab_is_lru(m))
 		lru_remove(m, (uint32_t)i);
 	if (swap)
 		swap(m, (uint32_t)i, false, arg);
-	atomic_fetch_sub_explicit(&hhdr(m)->count, 1, memory_order_relaxed);
 	plock_unlock(&hbucket(m, b)->lock);
 	htab_free_elem(m, (uint32_t)i);
 	return 0;
 }
 
+long htab_delete_slot(struct bpfrt_map *m, const void *key, htab_swap_fn swap, void *arg)
+{
+	return delete_common(m, key, swap, arg, 0);
+}
+
 /* ---- The program face ----------------------------------------------------- */
 
-static void *htab_lookup(struct bpfrt_map *m, const void *key)
+/* bpf_map_lookup_elem: the value (this CPU's in per-CPU maps); LRU maps mark the element used. */
+static HOT void *lookup_common(struct bpfrt_map *m, const void *key, uint32_t ks,
+			       bool lru, bool percpu)
 {
-	int64_t i = find_rcu(m, key, key_hash(m, key));
+	int64_t i = find_rcu(m, key, key_hash(m, key, ks), ks);
 
-	return i < 0 ? NULL : helem_value(m, (uint32_t)i, 0);
+	if (i < 0)
+		return NULL;
+	if (lru)
+		lru_touch(m, (uint32_t)i);
+	if (percpu)
+		return map_pcpu_value(m, (uint32_t)i, map_this_cpu(m));
+	return helem(m, (uint32_t)i)->key + map_align(KSZ(m, ks), 8);
 }
 
 static void *htab_lookup_percpu_cpu(struct bpfrt_map *m, const void *key, uint32_t cpu)
 {
-	int64_t i = find_rcu(m, key, key_hash(m, key));
+	int64_t i = find_rcu(m, key, key_hash(m, key, 0), 0);
 
 	if (i < 0)
 		return NULL;
 	if (htab_is_lru(m))
 		lru_touch(m, (uint32_t)i);
 	return helem_value(m, (uint32_t)i, cpu);
-}
-
-static void *htab_lookup_percpu(struct bpfrt_map *m, const void *key)
-{
-	return htab_lookup_percpu_cpu(m, key, map_this_cpu(m));
-}
-
-static void *lru_lookup(struct bpfrt_map *m, const void *key)
-{
-	int64_t i = find_rcu(m, key, key_hash(m, key));
-
-	if (i < 0)
-		return NULL;
-	lru_touch(m, (uint32_t)i);
-	return helem_value(m, (uint32_t)i, 0);
-}
-
-static long htab_update(struct bpfrt_map *m, const void *key, const void *value,
-			uint64_t flags)
-{
-	struct htab_write w = { .value = value };
-
-	return update_common(m, key, flags, &w);
-}
-
-static long htab_delete(struct bpfrt_map *m, const void *key)
-{
-	return htab_delete_slot(m, key, NULL, NULL);
 }
 
 static long htab_for_each(struct bpfrt_map *m, callback_fn_t fn, void *ctx)
@@ -474,25 +539,25 @@ static void copy_out(struct bpfrt_map *m, uint32_t i, void *value)
 /* Copy key's value out without tearing: lock-free retries, then the bucket lock. */
 static int htab_sys_lookup(struct bpfrt_map *m, const void *key, void *value)
 {
-	uint32_t hash = key_hash(m, key), b = hash & m->mask, v;
+	uint32_t hash = key_hash(m, key, 0), b = hash & m->mask, v;
 	_Atomic uint32_t *prev;
 	int64_t i;
 
 	for (int tries = 0; tries < SEQ_TRIES; tries++) {
 		struct htab_elem *e;
 
-		i = find_rcu(m, key, hash);
+		i = find_rcu(m, key, hash, 0);
 		if (i < 0)
 			return -ENOENT;
 		e = helem(m, (uint32_t)i);
-		if (!seq_read_begin(&e->seq, &v) || !elem_is(m, e, hash, key))
+		if (!seq_read_begin(&e->seq, &v) || !elem_is(m, e, hash, key, 0))
 			continue;
 		copy_out(m, (uint32_t)i, value);
 		if (seq_read_ok(&e->seq, v))
 			return 0;
 	}
 	plock_lock(&hbucket(m, b)->lock);
-	i = find_locked(m, b, key, hash, &prev);
+	i = find_locked(m, b, key, hash, &prev, 0);
 	if (i >= 0) {
 		seq_fix(&helem(m, (uint32_t)i)->seq);
 		copy_out(m, (uint32_t)i, value);
@@ -506,7 +571,7 @@ static int htab_sys_update(struct bpfrt_map *m, const void *key, const void *val
 {
 	struct htab_write w = { .value = value, .all_cpus = true };
 
-	return (int)update_common(m, key, flags, &w);
+	return (int)update_generic(m, key, flags, &w);
 }
 
 static void copy_out_swap(struct bpfrt_map *m, uint32_t i, bool fresh, void *value)
@@ -549,10 +614,10 @@ int htab_get_next_key(struct bpfrt_map *m, const void *key, void *next)
 
 	if (!key)
 		return first_key_from(m, 0, next);
-	hash = key_hash(m, key);
+	hash = key_hash(m, key, 0);
 	b = hash & m->mask;
 	plock_lock(&hbucket(m, b)->lock);
-	i = find_locked(m, b, key, hash, &prev);
+	i = find_locked(m, b, key, hash, &prev, 0);
 	link = i < 0 ? 1 : atomic_load(&helem(m, (uint32_t)i)->next);
 	if (!(link & 1))
 		memcpy(next, helem(m, link >> 1)->key, m->key_size);
@@ -571,12 +636,49 @@ static int64_t hash_check(struct map_block *b, const struct bpfrt_map_opts *o,
 	return htab_check(b, is_percpu_type(b->type), is_lru_type(b->type), err);
 }
 
+/*
+ * The program face in copies specialised for 4-, 8- and 16-byte keys, and a
+ * generic one (ks 0); attach points the map at the table of its key size, so
+ * helpers, the interpreter and the JIT all reach the specialised code.
+ */
+#define HTAB_KEY_FNS(ks) \
+	static long htab_update_##ks(struct bpfrt_map *m, const void *key, \
+				     const void *value, uint64_t flags) \
+	{ \
+		struct htab_write w = { .value = value }; \
+		return update_common(m, key, flags, &w, ks); \
+	} \
+	static long htab_delete_##ks(struct bpfrt_map *m, const void *key) \
+	{ \
+		return delete_common(m, key, NULL, NULL, ks); \
+	} \
+	static void *hash_lookup_##ks(struct bpfrt_map *m, const void *key) \
+	{ \
+		return lookup_common(m, key, ks, false, false); \
+	} \
+	static void *lru_lookup_##ks(struct bpfrt_map *m, const void *key) \
+	{ \
+		return lookup_common(m, key, ks, true, false); \
+	} \
+	static void *percpu_lookup_##ks(struct bpfrt_map *m, const void *key) \
+	{ \
+		return lookup_common(m, key, ks, false, true); \
+	} \
+	static void *lru_percpu_lookup_##ks(struct bpfrt_map *m, const void *key) \
+	{ \
+		return lookup_common(m, key, ks, true, true); \
+	}
+HTAB_KEY_FNS(4)
+HTAB_KEY_FNS(8)
+HTAB_KEY_FNS(16)
+HTAB_KEY_FNS(0)
+
+static int hash_attach(struct bpfrt_map *m);
+
 #define HTAB_COMMON \
 	.check = hash_check, \
 	.init = htab_init, \
-	.attach = htab_attach, \
-	.update = htab_update, \
-	.delete = htab_delete, \
+	.attach = hash_attach, \
 	.for_each = htab_for_each, \
 	.value_region = htab_region, \
 	.sys_lookup = htab_sys_lookup, \
@@ -584,15 +686,34 @@ static int64_t hash_check(struct map_block *b, const struct bpfrt_map_opts *o,
 	.sys_lookup_and_delete = htab_sys_lookup_and_delete, \
 	.get_next_key = htab_get_next_key
 
-const struct map_ops hash_ops = { HTAB_COMMON, .lookup = htab_lookup };
-const struct map_ops lru_hash_ops = { HTAB_COMMON, .lookup = lru_lookup };
-const struct map_ops percpu_hash_ops = {
-	HTAB_COMMON,
-	.lookup = htab_lookup_percpu,
-	.lookup_percpu = htab_lookup_percpu_cpu,
+#define HTAB_OPS(kind, ks, ...) \
+	{ HTAB_COMMON, .lookup = kind##_lookup_##ks, .update = htab_update_##ks, \
+	  .delete = htab_delete_##ks, __VA_ARGS__ }
+#define HTAB_SIZES(kind, ...) { \
+	HTAB_OPS(kind, 4, __VA_ARGS__), HTAB_OPS(kind, 8, __VA_ARGS__), \
+	HTAB_OPS(kind, 16, __VA_ARGS__), HTAB_OPS(kind, 0, __VA_ARGS__) }
+
+/* [type][4-, 8-, 16-byte keys, any other size] */
+static const struct map_ops htab_ops_by_size[4][4] = {
+	HTAB_SIZES(hash),
+	HTAB_SIZES(lru),
+	HTAB_SIZES(percpu, .lookup_percpu = htab_lookup_percpu_cpu),
+	HTAB_SIZES(lru_percpu, .lookup_percpu = htab_lookup_percpu_cpu),
 };
-const struct map_ops lru_percpu_hash_ops = {
-	HTAB_COMMON,
-	.lookup = htab_lookup_percpu,
-	.lookup_percpu = htab_lookup_percpu_cpu,
-};
+
+static int hash_attach(struct bpfrt_map *m)
+{
+	unsigned t = (is_lru_type(m->type) ? 1 : 0) + (is_percpu_type(m->type) ? 2 : 0);
+	unsigned k = m->key_size == 4 ? 0 : m->key_size == 8 ? 1 : m->key_size == 16 ? 2 : 3;
+
+	m->ops = &htab_ops_by_size[t][k];
+	return htab_attach(m);
+}
+
+/* The tables map.c starts from (generic key size; attach specialises). */
+const struct map_ops hash_ops = HTAB_OPS(hash, 0);
+const struct map_ops lru_hash_ops = HTAB_OPS(lru, 0);
+const struct map_ops percpu_hash_ops = HTAB_OPS(percpu, 0,
+						.lookup_percpu = htab_lookup_percpu_cpu);
+const struct map_ops lru_percpu_hash_ops = HTAB_OPS(lru_percpu, 0,
+						    .lookup_percpu = htab_lookup_percpu_cpu);

@@ -5,17 +5,19 @@
 #include <stdalign.h>
 
 #include "maps/map.h"
+#include "maps/pcache.h"
 #include "maps/sync.h"
 
 /*
- * Block: [header page][buckets][elements][LRU nodes][per-CPU values].
+ * Block: [header page][buckets][elements][LRU nodes][per-CPU values][caches].
  *
  * A bucket is a lock word and the link to its first element. A link is
  * (element number << 1), or (bucket number << 1 | 1) at the end of a chain
  * (a "nulls" end: a lock-free reader that followed an element into another
  * chain while it was being reused notices it ended in the wrong bucket and
- * starts over). Elements come from a pool of max_entries: a lock-free free
- * list plus a bump counter for those never used. An element is its header,
+ * starts over). Elements come from a pool of max_entries: per-CPU caches
+ * (sync.h: no locked instruction), a lock-free free list, and a bump counter
+ * for those never used. An element is its header,
  * the key (rounded up to 8 bytes) and, except in per-CPU maps, the value.
  */
 #define LINK_ELEM(i)   ((uint32_t)(i) << 1)
@@ -26,9 +28,17 @@ struct htab_hdr {
 	uint64_t seed;
 	uint64_t buckets_off, elems_off, lru_off, pcpu_off;
 	uint32_t nbuckets, elem_size;
+	uint32_t npcache;		/* per-CPU caches of free elements at pcache_off; */
+	uint64_t pcache_off;		/* 0 in small maps (and in blocks of older builds) */
 	alignas(64) _Atomic uint64_t free_head;	/* see flist_push */
 	_Atomic uint32_t bump;			/* elements [0, bump) were handed out */
-	alignas(64) _Atomic uint32_t count;	/* elements in the map */
+	/*
+	 * Once the element count; no longer kept (two atomic adds per insert and
+	 * delete for a number nothing read). The word stays so that the layout
+	 * of blocks pinned by older builds is unchanged; htab_elems_in_use
+	 * counts from the pool instead.
+	 */
+	alignas(64) uint32_t unused;
 	alignas(64) plock_t lru_lock;		/* guards the LRU list */
 	uint32_t lru_head, lru_tail;		/* most and least recently inserted */
 };
@@ -90,19 +100,30 @@ static inline struct pool htab_pool(const struct bpfrt_map *m)
 	return (struct pool){ m->elems, m->elem_size, offsetof(struct htab_elem, free_next) };
 }
 
-static inline void htab_free_elem(struct bpfrt_map *m, uint32_t i)
+static inline struct pcache *htab_pcache(const struct bpfrt_map *m)
 {
-	struct pool p = htab_pool(m);
-
-	flist_push(&hhdr(m)->free_head, &p, i);
+	return (struct pcache *)(m->base + hhdr(m)->pcache_off);
 }
 
-static inline bool htab_alloc_elem(struct bpfrt_map *m, uint32_t *i)
+static inline void htab_free_elem(struct bpfrt_map *m, uint32_t i)
 {
+	struct htab_hdr *h = hhdr(m);
 	struct pool p = htab_pool(m);
 
-	return flist_pop(&hhdr(m)->free_head, &p, i) ||
-	       pool_bump(&hhdr(m)->bump, m->max_entries, i);
+	if (!h->npcache || !pcache_push(htab_pcache(m), h->npcache, &p, i))
+		flist_push(&h->free_head, &p, i);
+}
+
+/* This CPU's cache, the free list, the never used, then the other CPUs' caches. */
+static inline bool htab_alloc_elem(struct bpfrt_map *m, uint32_t *i)
+{
+	struct htab_hdr *h = hhdr(m);
+	struct pool p = htab_pool(m);
+
+	if (h->npcache && pcache_pop(htab_pcache(m), h->npcache, &p, i))
+		return true;
+	return flist_pop(&h->free_head, &p, i) || pool_bump(&h->bump, m->max_entries, i) ||
+	       (h->npcache && pcache_steal(htab_pcache(m), h->npcache, &p, i));
 }
 
 static inline bool htab_is_lru(const struct bpfrt_map *m)
@@ -112,6 +133,9 @@ static inline bool htab_is_lru(const struct bpfrt_map *m)
 
 /* hash.c: remove element i from bucket b's chain (bucket lock held). */
 bool htab_unlink_locked(struct bpfrt_map *m, uint32_t b, uint32_t i);
+
+/* hash.c: elements handed out and not free (walks the free list; for a map nobody changes meanwhile). */
+uint32_t htab_elems_in_use(struct bpfrt_map *m);
 
 /* lru.c */
 uint32_t lru_alloc(struct bpfrt_map *m);		/* never fails: evicts */

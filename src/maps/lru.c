@@ -89,10 +89,8 @@ static uint32_t evict_locked(struct bpfrt_map *m)
 			 */
 			bool linked = htab_unlink_locked(m, b, cur);
 
-			if (linked) {
+			if (linked)
 				list_unlink(m, cur);
-				atomic_fetch_sub(&h->count, 1);
-			}
 			plock_unlock(&hbucket(m, b)->lock);
 			if (linked)
 				return cur;

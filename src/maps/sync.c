@@ -9,28 +9,24 @@
 
 /* ---- Our pid, cached ---------------------------------------------------- */
 
-static _Atomic uint32_t cached_pid;
+_Atomic uint32_t sync_cached_pid;
 static pthread_once_t pid_once = PTHREAD_ONCE_INIT;
 
 static void pid_after_fork(void)
 {
-	atomic_store(&cached_pid, (uint32_t)getpid());
+	atomic_store(&sync_cached_pid, (uint32_t)getpid());
 }
 
 static void pid_init(void)
 {
-	atomic_store(&cached_pid, (uint32_t)getpid());
+	atomic_store(&sync_cached_pid, (uint32_t)getpid());
 	pthread_atfork(NULL, NULL, pid_after_fork);
 }
 
-uint32_t sync_pid(void)
+uint32_t sync_pid_slow(void)
 {
-	uint32_t p = atomic_load_explicit(&cached_pid, memory_order_relaxed);
-
-	if (__builtin_expect(p != 0, 1))
-		return p;
 	pthread_once(&pid_once, pid_init);
-	return atomic_load(&cached_pid);
+	return atomic_load(&sync_cached_pid);
 }
 
 /* ---- Waiting for a lock ------------------------------------------------- */

@@ -24,7 +24,16 @@
  */
 typedef _Atomic uint32_t plock_t;
 
-uint32_t sync_pid(void);			/* cached getpid(), reset on fork */
+extern _Atomic uint32_t sync_cached_pid;	/* 0 until first use */
+uint32_t sync_pid_slow(void);
+
+/* getpid(), cached (reset on fork); inline, since every lock takes it. */
+static inline uint32_t sync_pid(void)
+{
+	uint32_t p = atomic_load_explicit(&sync_cached_pid, memory_order_relaxed);
+
+	return __builtin_expect(p != 0, 1) ? p : sync_pid_slow();
+}
 void plock_lock_slow(plock_t *l, uint32_t me);
 
 static inline bool plock_trylock(plock_t *l)

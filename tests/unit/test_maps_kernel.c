@@ -225,9 +225,14 @@ TEST(maps_kernel_hash)
 	struct diff odd = { "hash (5-byte keys)", BPFRT_MAP_HASH, 5, 3, 100, 1, 0, 150,
 			    ORDER_ANY, plain_key, 0, NULL, 0 };
 
+	/* Big enough for per-CPU caches of free elements (hash.c) on up to 4 CPUs; fills up. */
+	struct diff big = { "hash (per-CPU caches, fills up)", BPFRT_MAP_HASH, 4, 8, 2048, 0, 0,
+			    6000, ORDER_ANY, plain_key, 0, NULL, 0 };
+
 	diff_run(&small, 20000);
 	diff_run(&wide, 20000);
 	diff_run(&odd, 20000);
+	diff_run(&big, 30000);
 }
 
 TEST(maps_kernel_array)

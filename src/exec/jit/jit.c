@@ -57,6 +57,7 @@
 
 #include "emit.h"
 #include "helpers/helpers.h"
+#include "inline_hash.h"
 #include "isa/isa.h"
 #include "isa/semantics.h"
 #include "jit.h"
@@ -1308,11 +1309,11 @@ static bpfrt_helper_fn builtin_lookup(void)
 }
 
 /*
- * The array map r1 holds at the call in slot i, if an lddw of the program's
+ * The map r1 holds at the call in slot i, if an lddw of the program's
  * table (src 5) put it there earlier in the same basic block, with nothing
  * but plain ALU, loads and stores in between; else NULL.
  */
-static struct bpfrt_map *lookup_array_arg(const struct jit *j, size_t i)
+static struct bpfrt_map *lookup_map_arg(const struct jit *j, size_t i)
 {
 	for (size_t k = i; k-- > 0;) {
 		const struct bpfrt_insn *in = &j->insns[k];
@@ -1331,9 +1332,7 @@ static struct bpfrt_map *lookup_array_arg(const struct jit *j, size_t i)
 		if (in->dst_reg != R1)
 			continue;
 		if (isa_decode(in) == ISA_LDDW_MAP_IDX && (uint32_t)in->imm < j->prog->nmaps) {
-			struct bpfrt_map *m = j->prog->maps[in->imm];
-
-			return m->type == BPFRT_MAP_ARRAY ? m : NULL;
+			return j->prog->maps[in->imm];
 		}
 		return NULL;
 	}
@@ -1353,7 +1352,7 @@ static bool tr_inline_lookup(struct jit *j, size_t i, const struct bpfrt_insn *i
 
 	if (j->checked || in->imm != HELPER_MAP_LOOKUP_ELEM ||
 	    prog_helper(j->prog, HELPER_MAP_LOOKUP_ELEM) != builtin_lookup() ||
-	    !(m = lookup_array_arg(j, i)) || m->stride > INT32_MAX)
+	    !(m = lookup_map_arg(j, i)) || m->type != BPFRT_MAP_ARRAY || m->stride > INT32_MAX)
 		return false;
 	null = label_new(j);
 	done = label_new(j);
@@ -1375,12 +1374,25 @@ static bool tr_inline_lookup(struct jit *j, size_t i, const struct bpfrt_insn *i
 
 static void tr_call(struct jit *j, size_t i, const struct bpfrt_insn *in)
 {
+	enum jit_hash_kind hash = JIT_HASH_NONE;
+	struct jit_hash_site site;
+	const void *fn = NULL;
+
 	if (tr_inline_lookup(j, i, in))
 		return;
+	if (!j->checked) {	/* map helpers: inline or the map's own function (inline_hash.c) */
+		hash = jit_hash_lookup(&j->e, j->prog, in->imm, lookup_map_arg(j, i), &site);
+		if (hash == JIT_HASH_INLINE)
+			return;
+		fn = jit_map_call_target(j->prog, in->imm, lookup_map_arg(j, i));
+	}
 	before_call_out(j, in);
-	emit_mov_ri(&j->e, X_TMP, (uintptr_t)prog_helper(j->prog, (uint32_t)in->imm));
+	emit_mov_ri(&j->e, X_TMP, fn ? (uintptr_t)fn :
+				  (uintptr_t)prog_helper(j->prog, (uint32_t)in->imm));
 	call_helper(j, X_TMP);
 	after_helper(j, i, in);
+	if (hash == JIT_HASH_GUARDED)
+		jit_hash_join(&j->e, &site);
 }
 
 /* callx: the helper whose id is in dst, from the table fixed at preparation. */

@@ -1,0 +1,278 @@
+/* test_maps_pcache.c — hash maps' per-CPU caches of free elements: used, exact when the map fills, consistent under threads, forks and kills. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <pthread.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "bpfrt.h"
+#include "maps/htab.h"
+#include "t.h"
+
+static struct bpfrt_map *mk(enum bpfrt_map_type type, uint32_t max)
+{
+	BPFRT_OPTS(bpfrt_map_opts, o, .type = type, .key_size = 4, .value_size = 8,
+		   .max_entries = max);
+	struct bpfrt_map *m = NULL;
+	struct bpfrt_error err;
+
+	CHECK(bpfrt_map_create(&o, &m, &err) == 0, "create: %s", err.msg);
+	return m;
+}
+
+/* A map big enough for caches on this machine, or NULL with the reason printed. */
+static struct bpfrt_map *mk_cached(enum bpfrt_map_type type, uint32_t *max)
+{
+	long n = sysconf(_SC_NPROCESSORS_CONF);
+	struct bpfrt_map *m;
+
+	if (pcache_cpu() < 0) {
+		printf("  skipped: no restartable sequences here (the maps use free lists)\n");
+		return NULL;
+	}
+	*max = (uint32_t)n * PCACHE_CAP * 8;
+	m = mk(type, *max);
+	if (m && !CHECK(hhdr(m)->npcache == (uint32_t)n, "%u caches for %ld CPUs",
+			hhdr(m)->npcache, n)) {
+		bpfrt_map_free(m);
+		return NULL;
+	}
+	return m;
+}
+
+static long count_keys(struct bpfrt_map *m)
+{
+	uint32_t key, next;
+	long n = 0;
+
+	for (int r = bpfrt_map_get_next_key(m, NULL, &next); r == 0 && n < 10000000; n++) {
+		key = next;
+		r = bpfrt_map_get_next_key(m, &key, &next);
+	}
+	return n;
+}
+
+TEST(maps_pcache_small_maps_have_none)
+{
+	struct bpfrt_map *m = mk(BPFRT_MAP_HASH, 64);
+
+	if (m)
+		CHECK(hhdr(m)->npcache == 0 && hhdr(m)->pcache_off == 0, "no caches for 64 entries");
+	bpfrt_map_free(m);
+}
+
+/* ---- Filling up from another CPU takes the first CPU's cache too ------------------------- */
+
+struct fill_arg {
+	struct bpfrt_map *m;
+	int cpu;
+	uint32_t first, n;	/* keys [first, first + n) */
+	bool del;		/* then delete them all again */
+	uint32_t inserted;
+	int pinned;
+};
+
+static void *fill_on_cpu(void *p)
+{
+	struct fill_arg *a = p;
+	cpu_set_t one;
+	uint64_t v = 7;
+
+	CPU_ZERO(&one);
+	CPU_SET(a->cpu, &one);
+	a->pinned = sched_setaffinity(0, sizeof(one), &one) == 0;
+	for (uint32_t k = a->first; a->pinned && k < a->first + a->n; k++) {
+		int r = bpfrt_map_update(a->m, &k, &v, BPFRT_NOEXIST);
+
+		if (r == -E2BIG)
+			break;
+		a->inserted += r == 0;
+	}
+	for (uint32_t k = a->first; a->pinned && a->del && k < a->first + a->n; k++)
+		bpfrt_map_delete(a->m, &k);
+	return NULL;
+}
+
+static void run_on(struct fill_arg *a)
+{
+	pthread_t t;
+
+	pthread_create(&t, NULL, fill_on_cpu, a);
+	pthread_join(t, NULL);
+}
+
+/* On CPU 0: deletes go to its cache (up to its capacity) and inserts take from it first. */
+static void *used_on_cpu0(void *p)
+{
+	struct bpfrt_map *m = p;
+	uint64_t v = 1;
+	uint32_t held;
+	cpu_set_t one;
+
+	CPU_ZERO(&one);
+	CPU_SET(0, &one);
+	if (sched_setaffinity(0, sizeof(one), &one)) {
+		printf("  skipped: cannot run on CPU 0\n");
+		return NULL;
+	}
+	for (uint32_t k = 0; k < 100; k++)
+		bpfrt_map_update(m, &k, &v, BPFRT_NOEXIST);
+	for (uint32_t k = 0; k < 100; k++)
+		bpfrt_map_delete(m, &k);
+	held = (uint32_t)(atomic_load(&htab_pcache(m)[0].word) >> 32);
+	CHECK(held == PCACHE_CAP && pcache_held(htab_pcache(m), hhdr(m)->npcache) == held,
+	      "CPU 0's cache holds %u of the 100 freed (capacity %u)", held, PCACHE_CAP);
+	CHECK(htab_elems_in_use(m) == 0, "none in use: %u", htab_elems_in_use(m));
+	for (uint32_t k = 0; k < 10; k++)
+		bpfrt_map_update(m, &k, &v, BPFRT_NOEXIST);
+	held = (uint32_t)(atomic_load(&htab_pcache(m)[0].word) >> 32);
+	CHECK(held == PCACHE_CAP - 10, "inserts took from the cache (%u left)", held);
+	CHECK(htab_elems_in_use(m) == 10 && count_keys(m) == 10, "10 in use, 10 keys");
+	return NULL;
+}
+
+TEST(maps_pcache_used)
+{
+	uint32_t max;
+	struct bpfrt_map *m = mk_cached(BPFRT_MAP_HASH, &max);
+	pthread_t t;
+
+	if (!m)
+		return;
+	pthread_create(&t, NULL, used_on_cpu0, m);
+	pthread_join(t, NULL);
+	bpfrt_map_free(m);
+}
+
+TEST(maps_pcache_fills_exactly)
+{
+	static const enum bpfrt_map_type types[] = { BPFRT_MAP_HASH, BPFRT_MAP_PERCPU_HASH };
+
+	if (sysconf(_SC_NPROCESSORS_ONLN) < 2) {
+		printf("  skipped: one CPU, no other cache to steal from\n");
+		return;
+	}
+	for (size_t t = 0; t < sizeof(types) / sizeof(types[0]); t++) {
+		uint32_t max, held0;
+		struct bpfrt_map *m = mk_cached(types[t], &max);
+		struct fill_arg a = { m, 0, 0, 1000, true, 0, 0 };
+		struct fill_arg b = { m, 1, 1000000, 0, false, 0, 0 };
+
+		if (!m)
+			return;
+		run_on(&a);	/* on CPU 0: 1000 inserts, then deletes: the first 64 freed stay there */
+		if (!a.pinned) {
+			printf("  skipped: cannot run on CPU 0 and 1\n");
+			bpfrt_map_free(m);
+			return;
+		}
+		held0 = (uint32_t)(atomic_load(&htab_pcache(m)[0].word) >> 32);
+		CHECK(held0 == PCACHE_CAP, "type %d: CPU 0's cache holds %u", types[t], held0);
+		b.n = max + 10;
+		run_on(&b);	/* on CPU 1: insert until the map is full */
+		CHECK(b.pinned && b.inserted == max, "type %d: CPU 1 inserted %u of max_entries %u",
+		      types[t], b.inserted, max);
+		CHECK(count_keys(m) == max && htab_elems_in_use(m) == max &&
+		      pcache_held(htab_pcache(m), hhdr(m)->npcache) == 0,
+		      "type %d: every element in use, no cache holds any", types[t]);
+		CHECK(sched_getcpu() >= 0, "this thread's affinity is its own");
+		bpfrt_map_free(m);
+	}
+}
+
+/* ---- Threads on every CPU ----------------------------------------------------------------- */
+
+struct churn {
+	struct bpfrt_map *m;
+	int i;
+	long inserted, deleted;
+};
+
+static void *churn(void *p)
+{
+	struct churn *c = p;
+	uint64_t s = 88172645463325252ull + (uint64_t)c->i, v = 3;
+
+	for (int n = 0; n < 200000; n++) {
+		uint32_t k;
+
+		s ^= s << 13, s ^= s >> 7, s ^= s << 17;
+		k = (uint32_t)(s % 3000);
+		if (s >> 40 & 1)
+			c->inserted += bpfrt_map_update(c->m, &k, &v, BPFRT_NOEXIST) == 0;
+		else
+			c->deleted += bpfrt_map_delete(c->m, &k) == 0;
+		if (n % 4096 == 0)
+			sched_yield();	/* migrations, preemptions inside the sequences */
+	}
+	return NULL;
+}
+
+TEST(maps_pcache_threads)
+{
+	uint32_t max;
+	struct bpfrt_map *m = mk_cached(BPFRT_MAP_HASH, &max);
+	struct churn c[4];
+	pthread_t t[4];
+	long live = 0;
+
+	if (!m)
+		return;
+	for (int i = 0; i < 4; i++) {
+		c[i] = (struct churn){ m, i, 0, 0 };
+		pthread_create(&t[i], NULL, churn, &c[i]);
+	}
+	for (int i = 0; i < 4; i++) {
+		pthread_join(t[i], NULL);
+		live += c[i].inserted - c[i].deleted;
+	}
+	CHECK(count_keys(m) == live && htab_elems_in_use(m) == live,
+	      "%ld keys = inserts - deletes, %u elements in use", count_keys(m),
+	      htab_elems_in_use(m));
+	bpfrt_map_free(m);
+}
+
+/* ---- Writers killed: nothing torn, at most one element lost per kill ----------------------- */
+
+TEST(maps_pcache_writers_killed)
+{
+	uint32_t max;
+	struct bpfrt_map *m = mk_cached(BPFRT_MAP_HASH, &max);
+	int kills = 0;
+	long live, leaked;
+	uint64_t v = 1;
+
+	if (!m)
+		return;
+	for (int round = 0; round < 20; round++) {
+		pid_t pid = fork();
+		int st;
+
+		if (pid == 0) {
+			struct churn c = { m, round, 0, 0 };
+
+			for (;;)
+				churn(&c);
+		}
+		usleep(2000 + (unsigned)round * 300);
+		kill(pid, SIGKILL);
+		waitpid(pid, &st, 0);
+		kills += WIFSIGNALED(st);
+	}
+	live = count_keys(m);
+	leaked = (long)htab_elems_in_use(m) - live;
+	CHECK(kills == 20, "%d writers killed", kills);
+	CHECK(leaked >= 0 && leaked <= kills, "%u elements in use for %ld keys after %d kills",
+	      htab_elems_in_use(m), live, kills);
+	/* The dead left free elements in their CPUs' caches, not their own: all can be had. */
+	for (uint32_t k = 100000; k < 100000 + max; k++)
+		bpfrt_map_update(m, &k, &v, BPFRT_NOEXIST);
+	CHECK(htab_elems_in_use(m) == max && count_keys(m) == max - leaked,
+	      "filled: %u in use, %ld keys, %ld lost, max %u", htab_elems_in_use(m),
+	      count_keys(m), leaked, max);
+	bpfrt_map_free(m);
+}
