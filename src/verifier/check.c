@@ -103,14 +103,14 @@ static void compute_liveness(struct env *e)
 
 	/* the second slots of lddws are not instructions; 0xffff marks them (never a real mask) */
 	for (size_t k = 0; k < e->n; k++)
-		if (isa_forms[isa_decode(&ins[k])].shape == SH_LDDW && k + 1 < e->n)
+		if (isa_forms[e->form[k]].shape == SH_LDDW && k + 1 < e->n)
 			e->live[++k] = 0xffff;
 	while (changed) {
 		changed = false;
 		for (size_t k = e->n; k-- > 0;) {
 			if (e->live[k] == 0xffff)
 				continue;	/* the second slot of an lddw */
-			const struct isa_form *f = &isa_forms[isa_decode(&ins[k])];
+			const struct isa_form *f = &isa_forms[e->form[k]];
 			uint16_t use, def, out = 0;
 			uses_defs(&ins[k], f, &use, &def);
 			switch (f->shape) {
@@ -165,7 +165,7 @@ static int check_cfg(struct env *e)
 	}
 	e->fstart[0] = 1;
 	for (size_t i = 0; i < n; i++) {
-		const struct isa_form *f = &isa_forms[isa_decode(&ins[i])];
+		const struct isa_form *f = &isa_forms[e->form[i]];
 		if (f->shape == SH_CALL_LOCAL ||
 		    (f->shape == SH_LDDW && ins[i].src_reg == BPF_PSEUDO_FUNC))
 			e->fstart[isa_branch_target(ins, i)] = 1;
@@ -188,7 +188,7 @@ static int check_cfg(struct env *e)
 		}
 	while (nw) {
 		uint32_t i = work[--nw];
-		const struct isa_form *f = &isa_forms[isa_decode(&ins[i])];
+		const struct isa_form *f = &isa_forms[e->form[i]];
 		int64_t next[2] = { -1, -1 };
 
 		e->cur_insn = (int)i;
@@ -239,7 +239,7 @@ static int check_cfg(struct env *e)
 			ret = chk_fail(e, -EINVAL, "unreachable instruction: no path leads to it");
 			goto out;
 		}
-		if (isa_forms[isa_decode(&ins[i])].shape == SH_LDDW)
+		if (isa_forms[e->form[i]].shape == SH_LDDW)
 			i++;
 	}
 	compute_liveness(e);
@@ -479,7 +479,7 @@ static int walk(struct env *e)
 		return chk_fail(e, -ENOMEM, "out of memory");
 	for (;;) {
 		const struct bpfrt_insn *in = &e->insns[i];
-		const struct isa_form *f = &isa_forms[isa_decode(in)];
+		const struct isa_form *f = &isa_forms[e->form[i]];
 		bool end = false;
 
 		e->cur_insn = (int)i;
@@ -627,6 +627,8 @@ static int walk(struct env *e)
 		}
 		if (ret)
 			break;
+		if (h.flags & (H_ENTER | H_CBENTER))
+			st->rdone[st->nfr - 1] = 0;	/* a new frame: none of its slots was read */
 		if (!end) {
 			h.nlinked = st->nlinked;
 			memcpy(h.linked, st->linked, sizeof(h.linked));
@@ -679,12 +681,16 @@ int verify(const struct vinput *in, struct vresult *res, struct bpfrt_error *err
 	e.func_of = calloc(in->n, sizeof(*e.func_of));
 	e.depth = calloc(in->n, sizeof(*e.depth));
 	e.live = calloc(in->n, sizeof(*e.live));
+	e.form = malloc(in->n * sizeof(*e.form));
 	e.visited = calloc(in->n, sizeof(*e.visited));
 	e.stack = malloc(MAX_PENDING * sizeof(*e.stack));
-	if (!e.prune || !e.fstart || !e.func_of || !e.depth || !e.live || !e.visited || !e.stack) {
+	if (!e.prune || !e.fstart || !e.func_of || !e.depth || !e.live || !e.visited || !e.stack ||
+	    !e.form) {
 		ret = err_set(err, -ENOMEM, -1, "out of memory");
 		goto out;
 	}
+	for (size_t i = 0; i < in->n; i++)
+		e.form[i] = (uint16_t)isa_decode(&in->insns[i]);
 	if (in->log_buf && in->log_size)
 		in->log_buf[0] = 0;
 	ret = check_cfg(&e);
@@ -712,6 +718,7 @@ out:
 	free(e.func_of);
 	free(e.depth);
 	free(e.live);
+	free(e.form);
 	free(e.visited);
 	free(e.stack);
 	free(e.edges);

@@ -106,6 +106,7 @@ struct vstate {
 	uint32_t insn;
 	struct vstate *next;	/* in its instruction's list */
 	uint64_t hash;		/* of what state_sub(exact) compares, ids aside */
+	bool hashed;		/* hash is computed (only loops need it) */
 	uint64_t types, wild;	/* the top frame's register types, 4 bits each; wild: unset ones */
 	uint32_t epoch;		/* callback calls so far on this path */
 	uint32_t hits, misses;	/* how often it pruned, and did not */
@@ -115,6 +116,7 @@ struct vstate {
 	uint8_t nlinked;	/* the current instruction's refined copies */
 	uint16_t linked[HLINKED];
 	bool saturated;		/* stored: everything counts (it and its ancestors), see chk_hist_push */
+	uint64_t rdone[BPFRT_MAX_FRAMES];	/* slots whose reads are marked since the parent */
 };
 
 struct pending {
@@ -132,6 +134,7 @@ struct env {
 	uint32_t *func_of;	/* per instruction: its function's first instruction */
 	uint32_t *depth;	/* per function start: deepest stack byte used */
 	uint16_t *live;		/* per instruction: registers read before written from here */
+	uint16_t *form;		/* per instruction: its isa_form_id (decoded once) */
 	uint32_t (*edges)[2];	/* calls seen: caller's first insn, callee's */
 	size_t nedges, edge_cap;
 	struct vstate **visited;

@@ -155,7 +155,7 @@ static void bt_set_loc(struct bt *b, uint16_t loc)
 static void bt_insn(const struct env *e, const struct hent *h, struct bt *b)
 {
 	const struct bpfrt_insn *in = &e->insns[h->insn];
-	const struct isa_form *f = &isa_forms[isa_decode(in)];
+	const struct isa_form *f = &isa_forms[e->form[h->insn]];
 	unsigned fi = h->frame, d = in->dst_reg, s = in->src_reg;
 	uint16_t *r = &b->regs[fi], dm = (uint16_t)(1u << d), sm = (uint16_t)(1u << s);
 
@@ -378,8 +378,11 @@ static int live_walk(struct env *e, struct vstate *st, struct bt *b)
 		if (s != st && !live_mark(s, b))
 			return 0;
 		for (uint32_t k = s->nhist; k-- > 0;) {
-			live_insn(&s->hist[k], b);
+			const struct hent *h = &s->hist[k];
 			e->bt_steps++;
+			if (!(h->flags & (H_FULL | H_ENTER | H_CBENTER | H_RET | H_CBRET)))
+				continue;	/* nothing it does ends a read */
+			live_insn(h, b);
 			if (bt_empty(b))
 				return 0;
 		}
@@ -387,12 +390,19 @@ static int live_walk(struct env *e, struct vstate *st, struct bt *b)
 	return 0;
 }
 
+/*
+ * A slot read again since the parent was stored needs no new walk: either
+ * nothing wrote it whole in between (the walk would end where the first
+ * one did) or something did (the walk would end there, marking nothing).
+ * rdone is cleared when the frame at that depth changes (check.c).
+ */
 int chk_read_slots(struct env *e, struct vstate *st, unsigned fi, uint64_t slots)
 {
 	struct bt b;
 
-	if (fi >= st->nfr || !slots || !st->parent)
+	if (fi >= st->nfr || !st->parent || !(slots &= ~st->rdone[fi]))
 		return 0;
+	st->rdone[fi] |= slots;
 	memset(&b, 0, sizeof(b));
 	b.slots[fi] = slots;
 	return live_walk(e, st, &b);

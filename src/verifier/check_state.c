@@ -497,7 +497,8 @@ int chk_visit(struct env *e, struct vstate *st, uint32_t insn)
 {
 	bool looping = false;
 	unsigned len = 0;
-	uint64_t h = hash_state(e, st, insn), types, wild;
+	uint64_t h = 0, types, wild;	/* st's hash, computed when first needed */
+	bool hashed = false;
 
 	type_key(st, &types, &wild);
 	bool cb_return = e->cb_return;
@@ -534,6 +535,14 @@ int chk_visit(struct env *e, struct vstate *st, uint32_t insn)
 		if (v->branches) {
 			/* an ancestor still being explored: a loop; the same state again never ends */
 			looping = true;
+			if (v->epoch == st->epoch && !hashed) {
+				h = hash_state(e, st, insn);
+				hashed = true;
+			}
+			if (v->epoch == st->epoch && !v->hashed) {
+				v->hash = hash_state(e, v, insn);	/* (v keeps only live registers: the same) */
+				v->hashed = true;
+			}
 			if (v->epoch == st->epoch && v->hash == h && state_sub(v, st, CMP_EXACT))
 				return chk_fail(e, -EINVAL, "infinite loop: the same state comes back to insn "
 					    "%u", insn);
@@ -551,8 +560,6 @@ int chk_visit(struct env *e, struct vstate *st, uint32_t insn)
 	 * the kernel does, in loops only every 20 jumps or 100 instructions,
 	 * and never more than 256 states at one instruction.
 	 */
-	if (cb_return)
-		h = hash_state(e, st, insn);	/* widening changed it */
 	uint64_t di = e->processed - e->prev_processed, dj = e->jumps - e->prev_jumps;
 	if (looping && !cb_return && dj < 20 && di < 100)
 		return 0;	/* (after a callback, always: the next iteration must find it) */
@@ -572,6 +579,7 @@ int chk_visit(struct env *e, struct vstate *st, uint32_t insn)
 	copy->hcap = st->hcap;
 	st->hist = NULL;
 	st->nhist = st->hcap = 0;
+	memset(st->rdone, 0, sizeof(st->rdone));
 	/* what is never read from here on does not matter: it matches anything */
 	for (unsigned fi = 0; fi < copy->nfr; fi++) {
 		uint16_t live = chk_live_mask(e, copy, fi, insn);
@@ -581,6 +589,7 @@ int chk_visit(struct env *e, struct vstate *st, uint32_t insn)
 	}
 	copy->insn = insn;
 	copy->hash = h;
+	copy->hashed = hashed && !cb_return;	/* (widening changes it) */
 	type_key(copy, &copy->types, &copy->wild);
 	copy->branches = 1;
 	copy->parent = st->parent;
