@@ -23,6 +23,7 @@
 
 #define MAX_PROCESSED 1000000u
 #define MAX_PENDING 8192u
+#define MAX_STATE_MEM (256u << 20)	/* bytes of states, histories and frames */
 #define MAX_VAR_OFF (1ll << 29)
 #define MAX_PKT_OFF 0xffff
 #define MAX_REFS 16

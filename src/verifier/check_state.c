@@ -560,6 +560,9 @@ int chk_visit(struct env *e, struct vstate *st, uint32_t insn)
 	 * the kernel does, in loops only every 20 jumps or 100 instructions,
 	 * and never more than 256 states at one instruction.
 	 */
+	if (e->mem > MAX_STATE_MEM)
+		return chk_fail(e, -E2BIG, "the verifier's states take more than %u MB: the program is "
+			    "too complex", MAX_STATE_MEM >> 20);
 	uint64_t di = e->processed - e->prev_processed, dj = e->jumps - e->prev_jumps;
 	if (looping && !cb_return && dj < 20 && di < 100)
 		return 0;	/* (after a callback, always: the next iteration must find it) */
