@@ -103,14 +103,14 @@ static void compute_liveness(struct env *e)
 
 	/* the second slots of lddws are not instructions; 0xffff marks them (never a real mask) */
 	for (size_t k = 0; k < e->n; k++)
-		if (isa_forms[isa_decode(&ins[k])].shape == SH_LDDW && k + 1 < e->n)
+		if (isa_forms[e->form[k]].shape == SH_LDDW && k + 1 < e->n)
 			e->live[++k] = 0xffff;
 	while (changed) {
 		changed = false;
 		for (size_t k = e->n; k-- > 0;) {
 			if (e->live[k] == 0xffff)
 				continue;	/* the second slot of an lddw */
-			const struct isa_form *f = &isa_forms[isa_decode(&ins[k])];
+			const struct isa_form *f = &isa_forms[e->form[k]];
 			uint16_t use, def, out = 0;
 			uses_defs(&ins[k], f, &use, &def);
 			switch (f->shape) {
@@ -165,7 +165,7 @@ static int check_cfg(struct env *e)
 	}
 	e->fstart[0] = 1;
 	for (size_t i = 0; i < n; i++) {
-		const struct isa_form *f = &isa_forms[isa_decode(&ins[i])];
+		const struct isa_form *f = &isa_forms[e->form[i]];
 		if (f->shape == SH_CALL_LOCAL ||
 		    (f->shape == SH_LDDW && ins[i].src_reg == BPF_PSEUDO_FUNC))
 			e->fstart[isa_branch_target(ins, i)] = 1;
@@ -188,7 +188,7 @@ static int check_cfg(struct env *e)
 		}
 	while (nw) {
 		uint32_t i = work[--nw];
-		const struct isa_form *f = &isa_forms[isa_decode(&ins[i])];
+		const struct isa_form *f = &isa_forms[e->form[i]];
 		int64_t next[2] = { -1, -1 };
 
 		e->cur_insn = (int)i;
@@ -239,7 +239,7 @@ static int check_cfg(struct env *e)
 			ret = chk_fail(e, -EINVAL, "unreachable instruction: no path leads to it");
 			goto out;
 		}
-		if (isa_forms[isa_decode(&ins[i])].shape == SH_LDDW)
+		if (isa_forms[e->form[i]].shape == SH_LDDW)
 			i++;
 	}
 	compute_liveness(e);
@@ -289,6 +289,185 @@ static struct vstate *initial_state(struct env *e)
 	return st;
 }
 
+/* ---- Precision: what each instruction decides, and what its history entry records ------------------ */
+
+/* Helper arguments whose value the verifier does not look at (any other number's is checked). */
+static bool arg_value_unused(unsigned kind)
+{
+	return kind == A_NONE || kind == A_ANY || kind == A_SCALAR || kind == A_PTR;
+}
+
+/* The slots that size bytes at stack pointer p + off may touch (clamped to the frame). */
+static uint64_t stack_slots(const struct reg *p, int64_t off, uint64_t size)
+{
+	int64_t lo = (int64_t)p->off + off + p->s.smin, hi = (int64_t)p->off + off + p->s.smax;
+
+	if (p->s.smin < -MAX_VAR_OFF || p->s.smax > MAX_VAR_OFF || size > BPFRT_STACK_SIZE)
+		lo = -(int64_t)BPFRT_STACK_SIZE, hi = 0;	/* (refused anyway) */
+	hi += (int64_t)size;
+	if (lo < -(int64_t)BPFRT_STACK_SIZE)
+		lo = -(int64_t)BPFRT_STACK_SIZE;
+	if (hi > 0)
+		hi = 0;
+	if (lo >= hi)
+		return 0;
+	unsigned first = slot_of(hi - 1), last = slot_of(lo);
+	uint64_t m = last >= 63 ? ~0ull : (1ull << (last + 1)) - 1;
+	return m & ~((1ull << first) - 1);
+}
+
+/* Helper call: the stack it reads through its arguments. */
+static int helper_reads(struct env *e, struct vstate *st, const struct vproto *pr)
+{
+	const struct frame *fr = cur(st);
+	const struct vmap *map = NULL;
+	int ret = 0;
+
+	for (unsigned k = 0; k < 5 && !ret; k++) {
+		const struct reg *r = &fr->regs[R1 + k];
+		unsigned kind = pr->args[k];
+		if (kind == A_MAP && r->type == T_MAP_PTR)
+			map = r->map;
+		if (r->type != T_STACK || r->frame >= st->nfr)
+			continue;
+		uint64_t size;
+		switch (kind) {
+		case A_UMEM: case A_UVALUE:
+			continue;	/* written, not read */
+		case A_KEY:
+			size = map ? map->key_size : BPFRT_STACK_SIZE;
+			break;
+		case A_VALUE:
+			size = map ? map->value_size : BPFRT_STACK_SIZE;
+			break;
+		case A_MEM: case A_MEM_NULL:
+			size = k < 4 && fr->regs[R2 + k].type == T_SCALAR ? fr->regs[R2 + k].s.umax
+									: BPFRT_STACK_SIZE;
+			break;
+		default:
+			size = BPFRT_STACK_SIZE;	/* whatever it may read: up to the frame's top */
+			break;
+		}
+		ret = chk_read_slots(e, st, r->frame, stack_slots(r, 0, size));
+	}
+	return ret;
+}
+
+/*
+ * Before instruction in runs: mark precise the numbers its checks decide
+ * on (see check_prec.c for the list; conditional jumps are done after
+ * them, when it is known whether one outcome is impossible), and fill in
+ * what its history entry h must record (the stack slot it touches).
+ */
+static int prec_before(struct env *e, struct vstate *st, const struct bpfrt_insn *in,
+		       const struct isa_form *f, struct hent *h)
+{
+	struct frame *fr = cur(st);
+	const struct reg *d = &fr->regs[in->dst_reg], *sr = &fr->regs[in->src_reg];
+	int ret = 0;
+
+	switch (f->shape) {
+	case SH_ALU_REG:
+		/* a number added to (subtracted from) a pointer: the pointer's offset */
+		if (BPF_OP(in->code) == BPF_MOV)
+			break;
+		if (is_ptr(d) && sr->type == T_SCALAR)
+			ret = chk_precise_reg(e, st, in->src_reg);
+		else if (is_ptr(sr) && d->type == T_SCALAR)
+			ret = chk_precise_reg(e, st, in->dst_reg);
+		break;
+	case SH_LDX: case SH_ST: case SH_STX: case SH_ATOMIC: {
+		const struct reg *p = f->shape == SH_LDX ? sr : d;
+		if (p->type != T_STACK)
+			break;
+		if ((f->shape == SH_LDX || f->shape == SH_ATOMIC) && p->frame < st->nfr &&
+		    (ret = chk_read_slots(e, st, p->frame, stack_slots(p, in->off, isa_size(in->code)))))
+			break;
+		if (!sc_is_const(&p->s))
+			break;
+		int64_t off = (int64_t)p->off + (int64_t)p->s.t.v + in->off;
+		if (off < -(int64_t)BPFRT_STACK_SIZE || off >= 0 || p->frame >= st->nfr)
+			break;
+		unsigned slot = slot_of(off);
+		const struct frame *pf = st->fr[p->frame];
+		h->flags |= H_STACK;
+		h->sframe = p->frame;
+		h->slot = (uint8_t)slot;
+		if (f->shape == SH_LDX && slot < pf->nslots && pf->slots[slot].ssize)
+			h->flags |= H_FILL;
+		if ((f->shape == SH_ST || f->shape == SH_STX) && isa_size(in->code) == 8)
+			h->flags |= H_FULL;
+		/* a narrow store of 0 makes "zero" bytes, which a load reads as 0 */
+		if (f->shape == SH_STX && isa_size(in->code) < 8 && sr->type == T_SCALAR &&
+		    sc_is_const(&sr->s) && sr->s.t.v == 0)
+			ret = chk_precise_reg(e, st, in->src_reg);
+		break;
+	}
+	case SH_CALL: {
+		if (in->imm == 181 || in->imm == 164) {	/* the callback's ctx: NULL or a pointer */
+			h->flags |= H_CBENTER;
+			ret = chk_precise_reg(e, st, R3);
+			break;
+		}
+		const struct vproto *pr = proto_get((uint32_t)in->imm);
+		if (!pr)
+			break;
+		ret = helper_reads(e, st, pr);
+		for (unsigned k = 0; k < 5 && !ret; k++)
+			if (!arg_value_unused(pr->args[k]))
+				ret = chk_precise_reg(e, st, R1 + k);
+		/* an array's element at a known key is not NULL: the key decides */
+		const struct reg *m = &fr->regs[R1], *key = &fr->regs[R2];
+		if (!ret && in->imm == 1 && m->type == T_MAP_PTR && m->map &&
+		    (m->map->type == 2 || m->map->type == 6) && key->type == T_STACK &&
+		    sc_is_const(&key->s) && key->frame < st->nfr) {
+			int64_t off = (int64_t)key->off + (int64_t)key->s.t.v;
+			const struct frame *kf = st->fr[key->frame];
+			unsigned slot = off >= -(int64_t)BPFRT_STACK_SIZE && off < 0 ? slot_of(off) : NSLOTS;
+			/* (a key that is not a known number decides nothing: the result may be NULL) */
+			if (slot < kf->nslots && kf->slots[slot].ssize &&
+			    kf->slots[slot].spill.type == T_SCALAR && sc_is_const(&kf->slots[slot].spill.s))
+				ret = chk_precise_slot(e, st, key->frame, slot);
+		}
+		break;
+	}
+	case SH_CALL_LOCAL:
+		h->flags |= H_ENTER;
+		break;
+	case SH_EXIT: {
+		int64_t lo, hi;
+		if (st->nfr > 1)
+			h->flags |= fr->cb ? H_CBRET : H_RET;
+		/* a return value that is checked */
+		if (st->nfr > 1 ? fr->cb : ctx_retval_range(e->in->type, &lo, &hi))
+			ret = chk_precise_reg(e, st, R0);
+		break;
+	}
+	default:
+		break;
+	}
+	return ret;
+}
+
+/*
+ * After a conditional jump: if one outcome is impossible, the operands'
+ * values decided it. A number compared with a pointer always decides.
+ */
+static int prec_jump(struct env *e, struct vstate *st, const struct bpfrt_insn *in, bool reg,
+		     uint8_t dtype, uint8_t stype, bool take, bool fall)
+{
+	bool mixed = reg && (dtype == T_SCALAR) != (stype == T_SCALAR);
+	int ret = 0;
+
+	if (take && fall && !mixed)
+		return 0;
+	if (dtype == T_SCALAR)
+		ret = chk_precise_reg(e, st, in->dst_reg);
+	if (!ret && reg && stype == T_SCALAR)
+		ret = chk_precise_reg(e, st, in->src_reg);
+	return ret;
+}
+
 static int walk(struct env *e)
 {
 	struct vstate *st = initial_state(e);
@@ -300,7 +479,7 @@ static int walk(struct env *e)
 		return chk_fail(e, -ENOMEM, "out of memory");
 	for (;;) {
 		const struct bpfrt_insn *in = &e->insns[i];
-		const struct isa_form *f = &isa_forms[isa_decode(in)];
+		const struct isa_form *f = &isa_forms[e->form[i]];
 		bool end = false;
 
 		e->cur_insn = (int)i;
@@ -325,6 +504,10 @@ static int walk(struct env *e)
 			isa_disasm(e->insns, e->n, i, buf, sizeof(buf));
 			chk_vlog(e, "%u: %s\n", i, buf);
 		}
+		struct hent h = { .insn = i, .frame = (uint8_t)(st->nfr - 1) };
+		st->nlinked = 0;
+		if ((ret = prec_before(e, st, in, f, &h)))
+			break;
 		switch (f->shape) {
 		case SH_ALU_IMM: case SH_ALU_REG: case SH_NEG: case SH_END:
 			ret = chk_do_alu(e, st, in, f);
@@ -374,14 +557,23 @@ static int walk(struct env *e)
 		case SH_JCOND_IMM:
 		case SH_JCOND_REG: {
 			struct vstate *t = NULL;
-			bool take = false, fall = false;
+			bool take = false, fall = false, isreg = f->shape == SH_JCOND_REG;
 			uint32_t target = (uint32_t)isa_branch_target(e->insns, i);
+			uint8_t dtype = cur(st)->regs[in->dst_reg].type;
+			uint8_t stype = isreg ? cur(st)->regs[in->src_reg].type : T_SCALAR;
 			e->jumps++;
 			ret = chk_do_jcond(e, st, in, f, &t, &take, &fall);
-			if (ret)
+			if (!ret)
+				ret = prec_jump(e, st, in, isreg, dtype, stype, take, fall);
+			if (ret) {
+				chk_st_free(e, t);
 				break;
+			}
 			if (take && fall) {
-				if ((ret = chk_push(e, t, target, i))) {
+				struct hent ht = h;
+				ht.nlinked = t->nlinked;
+				memcpy(ht.linked, t->linked, sizeof(ht.linked));
+				if ((ret = chk_hist_push(e, t, &ht)) || (ret = chk_push(e, t, target, i))) {
 					chk_st_free(e, t);
 					break;
 				}
@@ -391,7 +583,7 @@ static int walk(struct env *e)
 					chk_st_free(e, st);
 					st = t;
 				}
-				i = target;
+				i = target;	/* (st's entry is appended below, with its own copies) */
 			} else if (fall) {
 				chk_st_free(e, t);
 				i++;
@@ -403,7 +595,14 @@ static int walk(struct env *e)
 		}
 		case SH_CALL:
 			if (in->imm == 181 || in->imm == 164) {
+				size_t pend = e->nstack;
 				ret = chk_do_callback(e, st, i, (uint32_t)in->imm, &i);
+				if (!ret && e->nstack == pend + 1) {
+					/* the path where the helper returns: a plain call */
+					struct hent hd = h;
+					hd.flags &= (uint8_t)~H_CBENTER;
+					ret = chk_hist_push(e, e->stack[pend].st, &hd);
+				}
 				break;
 			}
 			ret = chk_do_helper(e, st, in);
@@ -431,12 +630,20 @@ static int walk(struct env *e)
 		}
 		if (ret)
 			break;
+		if (h.flags & (H_ENTER | H_CBENTER))
+			st->rdone[st->nfr - 1] = 0;	/* a new frame: none of its slots was read */
+		if (!end) {
+			h.nlinked = st->nlinked;
+			memcpy(h.linked, st->linked, sizeof(h.linked));
+			if ((ret = chk_hist_push(e, st, &h)))
+				break;
+		}
 		if (e->in->log_level > 1 && !end)
 			chk_log_state(e, st);
 next:
 		if (!end)
 			continue;
-		chk_path_done(st->parent);
+		chk_path_done(e, st->parent);
 		chk_st_free(e, st);
 		st = NULL;
 		if (!e->nstack)
@@ -477,12 +684,16 @@ int verify(const struct vinput *in, struct vresult *res, struct bpfrt_error *err
 	e.func_of = calloc(in->n, sizeof(*e.func_of));
 	e.depth = calloc(in->n, sizeof(*e.depth));
 	e.live = calloc(in->n, sizeof(*e.live));
+	e.form = malloc(in->n * sizeof(*e.form));
 	e.visited = calloc(in->n, sizeof(*e.visited));
 	e.stack = malloc(MAX_PENDING * sizeof(*e.stack));
-	if (!e.prune || !e.fstart || !e.func_of || !e.depth || !e.live || !e.visited || !e.stack) {
+	if (!e.prune || !e.fstart || !e.func_of || !e.depth || !e.live || !e.visited || !e.stack ||
+	    !e.form) {
 		ret = err_set(err, -ENOMEM, -1, "out of memory");
 		goto out;
 	}
+	for (size_t i = 0; i < in->n; i++)
+		e.form[i] = (uint16_t)isa_decode(&in->insns[i]);
 	if (in->log_buf && in->log_size)
 		in->log_buf[0] = 0;
 	ret = check_cfg(&e);
@@ -510,6 +721,7 @@ out:
 	free(e.func_of);
 	free(e.depth);
 	free(e.live);
+	free(e.form);
 	free(e.visited);
 	free(e.stack);
 	free(e.edges);

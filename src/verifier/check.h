@@ -15,6 +15,7 @@
  *
  *	check.c        the program's shape (functions, liveness, prune points) and the walk
  *	check_state.c  messages, states, registers, pruning (containment, hashing, visits)
+ *	check_prec.c   precision: each path's history; what a decision depended on, marked back
  *	check_mem.c    memory: the stack, map values, packets, the context, loads and stores
  *	check_alu.c    ALU (numbers and pointer arithmetic) and conditional jumps (refinement)
  *	check_call.c   helper calls, local calls, callbacks, exits, the stack depth of calls
@@ -22,6 +23,7 @@
 
 #define MAX_PROCESSED 1000000u
 #define MAX_PENDING 8192u
+#define MAX_STATE_MEM (256u << 20)	/* bytes of states, histories and frames */
 #define MAX_VAR_OFF (1ll << 29)
 #define MAX_PKT_OFF 0xffff
 #define MAX_REFS 16
@@ -38,6 +40,7 @@ struct reg {
 	uint8_t type;		/* enum rtype */
 	bool null;		/* may be NULL (nullable pointers) */
 	uint8_t frame;		/* T_STACK: the frame it points into */
+	uint8_t precise;	/* stored states: a decision depended on this number (check_prec.c) */
 	int32_t off;		/* pointers: the fixed part of the offset */
 	uint32_t id;		/* shared by copies: nullable pointers, packet pointers, linked scalars */
 	uint32_t ref;		/* an acquired reference it carries (ringbuf), or 0 */
@@ -52,6 +55,7 @@ enum { S_INVALID = 0, S_MISC, S_ZERO, S_SPILL };
 struct slot {
 	uint8_t t[8];		/* per byte, from the lowest address */
 	uint8_t ssize, sbyte;	/* the spill: 8 bytes at 0, or 4 at 0 or 4 */
+	uint8_t read;		/* stored states: a path from here reads it before writing it whole */
 	struct reg spill;
 };
 
@@ -70,6 +74,29 @@ struct ref_rec {
 	int32_t insn;
 };
 
+/*
+ * One instruction of a path's history (check_prec.c): what precision
+ * backtracking needs to know about it that the instruction alone does not say.
+ */
+enum {
+	H_STACK = 1,		/* a stack access at a known slot: sframe, slot */
+	H_FILL = 2,		/* a load that read a spilled register */
+	H_ENTER = 4,		/* call local: a new frame */
+	H_RET = 8,		/* exit of a function to its caller */
+	H_CBRET = 16,		/* exit of a callback to its helper's call */
+	H_CBENTER = 32,		/* bpf_loop / for_each_map_elem calls its callback */
+	H_FULL = 64,		/* with H_STACK: a store of all 8 bytes of the slot */
+};
+#define HLINKED 8
+
+struct hent {
+	uint32_t insn;
+	uint8_t frame, flags;	/* the frame it ran in (0: the program's); H_* */
+	uint8_t sframe, slot;	/* H_STACK */
+	uint8_t nlinked;	/* jumps: copies a refinement also changed */
+	uint16_t linked[HLINKED];	/* frame << 8 | register, or 16 + stack slot */
+};
+
 struct vstate {
 	struct frame *fr[BPFRT_MAX_FRAMES];
 	unsigned nfr;
@@ -85,9 +112,17 @@ struct vstate {
 	uint32_t insn;
 	struct vstate *next;	/* in its instruction's list */
 	uint64_t hash;		/* of what state_sub(exact) compares, ids aside */
+	bool hashed;		/* hash is computed (only loops need it) */
 	uint64_t types, wild;	/* the top frame's register types, 4 bits each; wild: unset ones */
 	uint32_t epoch;		/* callback calls so far on this path */
 	uint32_t hits, misses;	/* how often it pruned, and did not */
+	/* precision (check_prec.c): the instructions since the parent state */
+	struct hent *hist;
+	uint32_t nhist, hcap;
+	uint8_t nlinked;	/* the current instruction's refined copies */
+	uint16_t linked[HLINKED];
+	bool saturated;		/* stored: everything counts (it and its ancestors), see chk_hist_push */
+	uint64_t rdone[BPFRT_MAX_FRAMES];	/* slots whose reads are marked since the parent */
 };
 
 struct pending {
@@ -105,6 +140,7 @@ struct env {
 	uint32_t *func_of;	/* per instruction: its function's first instruction */
 	uint32_t *depth;	/* per function start: deepest stack byte used */
 	uint16_t *live;		/* per instruction: registers read before written from here */
+	uint16_t *form;		/* per instruction: its isa_form_id (decoded once) */
 	uint32_t (*edges)[2];	/* calls seen: caller's first insn, callee's */
 	size_t nedges, edge_cap;
 	struct vstate **visited;
@@ -113,6 +149,7 @@ struct env {
 	uint32_t next_id;
 	uint64_t processed, states, live_states, peak_states, mem, peak_mem;
 	uint64_t jumps, prev_processed, prev_jumps;	/* when the last state was stored */
+	uint64_t marks, bt_steps;	/* precision: requests, history entries walked */
 	size_t logpos;
 	int cur_insn;
 	bool cb_return;		/* the state has just come back from a callback */
@@ -198,7 +235,7 @@ int chk_grow(struct env *e, struct vstate *st, unsigned fi, uint32_t nslots);
 int chk_read_reg(struct env *e, struct vstate *st, unsigned r);
 void chk_link_scalar(struct env *e, struct reg *src);
 void chk_sync_linked(struct vstate *st, const struct reg *r);
-void chk_path_done(struct vstate *parent);
+void chk_path_done(struct env *e, struct vstate *parent);
 int chk_visit(struct env *e, struct vstate *st, uint32_t insn);
 uint16_t chk_live_mask(const struct env *e, const struct vstate *st, unsigned fi, uint32_t insn);
 int chk_push(struct env *e, struct vstate *st, uint32_t insn, uint32_t from);
@@ -217,5 +254,28 @@ void chk_widen(struct vstate *st, const struct vstate *old);
 int chk_do_call(struct env *e, struct vstate *st, size_t i, uint32_t target);
 int chk_do_exit(struct env *e, struct vstate *st, uint32_t *next);
 int chk_check_stack_depth(struct env *e);
+
+/* ---- Precision (check_prec.c) --------------------------------------------------------- */
+
+int chk_hist_push(struct env *e, struct vstate *st, const struct hent *h);
+void chk_hist_free(struct env *e, struct vstate *st);
+int chk_hist_copy(struct env *e, struct vstate *dst, const struct vstate *src);
+/*
+ * A decision depends on the number in register regno of the current frame
+ * (stack slot `slot` of frame fi): the states st came from must compare it
+ * (and what it was computed from) exactly. No-op for pointers.
+ */
+int chk_precise_reg(struct env *e, struct vstate *st, unsigned regno);
+int chk_precise_slot(struct env *e, struct vstate *st, unsigned fi, unsigned slot);
+/*
+ * Stack slots (a mask per frame) that st's path reads now: the states it
+ * came from must compare them, up to where the path wrote them whole.
+ */
+int chk_read_slots(struct env *e, struct vstate *st, unsigned fi, uint64_t slots);
+/*
+ * st was found safe because v contains it: what v's paths relied on (precise
+ * numbers, slots read), st's do too. all: everything v has (v unfinished).
+ */
+int chk_relied_from(struct env *e, struct vstate *st, const struct vstate *v, bool all);
 
 #endif /* BPFRT_VERIFIER_CHECK_H */

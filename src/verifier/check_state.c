@@ -159,6 +159,7 @@ void chk_st_free(struct env *e, struct vstate *st)
 		e->mem -= chk_frame_bytes(st->fr[i]->nslots);
 		free(st->fr[i]);
 	}
+	chk_hist_free(e, st);
 	e->mem -= sizeof(*st);
 	free(st);
 }
@@ -172,6 +173,11 @@ struct vstate *chk_st_copy(struct env *e, const struct vstate *src)
 	*st = *src;
 	st->next = NULL;
 	e->mem += sizeof(*st);
+	if (chk_hist_copy(e, st, src)) {
+		st->nfr = 0;
+		chk_st_free(e, st);
+		return NULL;
+	}
 	for (unsigned i = 0; i < src->nfr; i++) {
 		size_t b = chk_frame_bytes(src->fr[i]->nslots);
 		st->fr[i] = malloc(b);
@@ -223,14 +229,41 @@ void chk_link_scalar(struct env *e, struct reg *src)
 		src->id = ++e->next_id;
 }
 
+/* Copy r's value to x, a copy of it at location loc; false if it cannot be recorded. */
+static bool sync_one(struct vstate *st, struct reg *x, const struct reg *r, uint16_t loc)
+{
+	if (sc_equal(&x->s, &r->s))
+		return true;	/* nothing learnt: nothing to record */
+	unsigned k;
+	for (k = 0; k < st->nlinked && st->linked[k] != loc; k++)
+		;
+	if (k == st->nlinked) {
+		/* precision must know every copy a jump refined; beyond that, leave it be */
+		if (k == HLINKED)
+			return false;
+		st->linked[st->nlinked++] = loc;
+	}
+	x->s = r->s;
+	return true;
+}
+
 void chk_sync_linked(struct vstate *st, const struct reg *r)
 {
 	if (r->type != T_SCALAR || !r->id)
 		return;
-	FOR_EACH_REG(st, x, {
-		if (x != r && x->type == T_SCALAR && x->id == r->id)
-			x->s = r->s;
-	});
+	for (unsigned fi = 0; fi < st->nfr; fi++) {
+		struct frame *f = st->fr[fi];
+		for (unsigned k = 0; k < ISA_NREGS; k++) {
+			struct reg *x = &f->regs[k];
+			if (x != r && x->type == T_SCALAR && x->id == r->id)
+				sync_one(st, x, r, (uint16_t)(fi << 8 | k));
+		}
+		for (unsigned k = 0; k < f->nslots && k < NSLOTS; k++) {
+			struct reg *x = &f->slots[k].spill;
+			if (f->slots[k].ssize && x != r && x->type == T_SCALAR && x->id == r->id)
+				sync_one(st, x, r, (uint16_t)(fi << 8 | (16 + k)));
+		}
+	}
 }
 
 /* ---- Pruning ------------------------------------------------------------------------------------- */
@@ -263,16 +296,27 @@ static bool id_match(struct idmap *m, uint32_t o, uint32_t c)
 }
 
 /*
+ * How states are compared: EXACT (the same state: an endless loop), FULL
+ * (containment, every number), PRECISE (containment, only the numbers o's
+ * paths relied on: o's paths must all be finished, see check_prec.c).
+ */
+enum cmp { CMP_EXACT, CMP_FULL, CMP_PRECISE };
+
+/*
  * Is every concrete value of c one that o allows (and o's path was verified)?
  * exact: equal. A register o does not have (never written, or not read from
- * here on) allows anything.
+ * here on) allows anything, and so does a number o's paths did not rely on.
  */
-static bool reg_sub(const struct reg *o, const struct reg *c, struct idmap *m, bool exact)
+static bool reg_sub(const struct reg *o, const struct reg *c, struct idmap *m, enum cmp mode)
 {
+	bool exact = mode == CMP_EXACT;
+
 	if (o->type == T_NOT_INIT)
 		return true;
 	if (o->type != c->type)
 		return false;
+	if (o->type == T_SCALAR && mode == CMP_PRECISE && !o->precise)
+		return true;
 	if (exact ? !sc_equal(&o->s, &c->s) : !sc_in(&o->s, &c->s))
 		return false;
 	if (o->type == T_SCALAR)
@@ -300,12 +344,14 @@ static bool reg_sub(const struct reg *o, const struct reg *c, struct idmap *m, b
 	return true;
 }
 
-static bool frame_sub(const struct frame *o, const struct frame *c, struct idmap *m, bool exact)
+static bool frame_sub(const struct frame *o, const struct frame *c, struct idmap *m, enum cmp mode)
 {
+	bool exact = mode == CMP_EXACT;
+
 	if (o->callsite != c->callsite)
 		return false;
 	for (unsigned r = 0; r < ISA_NREGS; r++)
-		if (!reg_sub(&o->regs[r], &c->regs[r], m, exact))
+		if (!reg_sub(&o->regs[r], &c->regs[r], m, mode))
 			return false;
 	uint32_t n = o->nslots > c->nslots ? o->nslots : c->nslots;
 	static const struct slot empty;
@@ -313,6 +359,8 @@ static bool frame_sub(const struct frame *o, const struct frame *c, struct idmap
 		const struct slot *so = i < o->nslots ? &o->slots[i] : &empty;
 		const struct slot *sc = i < c->nslots ? &c->slots[i] : &empty;
 		uint64_t to8, tc8;
+		if (mode == CMP_PRECISE && !so->read)
+			continue;	/* no path from o reads it before writing it whole */
 		memcpy(&to8, so->t, 8);
 		memcpy(&tc8, sc->t, 8);
 		if (!so->ssize && (to8 == tc8 || (!exact && to8 == 0)))
@@ -342,14 +390,14 @@ static bool frame_sub(const struct frame *o, const struct frame *c, struct idmap
 		}
 		if (so->ssize) {
 			if (sc->ssize != so->ssize || sc->sbyte != so->sbyte ||
-			    !reg_sub(&so->spill, &sc->spill, m, exact))
+			    !reg_sub(&so->spill, &sc->spill, m, mode))
 				return false;
 		}
 	}
 	return true;
 }
 
-static bool state_sub(const struct vstate *o, const struct vstate *c, bool exact)
+static bool state_sub(const struct vstate *o, const struct vstate *c, enum cmp mode)
 {
 	struct idmap m;
 
@@ -368,7 +416,7 @@ static bool state_sub(const struct vstate *o, const struct vstate *c, bool exact
 	if (o->lock_map != c->lock_map || !id_match(&m, o->lock_id, c->lock_id))
 		return false;
 	for (unsigned i = 0; i < o->nfr; i++)
-		if (!frame_sub(o->fr[i], c->fr[i], &m, exact))
+		if (!frame_sub(o->fr[i], c->fr[i], &m, mode))
 			return false;
 	return true;
 }
@@ -433,12 +481,17 @@ static void type_key(const struct vstate *st, uint64_t *types, uint64_t *wild)
 	}
 }
 
-/* A path ended: its stored ancestors have one unfinished path fewer. */
-void chk_path_done(struct vstate *parent)
+/*
+ * A path ended: its stored ancestors have one unfinished path fewer. A
+ * state with none left is finished: its history is no longer needed (only
+ * unfinished states' histories are walked back).
+ */
+void chk_path_done(struct env *e, struct vstate *parent)
 {
 	while (parent) {
 		if (--parent->branches)
 			break;
+		chk_hist_free(e, parent);
 		parent = parent->parent;
 	}
 }
@@ -451,7 +504,8 @@ int chk_visit(struct env *e, struct vstate *st, uint32_t insn)
 {
 	bool looping = false;
 	unsigned len = 0;
-	uint64_t h = hash_state(e, st, insn), types, wild;
+	uint64_t h = 0, types, wild;	/* st's hash, computed when first needed */
+	bool hashed = false;
 
 	type_key(st, &types, &wild);
 	bool cb_return = e->cb_return;
@@ -478,21 +532,33 @@ int chk_visit(struct env *e, struct vstate *st, uint32_t insn)
 			 */
 			looping = true;
 			chk_widen(st, v);
-			if (state_sub(v, st, false))
-				return 1;
+			if (state_sub(v, st, CMP_FULL)) {
+				/* v is not finished: its marks are not complete, so every number counts */
+				int ret = chk_relied_from(e, st, v, true);
+				return ret ? ret : 1;
+			}
 			continue;
 		}
 		if (v->branches) {
 			/* an ancestor still being explored: a loop; the same state again never ends */
 			looping = true;
-			if (v->epoch == st->epoch && v->hash == h && state_sub(v, st, true))
+			if (v->epoch == st->epoch && !hashed) {
+				h = hash_state(e, st, insn);
+				hashed = true;
+			}
+			if (v->epoch == st->epoch && !v->hashed) {
+				v->hash = hash_state(e, v, insn);	/* (v keeps only live registers: the same) */
+				v->hashed = true;
+			}
+			if (v->epoch == st->epoch && v->hash == h && state_sub(v, st, CMP_EXACT))
 				return chk_fail(e, -EINVAL, "infinite loop: the same state comes back to insn "
 					    "%u", insn);
 			continue;
 		}
-		if (state_sub(v, st, false)) {
+		if (state_sub(v, st, CMP_PRECISE)) {
 			v->hits++;
-			return 1;
+			int ret = chk_relied_from(e, st, v, false);
+			return ret ? ret : 1;
 		}
 		v->misses++;
 	}
@@ -501,8 +567,9 @@ int chk_visit(struct env *e, struct vstate *st, uint32_t insn)
 	 * the kernel does, in loops only every 20 jumps or 100 instructions,
 	 * and never more than 256 states at one instruction.
 	 */
-	if (cb_return)
-		h = hash_state(e, st, insn);	/* widening changed it */
+	if (e->mem > MAX_STATE_MEM)
+		return chk_fail(e, -E2BIG, "the verifier's states take more than %u MB: the program is "
+			    "too complex", MAX_STATE_MEM >> 20);
 	uint64_t di = e->processed - e->prev_processed, dj = e->jumps - e->prev_jumps;
 	if (looping && !cb_return && dj < 20 && di < 100)
 		return 0;	/* (after a callback, always: the next iteration must find it) */
@@ -510,9 +577,19 @@ int chk_visit(struct env *e, struct vstate *st, uint32_t insn)
 		return 0;
 	e->prev_processed = e->processed;
 	e->prev_jumps = e->jumps;
+	/* the history so far leads to the copy; st's starts again from it */
+	uint32_t nhist = st->nhist;
+	st->nhist = 0;
 	struct vstate *copy = chk_st_copy(e, st);
+	st->nhist = nhist;
 	if (!copy)
 		return chk_fail(e, -ENOMEM, "out of memory");
+	copy->hist = st->hist;
+	copy->nhist = st->nhist;
+	copy->hcap = st->hcap;
+	st->hist = NULL;
+	st->nhist = st->hcap = 0;
+	memset(st->rdone, 0, sizeof(st->rdone));
 	/* what is never read from here on does not matter: it matches anything */
 	for (unsigned fi = 0; fi < copy->nfr; fi++) {
 		uint16_t live = chk_live_mask(e, copy, fi, insn);
@@ -522,6 +599,7 @@ int chk_visit(struct env *e, struct vstate *st, uint32_t insn)
 	}
 	copy->insn = insn;
 	copy->hash = h;
+	copy->hashed = hashed && !cb_return;	/* (widening changes it) */
 	type_key(copy, &copy->types, &copy->wild);
 	copy->branches = 1;
 	copy->parent = st->parent;

@@ -1,0 +1,434 @@
+/* check_prec.c — precision tracking: each path's instruction history, and marking what a decision depended on by walking it back. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "check.h"
+#include "isa/semantics.h"
+
+/*
+ * Why (docs/verifier.md, "Paths and pruning"): a stored state prunes a new
+ * one only if everything its own paths relied on holds for the new one too.
+ * Most numbers a program computes are never *relied on* — they are stored,
+ * passed to helpers as data, returned — and comparing them exactly makes
+ * states that differ in such a number look different, so the same paths are
+ * followed again and again. So numbers in stored states are *imprecise*
+ * (they match any number) until a decision depends on one:
+ *
+ *	- a conditional jump that only one way is possible (its operands);
+ *	- a number added to or subtracted from a pointer;
+ *	- a helper argument whose value is checked (sizes, constants, NULL);
+ *	- an array lookup whose key is a known constant (it is then not NULL);
+ *	- the value returned where it is checked (program types, callbacks);
+ *	- a narrow store of 0 to the stack (its bytes become "zero").
+ *
+ * Then the number, and through the path's history every number it was
+ * computed from (registers, spilled stack slots, in this frame or another),
+ * are marked precise in the stored states the path went through, up to the
+ * first where they already were (everything before that was marked then).
+ *
+ * The history of a path is kept per state: the instructions since its
+ * parent (the last stored state), with what the instruction alone does not
+ * say — the stack slot a load or store touched and whether the load read a
+ * spill, frame changes, and which copies of a number a jump refined (copies
+ * share an id; refining one refines all).
+ *
+ * A stored state is used to prune only once all its paths are finished, so
+ * by then every decision below it has been propagated into it. A path that
+ * is pruned relied on what the state that contains it relied on: its
+ * precise numbers are marked in the pruned path too (chk_relied_from).
+ */
+
+/* ---- The history -------------------------------------------------------------------- */
+
+/*
+ * A path that goes on for long without storing a state (a loop at the cap
+ * of states per instruction) would keep a long history, copied at every
+ * branch. Past HIST_MAX entries it is dropped instead, and every state the
+ * path came from counts everything (every number precise, every slot read):
+ * what precision would have marked is then marked already, so nothing a
+ * walk back would need is lost.
+ */
+#define HIST_MAX 512
+
+static void saturate(struct vstate *st)
+{
+	for (struct vstate *p = st->parent; p && !p->saturated; p = p->parent) {
+		p->saturated = true;
+		for (unsigned fi = 0; fi < p->nfr; fi++) {
+			struct frame *f = p->fr[fi];
+			for (unsigned k = 0; k < ISA_NREGS; k++)
+				f->regs[k].precise = 1;
+			for (unsigned k = 0; k < f->nslots; k++) {
+				f->slots[k].read = 1;
+				f->slots[k].spill.precise = 1;
+			}
+		}
+	}
+}
+
+int chk_hist_push(struct env *e, struct vstate *st, const struct hent *h)
+{
+	if (st->nhist == HIST_MAX) {
+		saturate(st);
+		st->nhist = 0;
+	}
+	if (st->nhist == st->hcap) {
+		uint32_t cap = st->hcap ? st->hcap * 2 : 16;
+		struct hent *p = realloc(st->hist, cap * sizeof(*p));
+		if (!p)
+			return chk_fail(e, -ENOMEM, "out of memory");
+		e->mem += (cap - st->hcap) * sizeof(*p);
+		if (e->mem > e->peak_mem)
+			e->peak_mem = e->mem;
+		st->hist = p;
+		st->hcap = cap;
+	}
+	st->hist[st->nhist++] = *h;
+	return 0;
+}
+
+void chk_hist_free(struct env *e, struct vstate *st)
+{
+	e->mem -= st->hcap * sizeof(*st->hist);
+	free(st->hist);
+	st->hist = NULL;
+	st->nhist = st->hcap = 0;
+}
+
+/* dst (a fresh copy of src, sharing its hist pointer) gets its own history. */
+int chk_hist_copy(struct env *e, struct vstate *dst, const struct vstate *src)
+{
+	dst->hist = NULL;
+	dst->nhist = dst->hcap = 0;
+	if (!src->nhist)
+		return 0;
+	dst->hist = malloc(src->nhist * sizeof(*dst->hist));
+	if (!dst->hist)
+		return -ENOMEM;
+	memcpy(dst->hist, src->hist, src->nhist * sizeof(*dst->hist));
+	dst->nhist = dst->hcap = src->nhist;
+	e->mem += dst->hcap * sizeof(*dst->hist);
+	if (e->mem > e->peak_mem)
+		e->peak_mem = e->mem;
+	return 0;
+}
+
+/* ---- Backtracking ------------------------------------------------------------------- */
+
+/* What must be precise: registers and stack slots, per frame. */
+struct bt {
+	uint16_t regs[BPFRT_MAX_FRAMES];
+	uint64_t slots[BPFRT_MAX_FRAMES];
+};
+
+static bool bt_empty(const struct bt *b)
+{
+	uint64_t any = 0;
+
+	for (unsigned f = 0; f < BPFRT_MAX_FRAMES; f++)
+		any |= b->regs[f] | b->slots[f];
+	return !any;
+}
+
+static bool bt_has_loc(const struct bt *b, uint16_t loc)
+{
+	unsigned f = loc >> 8, x = loc & 0xff;
+
+	return x < 16 ? b->regs[f] >> x & 1 : b->slots[f] >> (x - 16) & 1;
+}
+
+static void bt_set_loc(struct bt *b, uint16_t loc)
+{
+	unsigned f = loc >> 8, x = loc & 0xff;
+
+	if (x < 16)
+		b->regs[f] |= (uint16_t)(1u << x);
+	else
+		b->slots[f] |= 1ull << (x - 16);
+}
+
+/*
+ * One instruction, backwards: b says what must be precise after it; make
+ * it say what must be precise before it.
+ */
+static void bt_insn(const struct env *e, const struct hent *h, struct bt *b)
+{
+	const struct bpfrt_insn *in = &e->insns[h->insn];
+	const struct isa_form *f = &isa_forms[e->form[h->insn]];
+	unsigned fi = h->frame, d = in->dst_reg, s = in->src_reg;
+	uint16_t *r = &b->regs[fi], dm = (uint16_t)(1u << d), sm = (uint16_t)(1u << s);
+
+	switch (f->shape) {
+	case SH_ALU_IMM:
+		if (BPF_OP(in->code) == BPF_MOV)
+			*r &= (uint16_t)~dm;	/* a constant */
+		break;			/* else dst depends on itself */
+	case SH_NEG: case SH_END:
+		break;
+	case SH_ALU_REG:
+		if (!(*r & dm))
+			break;
+		if (BPF_OP(in->code) == BPF_MOV)
+			*r &= (uint16_t)~dm;
+		*r |= sm;		/* dst op= src: both */
+		break;
+	case SH_LDDW:
+		*r &= (uint16_t)~dm;
+		break;
+	case SH_LDX:
+		if (!(*r & dm))
+			break;
+		*r &= (uint16_t)~dm;
+		if (h->flags & H_FILL)	/* the spilled register; other memory is just "a number" */
+			b->slots[h->sframe] |= 1ull << h->slot;
+		break;
+	case SH_ST: case SH_STX:
+		if (!(h->flags & H_STACK) || !(b->slots[h->sframe] >> h->slot & 1))
+			break;
+		b->slots[h->sframe] &= ~(1ull << h->slot);
+		if (f->shape == SH_STX)
+			*r |= sm;	/* the register spilled there */
+		break;
+	case SH_ATOMIC:
+		if (h->flags & H_STACK)
+			b->slots[h->sframe] &= ~(1ull << h->slot);
+		if ((unsigned)in->imm == BPF_CMPXCHG)
+			*r &= (uint16_t)~1u;
+		else if (in->imm & BPF_FETCH)
+			*r &= (uint16_t)~sm;
+		break;
+	case SH_LDABS: case SH_LDIND:
+		*r &= (uint16_t)~0x3fu;	/* r0 loaded, r1-r5 clobbered */
+		break;
+	case SH_JCOND_IMM: case SH_JCOND_REG: {
+		/*
+		 * The refined value of an operand depends on both operands
+		 * (dst op imm: on dst alone); a copy it refined, on both too.
+		 */
+		bool reg = f->shape == SH_JCOND_REG, any = reg && (*r & (dm | sm));
+		for (unsigned k = 0; k < h->nlinked && !any; k++)
+			any = bt_has_loc(b, h->linked[k]);
+		if (!any)
+			break;
+		*r |= dm;
+		if (reg)
+			*r |= sm;
+		for (unsigned k = 0; k < h->nlinked; k++)
+			bt_set_loc(b, h->linked[k]);
+		break;
+	}
+	case SH_CALL:
+		if (h->flags & H_CBENTER) {
+			/* the callback's ctx argument is the caller's r3 (NULL or a pointer) */
+			unsigned arg = in->imm == 164 ? R4 : R2;
+			if (b->regs[fi + 1] >> arg & 1)
+				*r |= 1u << R3;
+			b->regs[fi + 1] = 0;
+			b->slots[fi + 1] = 0;
+		} else {
+			*r &= (uint16_t)~0x3fu;	/* r0 the result, r1-r5 clobbered */
+		}
+		break;
+	case SH_CALL_LOCAL:
+		*r |= b->regs[fi + 1] & 0x3e;	/* the callee's r1-r5 are the caller's */
+		b->regs[fi + 1] = 0;
+		b->slots[fi + 1] = 0;
+		break;
+	case SH_EXIT:
+		if (h->flags & H_RET) {
+			uint16_t r0 = b->regs[fi - 1] & 1;
+			b->regs[fi - 1] &= (uint16_t)~1u;
+			b->regs[fi] = r0;	/* the caller's r0 is the callee's */
+			b->slots[fi] = 0;
+		} else if (h->flags & H_CBRET) {
+			b->regs[fi] = 0;	/* nothing of the callback's frame lives on */
+			b->slots[fi] = 0;
+		}
+		break;
+	default:
+		break;
+	}
+}
+
+/*
+ * Mark what b names precise in stored state p (b then names what was newly
+ * marked: what p's own ancestors must mark). Pointers and registers p does
+ * not keep (dead there) are always compared, or never: nothing to mark.
+ */
+static bool bt_mark(struct vstate *p, struct bt *b)
+{
+	bool any = false;
+
+	for (unsigned fi = 0; fi < BPFRT_MAX_FRAMES; fi++) {
+		if (fi >= p->nfr) {
+			b->regs[fi] = 0;
+			b->slots[fi] = 0;
+			continue;
+		}
+		struct frame *f = p->fr[fi];
+		for (uint16_t m = b->regs[fi]; m; m &= (uint16_t)(m - 1)) {
+			unsigned k = (unsigned)__builtin_ctz(m);
+			struct reg *x = &f->regs[k];
+			if (x->type == T_SCALAR && !x->precise) {
+				x->precise = 1;
+				any = true;
+			} else {
+				b->regs[fi] &= (uint16_t)~(1u << k);
+			}
+		}
+		for (uint64_t m = b->slots[fi]; m; m &= m - 1) {
+			unsigned k = (unsigned)__builtin_ctzll(m);
+			struct reg *x = k < f->nslots && f->slots[k].ssize ? &f->slots[k].spill : NULL;
+			if (x && x->type == T_SCALAR && !x->precise) {
+				x->precise = 1;
+				any = true;
+			} else {
+				b->slots[fi] &= ~(1ull << k);
+			}
+		}
+	}
+	return any;
+}
+
+/* Walk st's history back, then each stored ancestor's, marking as it goes. */
+static int backtrack(struct env *e, struct vstate *st, struct bt *b)
+{
+	e->marks++;
+	for (struct vstate *s = st; s; s = s->parent) {
+		if (s != st && !bt_mark(s, b))
+			return 0;	/* all already precise there (and so before) */
+		for (uint32_t k = s->nhist; k-- > 0;) {
+			bt_insn(e, &s->hist[k], b);
+			e->bt_steps++;
+			if (bt_empty(b))
+				return 0;
+		}
+	}
+	return 0;
+}
+
+int chk_precise_reg(struct env *e, struct vstate *st, unsigned regno)
+{
+	struct bt b;
+
+	if (cur(st)->regs[regno].type != T_SCALAR)
+		return 0;
+	memset(&b, 0, sizeof(b));
+	b.regs[st->nfr - 1] = (uint16_t)(1u << regno);
+	return backtrack(e, st, &b);
+}
+
+int chk_precise_slot(struct env *e, struct vstate *st, unsigned fi, unsigned slot)
+{
+	struct bt b;
+
+	if (fi >= st->nfr || slot >= NSLOTS)
+		return 0;
+	memset(&b, 0, sizeof(b));
+	b.slots[fi] = 1ull << slot;
+	return backtrack(e, st, &b);
+}
+
+/* ---- Stack liveness ----------------------------------------------------------------- */
+
+/*
+ * The same walk for reads of stack slots: a store of the whole slot on the
+ * way back screens the read off (the value read is that store's); a frame
+ * that begins (or ended) on the way has no slots before (after) that.
+ */
+static void live_insn(const struct hent *h, struct bt *b)
+{
+	if ((h->flags & (H_STACK | H_FULL)) == (H_STACK | H_FULL))
+		b->slots[h->sframe] &= ~(1ull << h->slot);
+	if (h->flags & (H_ENTER | H_CBENTER))
+		b->slots[h->frame + 1] = 0;
+	if (h->flags & (H_RET | H_CBRET))
+		b->slots[h->frame] = 0;
+}
+
+/* Mark b's slots read in p; b keeps those newly marked. */
+static bool live_mark(struct vstate *p, struct bt *b)
+{
+	bool any = false;
+
+	for (unsigned fi = 0; fi < BPFRT_MAX_FRAMES; fi++) {
+		if (fi >= p->nfr) {
+			b->slots[fi] = 0;
+			continue;
+		}
+		struct frame *f = p->fr[fi];
+		for (uint64_t m = b->slots[fi]; m; m &= m - 1) {
+			unsigned k = (unsigned)__builtin_ctzll(m);
+			if (k < f->nslots && !f->slots[k].read) {
+				f->slots[k].read = 1;
+				any = true;
+			} else {
+				/* already marked (and so before), or p has no such slot (it matches anything) */
+				b->slots[fi] &= ~(1ull << k);
+			}
+		}
+	}
+	return any;
+}
+
+static int live_walk(struct env *e, struct vstate *st, struct bt *b)
+{
+	for (struct vstate *s = st; s; s = s->parent) {
+		if (s != st && !live_mark(s, b))
+			return 0;
+		for (uint32_t k = s->nhist; k-- > 0;) {
+			const struct hent *h = &s->hist[k];
+			e->bt_steps++;
+			if (!(h->flags & (H_FULL | H_ENTER | H_CBENTER | H_RET | H_CBRET)))
+				continue;	/* nothing it does ends a read */
+			live_insn(h, b);
+			if (bt_empty(b))
+				return 0;
+		}
+	}
+	return 0;
+}
+
+/*
+ * A slot read again since the parent was stored needs no new walk: either
+ * nothing wrote it whole in between (the walk would end where the first
+ * one did) or something did (the walk would end there, marking nothing).
+ * rdone is cleared when the frame at that depth changes (check.c).
+ */
+int chk_read_slots(struct env *e, struct vstate *st, unsigned fi, uint64_t slots)
+{
+	struct bt b;
+
+	if (fi >= st->nfr || !st->parent || !(slots &= ~st->rdone[fi]))
+		return 0;
+	st->rdone[fi] |= slots;
+	memset(&b, 0, sizeof(b));
+	b.slots[fi] = slots;
+	return live_walk(e, st, &b);
+}
+
+int chk_relied_from(struct env *e, struct vstate *st, const struct vstate *v, bool all)
+{
+	struct bt b, l;
+
+	memset(&b, 0, sizeof(b));
+	memset(&l, 0, sizeof(l));
+	for (unsigned fi = 0; fi < v->nfr && fi < st->nfr; fi++) {
+		const struct frame *f = v->fr[fi];
+		for (unsigned k = 0; k < ISA_NREGS; k++)
+			if (f->regs[k].type == T_SCALAR && (all || f->regs[k].precise))
+				b.regs[fi] |= (uint16_t)(1u << k);
+		for (unsigned k = 0; k < f->nslots && k < NSLOTS; k++) {
+			const struct slot *sl = &f->slots[k];
+			if (sl->ssize && sl->spill.type == T_SCALAR && (all || sl->spill.precise))
+				b.slots[fi] |= 1ull << k;
+			if (all || sl->read)
+				l.slots[fi] |= 1ull << k;
+		}
+	}
+	int ret = bt_empty(&b) ? 0 : backtrack(e, st, &b);
+	if (!ret && !bt_empty(&l))
+		ret = live_walk(e, st, &l);
+	return ret;
+}
