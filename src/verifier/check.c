@@ -293,6 +293,8 @@ static int walk(struct env *e)
 {
 	struct vstate *st = initial_state(e);
 	uint32_t i = 0, from = 0;
+	uint64_t limit = e->in->max_processed && e->in->max_processed < MAX_PROCESSED ?
+			 e->in->max_processed : MAX_PROCESSED;
 	int ret = 0;
 	char buf[160];
 
@@ -316,9 +318,10 @@ static int walk(struct env *e)
 				goto next;
 			}
 		}
-		if (++e->processed > MAX_PROCESSED) {
-			ret = chk_fail(e, -E2BIG, "more than %u instructions processed: the program is too "
-				   "complex (a loop that does not end soon enough?)", MAX_PROCESSED);
+		if (++e->processed > limit) {
+			ret = chk_fail(e, -E2BIG, "more than %llu instructions processed: the program is "
+				   "too complex (a loop that does not end soon enough?)",
+				   (unsigned long long)limit);
 			break;
 		}
 		if (e->in->log_level) {
