@@ -35,6 +35,37 @@ static void fail(const struct bpfrt_insn *insns, size_t n, const char *fmt, ...)
 	abort();
 }
 
+/*
+ * Run once, pad bytes deeper on the stack, from the same map contents; the
+ * ctx is static, so only the stack's address differs between runs.
+ */
+static __attribute__((noinline)) int run_at(size_t pad, struct bpfrt_prog *prog, int engine,
+					    bool checked, uint64_t *r0, struct bpfrt_error *err)
+{
+	static uint8_t ctx[CTX_SIZE];
+	uint8_t zero[16] = { 0 };
+	uint32_t key = 0;
+	volatile uint8_t *p = __builtin_alloca(pad + 16);
+	int ret;
+
+	p[0] = 0;
+	memset(ctx, 0x5a, sizeof(ctx));
+	bpfrt_map_update(map, &key, zero, 0);	/* every run starts alike */
+	BPFRT_OPTS(bpfrt_run_opts, ro, .engine = (enum bpfrt_engine)engine, .checked = checked,
+		   .ctx = ctx, .ctx_len = sizeof(ctx), .budget = RUN_BUDGET);
+	ret = bpfrt_prog_run(prog, &ro, err);
+	*r0 = ro.retval;
+	__asm__ volatile("" : : "r"(p) : "memory");
+	return ret;
+}
+
+/* Stack addresses must move with the stack: ASan's fake stack would keep them apart. */
+const char *__asan_default_options(void);
+const char *__asan_default_options(void)
+{
+	return "detect_stack_use_after_return=0";
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct bpfrt_insn insns[MAXN];
@@ -61,26 +92,26 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		   .max_insns = VERIFY_BUDGET);
 	int v = bpfrt_prog_verify(prog, &vo, &err);
 	if (v == 0) {
+		uint64_t r0[2][3];	/* [engine][unchecked, checked, checked deeper] */
+		bool addr[2];
+
 		bpfrt_prog_use_builtin_helpers(prog);
 		for (int engine = 0; engine < 2; engine++) {
-			uint64_t retval[2];
-			for (int checked = 1; checked >= 0; checked--) {
-				uint8_t ctx[CTX_SIZE], zero[16] = { 0 };
-				uint32_t key = 0;
-				memset(ctx, 0x5a, sizeof(ctx));
-				bpfrt_map_update(map, &key, zero, 0);	/* every run starts alike */
-				BPFRT_OPTS(bpfrt_run_opts, ro, .engine = (enum bpfrt_engine)engine,
-					   .checked = checked, .ctx = ctx, .ctx_len = sizeof(ctx),
-					   .budget = RUN_BUDGET);
-				if (bpfrt_prog_run(prog, &ro, &err))
+			for (int k = 2; k >= 0; k--)
+				if (run_at(k == 2 ? 1024 + 8 * (size % 64) : 0, prog, engine, k != 0,
+					   &r0[engine][k], &err))
 					fail(insns, n, "accepted, but a %s run on engine %d: %s",
-					     checked ? "checked" : "unchecked", engine, err.msg);
-				retval[checked] = ro.retval;
-			}
-			if (retval[0] != retval[1])
+					     k ? "checked" : "unchecked", engine, err.msg);
+			/* a result that moves with the stack is a pointer, which r0 may be */
+			addr[engine] = r0[engine][1] != r0[engine][2];
+			if (!addr[engine] && r0[engine][0] != r0[engine][1])
 				fail(insns, n, "engine %d: unchecked %#llx, checked %#llx", engine,
-				     (unsigned long long)retval[0], (unsigned long long)retval[1]);
+				     (unsigned long long)r0[engine][0],
+				     (unsigned long long)r0[engine][1]);
 		}
+		if (!addr[0] && !addr[1] && r0[0][1] != r0[1][1])
+			fail(insns, n, "interpreter %#llx, JIT %#llx", (unsigned long long)r0[0][1],
+			     (unsigned long long)r0[1][1]);
 	} else if (!err.msg[0]) {
 		abort();	/* a rejection must say why */
 	}
