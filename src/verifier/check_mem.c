@@ -479,6 +479,10 @@ int chk_do_lddw(struct env *e, struct vstate *st, const struct bpfrt_insn *in, s
 			r->map = &e->in->maps[idx];
 			return 0;
 		}
+		/* the engines, like the kernel, have a direct value address only for arrays */
+		if (e->in->maps[idx].type != BPFRT_MAP_ARRAY)
+			return chk_fail(e, -EINVAL, "lddw: direct value access (src 6) needs an array "
+				    "map; map %u is of type %u", idx, e->in->maps[idx].type);
 		mark_ptr(r, T_MAP_VALUE);
 		r->map = &e->in->maps[idx];
 		if ((uint32_t)in[1].imm >= r->map->value_size)

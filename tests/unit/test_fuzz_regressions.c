@@ -1,4 +1,5 @@
 /* test_fuzz_regressions.c — what the verifier fuzzers found (tests/fuzz-regressions/), one test each, on both engines and both modes. */
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -59,4 +60,55 @@ TEST(fuzz_regression_callback_helper_frame)
 	};
 
 	verify_and_run("callback-helper-frame", insns, sizeof(insns) / sizeof(insns[0]), 20);
+}
+
+/*
+ * verifier-direct-value-percpu (fuzz_verifier_corpus, a map mutation of
+ * xdp_redirect_cpu_kern.o): lddw src 6 (a map value's address) of a
+ * per-CPU array was accepted, as a pointer into its value; the engines (and
+ * the kernel) have a direct value address only for arrays, so the run failed.
+ */
+TEST(fuzz_regression_direct_value_needs_array)
+{
+	const struct bpfrt_insn insns[] = {
+		INS(0x18, 1, 6, 0, 0),		/* r1 = &map[0].value[0] */
+		INS(0, 0, 0, 0, 0),
+		INS(0x79, 0, 1, 0, 0),		/* r0 = *(u64 *)r1 */
+		INS(0x95, 0, 0, 0, 0),
+	};
+	static const enum bpfrt_map_type types[] = { BPFRT_MAP_ARRAY, BPFRT_MAP_PERCPU_ARRAY,
+						     BPFRT_MAP_HASH };
+
+	for (size_t t = 0; t < sizeof(types) / sizeof(types[0]); t++) {
+		struct bpfrt_map *map;
+		struct bpfrt_prog *prog;
+		struct bpfrt_error err;
+
+		BPFRT_OPTS(bpfrt_map_opts, mo, .type = types[t], .key_size = 4, .value_size = 8,
+			   .max_entries = 1);
+		if (!CHECK(bpfrt_map_create(&mo, &map, &err) == 0, "map: %s", err.msg))
+			continue;
+		BPFRT_OPTS(bpfrt_prog_opts, po, .maps = &map, .nmaps = 1);
+		if (CHECK(bpfrt_prog_new(insns, 4, &po, &prog, &err) == 0, "%s", err.msg)) {
+			BPFRT_OPTS(bpfrt_verify_opts, vo, .type = BPFRT_PROG_UNSPEC, .ctx_size = 8);
+			int v = bpfrt_prog_verify(prog, &vo, &err);
+
+			if (types[t] == BPFRT_MAP_ARRAY) {
+				CHECK(v == 0, "direct value of an array refused: %s", err.msg);
+				bpfrt_prog_use_builtin_helpers(prog);
+				for (int engine = 0; engine < 2; engine++) {
+					uint8_t ctx[8];
+					BPFRT_OPTS(bpfrt_run_opts, ro, .engine = (enum bpfrt_engine)engine,
+						   .checked = true, .ctx = ctx, .ctx_len = 8);
+					CHECK(bpfrt_prog_run(prog, &ro, &err) == 0, "engine %d: %s",
+					      engine, err.msg);
+				}
+			} else {
+				CHECK(v == -EINVAL && strstr(err.msg, "array"), "direct value of a map "
+				      "of type %d: %d %s", types[t], v, err.msg);
+			}
+			bpfrt_prog_free(prog);
+		}
+		bpfrt_map_free(map);
+	}
 }
