@@ -3,11 +3,9 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "../../fuzz/verifier_gen.h"
 #include "bpfrt.h"
 #include "t.h"
-
-#define INS(c, d, s, o, i) (struct bpfrt_insn){ .code = (c), .dst_reg = (d), .src_reg = (s), \
-						.off = (int16_t)(o), .imm = (i) }
 
 /* Verify insns as UNSPEC with ctx_size bytes, then run them checked and unchecked on both engines; each run must give want. */
 static void verify_and_run(const char *name, const struct bpfrt_insn *insns, size_t n,
@@ -111,4 +109,71 @@ TEST(fuzz_regression_direct_value_needs_array)
 		}
 		bpfrt_map_free(map);
 	}
+}
+
+/*
+ * fuzz_verifier's inputs from before build_ext (its programs now come from
+ * build_ext, so these bytes make other programs there): the programs
+ * build() makes of them, verified, run on both engines in both modes.
+ */
+TEST(fuzz_regression_verifier_inputs)
+{
+	static const struct { const char *name; bool pointer_r0; } inputs[] = {
+		{ "verifier-lddw-liveness", false },		/* liveness skips lddw's 2nd slot */
+		{ "verifier-callback-helper-frame", false },	/* see above */
+		{ "verifier-pointer-leak-r0", true },		/* r0 = r10: allowed, not a number */
+	};
+	struct bpfrt_map *map;
+	struct bpfrt_error err;
+	BPFRT_OPTS(bpfrt_map_opts, mo, .type = BPFRT_MAP_ARRAY, .key_size = 4, .value_size = 16,
+		   .max_entries = 1);
+
+	if (!CHECK(bpfrt_map_create(&mo, &map, &err) == 0, "map: %s", err.msg))
+		return;
+	for (size_t k = 0; k < sizeof(inputs) / sizeof(inputs[0]); k++) {
+		char path[512];
+		uint8_t data[4096];
+		struct bpfrt_insn insns[MAXN];
+		struct bpfrt_prog *prog;
+		FILE *f;
+		size_t size;
+
+		snprintf(path, sizeof(path), "%s/fuzz-regressions/%s", t_datadir(), inputs[k].name);
+		f = fopen(path, "rb");
+		if (!CHECK(f, "%s is missing", path))
+			continue;
+		size = fread(data, 1, sizeof(data), f);
+		fclose(f);
+		size_t n = build(data, size, insns);
+		BPFRT_OPTS(bpfrt_prog_opts, po, .maps = &map, .nmaps = 1);
+		if (!CHECK(bpfrt_prog_new(insns, n, &po, &prog, &err) == 0, "%s: %s", path, err.msg))
+			continue;
+		BPFRT_OPTS(bpfrt_verify_opts, vo, .type = BPFRT_PROG_UNSPEC, .ctx_size = CTX_SIZE);
+		if (bpfrt_prog_verify(prog, &vo, &err) == 0) {
+			bpfrt_prog_use_builtin_helpers(prog);
+			for (int engine = 0; engine < 2; engine++) {
+				uint64_t r0[2];
+
+				for (int checked = 0; checked < 2; checked++) {
+					uint8_t ctx[CTX_SIZE], zero[16] = { 0 };
+					uint32_t key = 0;
+
+					memset(ctx, 0x5a, sizeof(ctx));
+					bpfrt_map_update(map, &key, zero, 0);
+					BPFRT_OPTS(bpfrt_run_opts, ro, .engine = (enum bpfrt_engine)engine,
+						   .checked = checked, .ctx = ctx, .ctx_len = sizeof(ctx),
+						   .budget = 1000000);
+					CHECK(bpfrt_prog_run(prog, &ro, &err) == 0, "%s: engine %d %s: %s",
+					      inputs[k].name, engine, checked ? "checked" : "unchecked",
+					      err.msg);
+					r0[checked] = ro.retval;
+				}
+				CHECK(inputs[k].pointer_r0 || r0[0] == r0[1], "%s: engine %d: unchecked "
+				      "%#llx, checked %#llx", inputs[k].name, engine,
+				      (unsigned long long)r0[0], (unsigned long long)r0[1]);
+			}
+		}
+		bpfrt_prog_free(prog);
+	}
+	bpfrt_map_free(map);
 }
