@@ -83,6 +83,7 @@ struct vc_corpus {
 	struct vc_obj *objs;
 	size_t nobjs;
 	struct bpfrt_prog *trivial[BPFRT_PROG_NETFILTER + 1];	/* `return 0`, per type: is an input valid? */
+	struct bpfrt_prog *painter[BPFRT_PROG_NETFILTER + 1][2][2];	/* [type][engine][pattern] */
 	struct vc_stats st;
 };
 
@@ -175,8 +176,12 @@ static __attribute__((unused)) void vc_free(struct vc_corpus *c)
 		free(c->objs[i].snaps);
 		bpfrt_obj_close(c->objs[i].obj);
 	}
-	for (size_t t = 0; t <= BPFRT_PROG_NETFILTER; t++)
+	for (size_t t = 0; t <= BPFRT_PROG_NETFILTER; t++) {
 		bpfrt_prog_free(c->trivial[t]);
+		for (int e = 0; e < 2; e++)
+			for (int k = 0; k < 2; k++)
+				bpfrt_prog_free(c->painter[t][e][k]);
+	}
 	free(c->objs);
 	free(c->progs);
 	memset(c, 0, sizeof(*c));
@@ -332,25 +337,56 @@ static void vc_run(const struct vc_job *j, struct vc_result *r)
 	}
 }
 
-static __attribute__((noinline)) void vc_paint(uint8_t v)
-{
-	uint8_t buf[VC_PAINT];
-
-	memset(buf, v, sizeof(buf));
-	__asm__ volatile("" : : "r"(buf) : "memory");
-}
-
-/* The run, pad bytes deeper on the stack, over stack painted with paint (0: not painted). */
-static __attribute__((noinline)) void vc_run_at(size_t pad, uint8_t paint, const struct vc_job *j,
+/* The run, pad bytes deeper on the stack. */
+static __attribute__((noinline)) void vc_run_at(size_t pad, const struct vc_job *j,
 						struct vc_result *r)
 {
 	volatile uint8_t *p = __builtin_alloca(pad + 16);
 
 	p[0] = 0;
-	if (paint)
-		vc_paint(paint);
 	vc_run(j, r);
 	__asm__ volatile("" : : "r"(p) : "memory");
+}
+
+/*
+ * Fill the stack the next unchecked run of the job's engine and type will
+ * get (the same call path, so the same frame, on the real stack or ASan's
+ * fake one) with paint: a program of ours that writes all of it, run
+ * unchecked the same way first. What a run then reads without writing it
+ * first is paint, where calls in between have not overwritten it.
+ */
+static void vc_paint(struct vc_corpus *c, const struct vc_job *j, int pattern)
+{
+	struct bpfrt_prog **pp = &c->painter[j->vp->type][j->engine][pattern];
+	struct bpfrt_error err;
+	struct vc_result r;
+
+	if (!*pp) {
+		uint64_t v = pattern ? 0x5a5a5a5a5a5a5a5aull : 0xa5a5a5a5a5a5a5a5ull;
+		const struct bpfrt_insn insns[] = {
+			{ .code = 0xbf, .dst_reg = 1, .src_reg = 10 },		/* r1 = r10 */
+			{ .code = 0x07, .dst_reg = 1, .imm = -(int32_t)RUN_STACK_SIZE },
+			{ .code = 0x18, .dst_reg = 2, .imm = (int32_t)v },	/* r2 = the paint */
+			{ .imm = (int32_t)(v >> 32) },
+			{ .code = 0x7b, .dst_reg = 1, .src_reg = 2 },		/* *(u64 *)r1 = r2 */
+			{ .code = 0x07, .dst_reg = 1, .imm = 8 },
+			{ .code = 0x5d, .dst_reg = 1, .src_reg = 10, .off = -3 },	/* to the top */
+			{ .code = 0xb7 },
+			{ .code = 0x95 },
+		};
+		BPFRT_OPTS(bpfrt_prog_opts, po, .type = j->vp->type);
+		if (bpfrt_prog_new(insns, sizeof(insns) / sizeof(insns[0]), &po, pp, &err))
+			return;
+	}
+	struct vc_prog pv = *j->vp;
+	struct vc_job pj = *j;
+
+	pv.obj = SIZE_MAX;
+	pv.nmaps = 0;
+	pj.vp = &pv;
+	pj.prog = *pp;
+	pj.checked = false;
+	vc_run_at(0, &pj, &r);
 }
 
 static bool vc_same(const struct vc_result *a, const struct vc_result *b)
@@ -553,11 +589,11 @@ static bool vc_judge(struct vc_corpus *c, const struct vc_prog *vp, struct bpfrt
 	bool long_ok = vc_calls_back(p, n);
 
 	c->st.runs++;
-	vc_run_at(0, 0, &j, &ci);
+	vc_run_at(0, &j, &ci);
 	j.engine = BPFRT_ENGINE_JIT;
-	vc_run_at(0, 0, &j, &cj);
+	vc_run_at(0, &j, &cj);
 	j.engine = BPFRT_ENGINE_INTERP;
-	vc_run_at(1024 + 16 * shift, 0, &j, &ci2);
+	vc_run_at(1024 + 16 * shift, &j, &ci2);
 	for (int k = 0; k < 2; k++) {
 		const struct vc_result *r = k ? &cj : &ci;
 
@@ -582,10 +618,13 @@ static bool vc_judge(struct vc_corpus *c, const struct vc_prog *vp, struct bpfrt
 		/* unchecked: the stack holds what was there before (painted deeper down) */
 		j.checked = false;
 		unchecked = true;
-		vc_run_at(0, 0xa5, &j, &ua);
-		vc_run_at(0, 0x5a, &j, &ub);
+		vc_paint(c, &j, 0);
+		vc_run_at(0, &j, &ua);
+		vc_paint(c, &j, 1);
+		vc_run_at(0, &j, &ub);
 		j.engine = BPFRT_ENGINE_JIT;
-		vc_run_at(0, 0xa5, &j, &uj);
+		vc_paint(c, &j, 0);
+		vc_run_at(0, &j, &uj);
 		bool addr = !vc_same(&ci, &ci2);
 
 		c->st.addr_dependent += addr;
