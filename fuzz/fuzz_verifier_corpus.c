@@ -18,6 +18,21 @@ const char *__asan_default_options(void)
 
 static struct vc_corpus corpus;
 
+/* At exit (libFuzzer's -max_total_time ends with exit()): what the inputs became. */
+static void print_stats(void)
+{
+	const struct vc_stats *s = &corpus.st;
+
+	fprintf(stderr, "fuzz_verifier_corpus: %llu inputs: %llu invalid, %llu rejected, %llu "
+		"accepted, %llu run (%llu depend on addresses, %llu call a helper bpfrt lacks, "
+		"%llu over the run budget with callbacks, %llu inputs the test run refuses)\n",
+		(unsigned long long)s->inputs, (unsigned long long)s->invalid,
+		(unsigned long long)s->rejected, (unsigned long long)s->accepted,
+		(unsigned long long)s->runs, (unsigned long long)s->addr_dependent,
+		(unsigned long long)s->no_helper, (unsigned long long)s->over_budget,
+		(unsigned long long)s->bad_input);
+}
+
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
@@ -31,6 +46,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	}
 	fprintf(stderr, "fuzz_verifier_corpus: %zu programs from %zu objects\n", corpus.nprogs,
 		corpus.nobjs);
+	atexit(print_stats);
 	return 0;
 }
 

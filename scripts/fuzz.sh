@@ -47,7 +47,7 @@ run() {
 	start=$(date +%s)
 	out=$("$B/$1" -max_total_time="$2" -max_len=4096 -timeout=10 -artifact_prefix="$B/" \
 		-print_final_stats=1 "$B/corpus-$1" "$B/seeds-$1" 2>&1) || true
-	echo "$out" | grep -a -E 'stat::number_of_executed_units|stat::peak_rss|ERROR|SUMMARY|Done' || true
+	echo "$out" | grep -a -E 'stat::number_of_executed_units|stat::peak_rss|ERROR|SUMMARY|Done|^fuzz_verifier_corpus: [0-9]* inputs' || true
 	execs=$(echo "$out" | sed -n 's/^stat::number_of_executed_units: *//p' | tail -n 1)
 	crash=$(ls "$B"/crash-* "$B"/timeout-* "$B"/oom-* "$B"/leak-* 2>/dev/null | head -n 1)
 	result=ok
