@@ -85,6 +85,13 @@ struct vc_corpus {
 	struct bpfrt_prog *trivial[BPFRT_PROG_NETFILTER + 1];	/* `return 0`, per type: is an input valid? */
 	struct bpfrt_prog *painter[BPFRT_PROG_NETFILTER + 1][2][2];	/* [type][engine][pattern] */
 	struct vc_stats st;
+	/* The last input: its program (if bpfrt_prog_new took it) and the verdict. */
+	const struct vc_prog *last_prog;
+	const struct bpfrt_insn *last_insns;
+	size_t last_n;
+	bool last_valid, last_accepted;
+	char last_msg[256];		/* bpfrt's reason for a rejection */
+	char last_mut[1024];		/* the mutations */
 };
 
 /* A finding: what went wrong and the program, for the person who reads it. */
@@ -684,15 +691,23 @@ static bool vc_one(struct vc_corpus *c, const uint8_t *d, size_t size, struct vc
 	for (unsigned k = 0, nm = 1 + (d[2] & 3); k < nm && b.i < b.n; k++)
 		mutate_once(p, &n, VC_MAX_INSNS, vp->nmaps, &b, log, sizeof(log));
 
+	c->last_prog = vp;
+	c->last_insns = p;
+	c->last_n = n;
+	c->last_valid = c->last_accepted = false;
 	BPFRT_OPTS(bpfrt_prog_opts, po, .maps = vp->maps, .nmaps = vp->nmaps, .type = vp->type);
 	if (bpfrt_prog_new(p, n, &po, &prog, &err)) {
 		c->st.invalid++;
 		return false;
 	}
+	c->last_valid = true;
+	snprintf(c->last_mut, sizeof(c->last_mut), "%s", log[0] ? log : "none");
 	BPFRT_OPTS(bpfrt_verify_opts, vo, .type = vp->type, .max_insns = VC_VERIFY_BUDGET,
 		   .ctx_size = vp->type == BPFRT_PROG_UNSPEC ? 64 : 0);
 	memset(&err, 0, sizeof(err));
-	if (bpfrt_prog_verify(prog, &vo, &err)) {
+	c->last_accepted = bpfrt_prog_verify(prog, &vo, &err) == 0;
+	snprintf(c->last_msg, sizeof(c->last_msg), "%s", c->last_accepted ? "" : err.msg);
+	if (!c->last_accepted) {
 		c->st.rejected++;
 		if (!err.msg[0]) {
 			vc_say(f, "%s (%s): rejected without a message\n", vp->name, log);

@@ -51,7 +51,9 @@ static enum vfield skb_ctx(enum bpfrt_prog_type type, int64_t off, unsigned size
 		if (off != SKB_FLOW_KEYS && off != SKB_SK)
 			return WHY("__sk_buff's fields are 4 bytes");
 	}
-	if (off == SKB_FLOW_KEYS || off == SKB_SK)
+	/* any byte of them: a part of a pointer read as a number would be a leak (the kernel's ranges) */
+	if ((off < SKB_FLOW_KEYS + 8 && off + size > SKB_FLOW_KEYS) ||
+	    (off < SKB_SK + 8 && off + size > SKB_SK))
 		return WHY("flow_keys and sk are not available to this program type in bpfrt");
 	if (write) {
 		if (off >= SKB_CB && off < SKB_CB_END)
@@ -71,6 +73,10 @@ static enum vfield skb_ctx(enum bpfrt_prog_type type, int64_t off, unsigned size
 			return WHY("this field is read-only for the program type");
 		}
 	}
+	static const int64_t ptrs[] = { SKB_DATA, SKB_DATA_END, SKB_DATA_META };
+	for (unsigned k = 0; k < 3; k++)	/* a part of a packet pointer is no number either */
+		if (off != ptrs[k] && off < ptrs[k] + 4 && off + size > ptrs[k])
+			return WHY("data, data_end and data_meta are read whole, as 4 bytes");
 	if (off == SKB_DATA || off == SKB_DATA_END || off == SKB_DATA_META) {
 		if (sockf)
 			return WHY("socket filters cannot read data/data_end (use LD_ABS or "

@@ -2,9 +2,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "../../fuzz/verifier_corpus.h"
 #include "t.h"
+#include "vfuzz_kernel.h"
 
 #define INS(c, d, s, o, i) (struct bpfrt_insn){ .code = (c), .dst_reg = (d), .src_reg = (s), \
 						.off = (int16_t)(o), .imm = (i) }
@@ -81,6 +83,95 @@ TEST(verifier_fuzz_oracles)
 	      "a read past pt_regs not found: %s", f.text);
 }
 
+/* ---- The kernel's verdict on the same mutants --------------------------- */
+
+/* Kernel maps like each object's (fds, -1 where one cannot be made), made once per object. */
+struct kobj {
+	int *fds;
+	size_t n;
+	bool made;
+};
+
+static void kmaps_make(struct kobj *k, struct bpfrt_obj *obj)
+{
+	k->made = true;
+	k->n = bpfrt_obj_map_count(obj);
+	k->fds = malloc((k->n ? k->n : 1) * sizeof(int));
+	for (size_t i = 0; k->fds && i < k->n; i++) {
+		struct bpfrt_obj_map_info mi;
+
+		bpfrt_obj_map_at(obj, i, &mi);
+		k->fds[i] = mi.type == BPFRT_MAP_ARRAY_OF_MAPS || mi.type == BPFRT_MAP_HASH_OF_MAPS ?
+			    -1 : vfk_map_create(mi.type, mi.key_size, mi.value_size, mi.max_entries,
+						mi.map_flags);
+	}
+}
+
+static void kmaps_free(struct kobj *k, size_t n)
+{
+	for (size_t o = 0; o < n; o++) {
+		for (size_t i = 0; k[o].fds && i < k[o].n; i++)
+			if (k[o].fds[i] >= 0)
+				close(k[o].fds[i]);
+		free(k[o].fds);
+	}
+	free(k);
+}
+
+/*
+ * Load the last input's program into the kernel with maps like its own:
+ * 1 accepted, 0 rejected (the kernel's last log line in why), -1 not possible.
+ */
+static int kernel_verdict(const struct vc_corpus *c, struct kobj *kobjs, char *why, size_t len)
+{
+	const struct vc_prog *vp = c->last_prog;
+	struct kobj *k = &kobjs[vp->obj];
+	struct bpfrt_obj *obj = c->objs[vp->obj].obj;
+	int fds[256];
+	static char log[1 << 20];
+
+	if (!k->made)
+		kmaps_make(k, obj);
+	if (!k->fds || vp->nmaps > 256)
+		return -1;
+	for (size_t i = 0; i < vp->nmaps; i++) {
+		fds[i] = -1;
+		for (size_t j = 0; j < k->n; j++)
+			if (bpfrt_obj_map_at(obj, j, NULL) == vp->maps[i])
+				fds[i] = k->fds[j];
+		if (fds[i] < 0)
+			return -1;
+	}
+	for (int with_log = 0; with_log < 2; with_log++) {
+		int fd = vfk_prog_load(vp->type, c->last_insns, c->last_n, fds,
+				       with_log ? log : NULL, sizeof(log));
+
+		if (fd >= 0) {
+			close(fd);
+			return 1;
+		}
+		if (fd == -EPERM || fd == -ENOSYS)
+			return -1;
+	}
+	/* the last line that says something */
+	size_t end = strlen(log);
+	while (end && (log[end - 1] == '\n' || log[end - 1] == ' '))
+		end--;
+	log[end] = '\0';
+	size_t start = end;
+	while (start && log[start - 1] != '\n')
+		start--;
+	if (!strncmp(log + start, "processed ", 10) && start) {	/* the line before it */
+		end = start - 1;
+		log[end] = '\0';
+		while (start > 1 && log[start - 2] != '\n')
+			start--;
+		start = start ? start - 1 : 0;
+	}
+	snprintf(why, len, "%s", log + start);
+	return 0;
+}
+
 static uint64_t xorshift(uint64_t *s)
 {
 	*s ^= *s << 13;
@@ -96,6 +187,7 @@ static uint64_t xorshift(uint64_t *s)
  */
 #define VF_MUTANTS 20
 #define VF_SEED 0x5eed0001ull
+#define VF_KERNEL_MUTANTS 20	/* mutants per program also loaded into the kernel */
 
 TEST(verifier_fuzz_corpus)
 {
@@ -110,6 +202,11 @@ TEST(verifier_fuzz_corpus)
 		printf("verifier_fuzz_corpus: skipped: no corpus at %s (set BPFRT_CORPUS)\n", dir);
 		return;
 	}
+	struct kobj *kobjs = calloc(c.nobjs, sizeof(*kobjs));
+	unsigned kv[2][2] = { { 0 } };	/* [bpfrt accepts][kernel accepts] */
+	unsigned k_unmutated = 0, k_unmutated_ok = 0, shown = 0;
+	bool kernel = kobjs != NULL;
+
 	for (size_t k = 0; k < c.nprogs; k++) {
 		for (int m = 0; m <= VF_MUTANTS; m++) {
 			uint8_t in[64];
@@ -122,7 +219,35 @@ TEST(verifier_fuzz_corpus)
 			if (vc_one(&c, in, len, &f) && findings++ < 5)
 				CHECK(false, "verifier_fuzz_corpus: program %zu, mutant %d: %s", k, m,
 				      f.text);
+			if (!kernel || !c.last_valid || m > VF_KERNEL_MUTANTS)
+				continue;
+			char why[256] = "";
+			int kr = kernel_verdict(&c, kobjs, why, sizeof(why));
+			if (kr < 0) {
+				kernel = m > 0 || k > 0;	/* bpf() unavailable: stop asking */
+				continue;
+			}
+			kv[c.last_accepted][kr]++;
+			if (!m && c.last_accepted) {
+				k_unmutated++;
+				k_unmutated_ok += kr;
+			}
+			if (c.last_accepted && !kr && shown++ < 12)
+				printf("verifier_fuzz_corpus: only bpfrt accepts %s mutant %d (%s); the "
+				       "kernel: %s\n", c.last_prog->name, m, c.last_mut, why);
 		}
+	}
+	if (kobjs)
+		kmaps_free(kobjs, c.nobjs);
+	if (kv[0][0] + kv[0][1] + kv[1][0] + kv[1][1]) {
+		printf("verifier_fuzz_corpus: against the kernel (unmutated and %d mutants each): "
+		       "both accept %u, both reject %u, only bpfrt accepts %u, only the kernel "
+		       "accepts %u\n", VF_KERNEL_MUTANTS, kv[1][1], kv[0][0], kv[1][0], kv[0][1]);
+		CHECK(k_unmutated_ok * 10 >= k_unmutated * 9, "the kernel accepts only %u of the %u "
+		      "unmutated programs bpfrt accepts: the maps or types given to it are wrong",
+		      k_unmutated_ok, k_unmutated);
+	} else {
+		printf("verifier_fuzz_corpus: kernel comparison skipped: bpf() unavailable\n");
 	}
 	CHECK(findings == 0, "%u findings", findings);
 	CHECK(c.st.accepted >= c.nprogs * 9 / 10, "only %llu inputs accepted (of %zu unmutated "
