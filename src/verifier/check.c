@@ -171,6 +171,14 @@ static int check_cfg(struct env *e)
 			e->fstart[isa_branch_target(ins, i)] = 1;
 		if (f->shape == SH_CALL && (ins[i].imm == 181 || ins[i].imm == 164))
 			e->prune[i] = 1;	/* bpf_loop, for_each_map_elem: the callback returns here */
+		if (f->shape == SH_LDDW && (ins[i].src_reg == BPF_PSEUDO_MAP_IDX ||
+					    ins[i].src_reg == BPF_PSEUDO_MAP_IDX_VALUE)) {
+			/* reachable or not: the engines resolve every one before running */
+			e->cur_insn = (int)i;
+			if ((ret = chk_lddw_map(e, &ins[i])))
+				goto out;
+			e->cur_insn = -1;
+		}
 		if (f->shape == SH_LDDW)
 			i++;
 	}

@@ -68,12 +68,24 @@ TEST(fuzz_regression_callback_helper_frame)
  * per-CPU array was accepted, as a pointer into its value; the engines (and
  * the kernel) have a direct value address only for arrays, so the run failed.
  */
+/*
+ * verifier_corpus-direct-value-dead-code: the same in code the verifier
+ * proves dead: the engines resolve every lddw before running, so it must be
+ * refused there too (the kernel checks every lddw before verifying).
+ */
 TEST(fuzz_regression_direct_value_needs_array)
 {
 	const struct bpfrt_insn insns[] = {
 		INS(0x18, 1, 6, 0, 0),		/* r1 = &map[0].value[0] */
 		INS(0, 0, 0, 0, 0),
 		INS(0x79, 0, 1, 0, 0),		/* r0 = *(u64 *)r1 */
+		INS(0x95, 0, 0, 0, 0),
+	};
+	const struct bpfrt_insn dead[] = {
+		INS(0xb7, 0, 0, 0, 0),
+		INS(0x15, 0, 0, 2, 0),		/* if r0 == 0 goto exit: always */
+		INS(0x18, 1, 6, 0, 0),		/* never runs */
+		INS(0, 0, 0, 0, 0),
 		INS(0x95, 0, 0, 0, 0),
 	};
 	static const enum bpfrt_map_type types[] = { BPFRT_MAP_ARRAY, BPFRT_MAP_PERCPU_ARRAY,
@@ -107,6 +119,14 @@ TEST(fuzz_regression_direct_value_needs_array)
 				CHECK(v == -EINVAL && strstr(err.msg, "array"), "direct value of a map "
 				      "of type %d: %d %s", types[t], v, err.msg);
 			}
+			bpfrt_prog_free(prog);
+		}
+		if (CHECK(bpfrt_prog_new(dead, 5, &po, &prog, &err) == 0, "%s", err.msg)) {
+			BPFRT_OPTS(bpfrt_verify_opts, vo, .type = BPFRT_PROG_UNSPEC, .ctx_size = 8);
+			int v = bpfrt_prog_verify(prog, &vo, &err);
+
+			CHECK(types[t] == BPFRT_MAP_ARRAY ? v == 0 : v == -EINVAL, "dead direct value "
+			      "of a map of type %d: %d %s", types[t], v, err.msg);
 			bpfrt_prog_free(prog);
 		}
 		bpfrt_map_free(map);
