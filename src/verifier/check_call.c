@@ -32,14 +32,15 @@ static bool map_helper_ok(uint32_t id, uint32_t mt)
 	case 130: case 131: case 132: case 133: case 134:
 		return mt == M_RINGBUF;				/* ringbuf_* */
 	case 87: case 88: case 89: return mt == M_QUEUE || mt == M_STACK || mt == M_BLOOM;
-	case 1:
+	case 1:	/* a cpumap's entries are for bpf_redirect_map only */
 		return mt != M_PROG_ARRAY && mt != M_PERF && mt != M_STACK_TRACE &&
 		       mt != M_CGROUP_ARRAY && mt != M_RINGBUF && mt != M_QUEUE &&
-		       mt != M_STACK && mt != M_BLOOM;
-	case 2: case 3:
+		       mt != M_STACK && mt != M_BLOOM && mt != M_CPUMAP;
+	case 2: case 3:	/* redirect maps are filled from user space only */
 		return mt != M_PROG_ARRAY && mt != M_PERF && mt != M_STACK_TRACE &&
 		       mt != M_CGROUP_ARRAY && mt != M_RINGBUF && mt != M_QUEUE &&
-		       mt != M_STACK && mt != M_BLOOM && mt != M_AOM && mt != M_HOM;
+		       mt != M_STACK && mt != M_BLOOM && mt != M_AOM && mt != M_HOM &&
+		       mt != M_CPUMAP && mt != M_DEVMAP && mt != M_DEVMAP_HASH && mt != M_XSKMAP;
 	default: return true;
 	}
 }

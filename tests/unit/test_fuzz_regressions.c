@@ -240,3 +240,75 @@ TEST(fuzz_regression_skb_pointer_parts)
 		bpfrt_prog_free(prog);
 	}
 }
+
+/*
+ * From test_verifier_fuzz's kernel comparison (a map mutation of
+ * xdp_redirect_cpu_kern.o): bpf_map_lookup_elem of a cpumap was accepted;
+ * the kernel allows a cpumap only to bpf_redirect_map, and no program may
+ * update or delete in a cpumap, devmap or xskmap. Each case is compared with
+ * the kernel.
+ */
+TEST(fuzz_regression_redirect_map_helpers)
+{
+	static const struct { enum bpfrt_map_type type; uint32_t value; int helper; bool ok; } cases[] = {
+		{ BPFRT_MAP_CPUMAP, 4, 1, false }, { BPFRT_MAP_CPUMAP, 4, 2, false },
+		{ BPFRT_MAP_CPUMAP, 4, 3, false }, { BPFRT_MAP_DEVMAP, 4, 2, false },
+		{ BPFRT_MAP_DEVMAP, 4, 3, false }, { BPFRT_MAP_XSKMAP, 4, 3, false },
+		{ BPFRT_MAP_DEVMAP, 4, 1, true }, { BPFRT_MAP_CPUMAP, 4, 51, true },
+		{ BPFRT_MAP_ARRAY, 4, 2, true },
+	};
+
+	for (size_t k = 0; k < sizeof(cases) / sizeof(cases[0]); k++) {
+		/* fp-8 = 0 (key), fp-16 = 0 (value); call helper(map, fp-8, fp-16 | 0, 0) */
+		const struct bpfrt_insn insns[] = {
+			INS(0x7a, 10, 0, -8, 0),
+			INS(0x7a, 10, 0, -16, 0),
+			INS(0x18, 1, 5, 0, 0),
+			INS(0, 0, 0, 0, 0),
+			INS(0xbf, 2, 10, 0, 0),
+			INS(0x07, 2, 0, 0, -8),
+			INS(0xbf, 3, 10, 0, 0),
+			INS(0x07, 3, 0, 0, -16),
+			INS(0xb7, 4, 0, 0, 0),
+			INS(0x85, 0, 0, 0, cases[k].helper),
+			INS(0xb7, 0, 0, 0, 2),
+			INS(0x95, 0, 0, 0, 0),
+		};
+		struct bpfrt_insn prog_insns[12];
+		struct bpfrt_map *map;
+		struct bpfrt_prog *prog;
+		struct bpfrt_error err;
+
+		memcpy(prog_insns, insns, sizeof(insns));
+		if (cases[k].helper == 51) {	/* bpf_redirect_map(map, 0, 0) */
+			prog_insns[4] = INS(0xb7, 2, 0, 0, 0);
+			prog_insns[6] = INS(0xb7, 3, 0, 0, 0);
+			prog_insns[7] = INS(0xb7, 3, 0, 0, 0);
+		}
+		BPFRT_OPTS(bpfrt_map_opts, mo, .type = cases[k].type, .key_size = 4,
+			   .value_size = cases[k].value, .max_entries = 4);
+		if (!CHECK(bpfrt_map_create(&mo, &map, &err) == 0, "map type %d: %s", cases[k].type,
+			   err.msg))
+			continue;
+		BPFRT_OPTS(bpfrt_prog_opts, po, .maps = &map, .nmaps = 1, .type = BPFRT_PROG_XDP);
+		if (CHECK(bpfrt_prog_new(prog_insns, 12, &po, &prog, &err) == 0, "%s", err.msg)) {
+			BPFRT_OPTS(bpfrt_verify_opts, vo, .type = BPFRT_PROG_XDP);
+			int v = bpfrt_prog_verify(prog, &vo, &err);
+
+			CHECK((v == 0) == cases[k].ok, "helper %d on map type %d: bpfrt says %d (%s)",
+			      cases[k].helper, cases[k].type, v, err.msg);
+			int mfd = vfk_map_create(cases[k].type, 4, cases[k].value, 4, 0);
+			if (mfd >= 0) {
+				int fd = vfk_prog_load(BPFRT_PROG_XDP, prog_insns, 12, &mfd, NULL, 0);
+
+				if (fd >= 0)
+					close(fd);
+				CHECK((fd >= 0) == cases[k].ok, "helper %d on map type %d: the kernel "
+				      "says %d", cases[k].helper, cases[k].type, fd);
+				close(mfd);
+			}
+			bpfrt_prog_free(prog);
+		}
+		bpfrt_map_free(map);
+	}
+}

@@ -232,7 +232,7 @@ TEST(verifier_fuzz_corpus)
 				k_unmutated++;
 				k_unmutated_ok += kr;
 			}
-			if (c.last_accepted && !kr && shown++ < 12)
+			if (c.last_accepted && !kr && (shown++ < 12 || getenv("BPFRT_VERBOSE")))
 				printf("verifier_fuzz_corpus: only bpfrt accepts %s mutant %d (%s); the "
 				       "kernel: %s\n", c.last_prog->name, m, c.last_mut, why);
 		}
