@@ -232,6 +232,9 @@ TEST(verifier_fuzz_corpus)
 				k_unmutated++;
 				k_unmutated_ok += kr;
 			}
+			if (!c.last_accepted && kr && getenv("BPFRT_VERBOSE"))
+				printf("verifier_fuzz_corpus: only the kernel accepts %s mutant %d (%s); "
+				       "bpfrt: %s\n", c.last_prog->name, m, c.last_mut, c.last_msg);
 			if (c.last_accepted && !kr && (shown++ < 12 || getenv("BPFRT_VERBOSE")))
 				printf("verifier_fuzz_corpus: only bpfrt accepts %s mutant %d (%s); the "
 				       "kernel: %s\n", c.last_prog->name, m, c.last_mut, why);
