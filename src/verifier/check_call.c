@@ -170,9 +170,15 @@ int chk_do_helper(struct env *e, struct vstate *st, const struct bpfrt_insn *in)
 			if (sr->type != T_SCALAR)
 				return chk_fail(e, -EACCES, "%s: argument %u (R%u), a size, must be a number",
 					    p->name, i + 2, regno + 1);
+			/* NULL only with nothing to read (the kernel's rule: a zero-byte access) */
 			if (kind == A_MEM_NULL && r->type == T_SCALAR && sc_is_const(&r->s) &&
-			    r->s.t.v == 0)
+			    r->s.t.v == 0) {
+				if (sr->s.umax != 0)
+					return chk_fail(e, -EACCES, "%s: argument %u (R%u) is NULL, so its "
+						    "size (R%u) must be 0; %s", p->name, i + 1, regno,
+						    regno + 1, chk_rstr(sr, regno + 1, b, sizeof(b)));
 				break;
+			}
 			if (p->args[i + 1] == A_SIZE && sr->s.umin == 0 && sr->s.umax == 0)
 				return chk_fail(e, -EACCES, "%s: argument %u (R%u) must be a size above 0",
 					    p->name, i + 2, regno + 1);

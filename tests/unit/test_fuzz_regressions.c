@@ -312,3 +312,47 @@ TEST(fuzz_regression_redirect_map_helpers)
 		bpfrt_map_free(map);
 	}
 }
+
+/*
+ * verifier_corpus-csum-diff-null (fuzz_verifier_corpus, an immediate
+ * mutation of xdp_adjust_tail_kern.o): bpf_csum_diff(NULL, 1, ...) was
+ * accepted, as NULL was taken for any size; an unchecked run would read
+ * address 0. NULL goes only with a size of 0, as in the kernel; each case
+ * is compared with it.
+ */
+TEST(fuzz_regression_null_mem_needs_size_0)
+{
+	static const struct { int32_t from_size, to_size; bool ok; } cases[] = {
+		{ 1, 0, false }, { 4, 0, false }, { 0, 4, false }, { 0, 0, true },
+	};
+
+	for (size_t k = 0; k < sizeof(cases) / sizeof(cases[0]); k++) {
+		const struct bpfrt_insn insns[] = {
+			INS(0xb7, 1, 0, 0, 0),			/* from = NULL */
+			INS(0xb7, 2, 0, 0, cases[k].from_size),
+			INS(0xb7, 3, 0, 0, 0),			/* to = NULL */
+			INS(0xb7, 4, 0, 0, cases[k].to_size),
+			INS(0xb7, 5, 0, 0, 0),
+			INS(0x85, 0, 0, 0, 28),			/* bpf_csum_diff */
+			INS(0xb7, 0, 0, 0, 2),
+			INS(0x95, 0, 0, 0, 0),
+		};
+		struct bpfrt_prog *prog;
+		struct bpfrt_error err;
+		BPFRT_OPTS(bpfrt_prog_opts, po, .type = BPFRT_PROG_XDP);
+
+		if (!CHECK(bpfrt_prog_new(insns, 8, &po, &prog, &err) == 0, "%s", err.msg))
+			continue;
+		BPFRT_OPTS(bpfrt_verify_opts, vo, .type = BPFRT_PROG_XDP);
+		int v = bpfrt_prog_verify(prog, &vo, &err);
+		CHECK((v == 0) == cases[k].ok, "csum_diff(NULL, %d, NULL, %d): bpfrt says %d (%s)",
+		      cases[k].from_size, cases[k].to_size, v, err.msg);
+		int fd = vfk_prog_load(BPFRT_PROG_XDP, insns, 8, NULL, NULL, 0);
+		if (fd >= 0)
+			close(fd);
+		if (fd != -EPERM && fd != -ENOSYS)
+			CHECK((fd >= 0) == cases[k].ok, "csum_diff(NULL, %d, NULL, %d): the kernel "
+			      "says %d", cases[k].from_size, cases[k].to_size, fd);
+		bpfrt_prog_free(prog);
+	}
+}
