@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "bpfrt.h"
 #include "exec/prog.h"
@@ -26,9 +27,10 @@
  *
  * A program the verifier accepts is run, from the same map contents each
  * time, with a context of exactly its type's size (XDP: a frame through
- * bpfrt_prog_test_run; skb types: an Ethernet frame; tracing: their
- * records; sock_ops and cgroup_sock: the struct, read-only except the
- * writable fields). Any of these is a finding:
+ * bpfrt_prog_test_run; skb types: an Ethernet frame, the same way; UNSPEC,
+ * tracing, sock_ops, cgroup_sock: the bytes or the struct in one static
+ * buffer, read-only except the writable fields, as hooks pass it). Any of
+ * these is a finding:
  *
  *  - a checked run on either engine fails (an access outside what the
  *    verifier allowed, a helper refusing its arguments, call depth, a run
@@ -288,39 +290,41 @@ static void vc_run(const struct vc_job *j, struct vc_result *r)
 	vc_clock = 1000000000ull;
 	vc_rand = 0x9e3779b97f4a7c15ull;
 	memset(r, 0, sizeof(*r));
-	if (t == BPFRT_PROG_SOCK_OPS || t == BPFRT_PROG_CGROUP_SOCK) {
-		/* not test-runnable: the struct, its writable fields as writable regions */
-		uint8_t ctx[224];
-		struct bpfrt_region rg[6];
-		size_t nr = 0, size = vc_ctx_size(t);
+	if (!(t == BPFRT_PROG_XDP || vc_is_skb(t))) {
+		/*
+		 * Contexts without a packet, in one static buffer (its address the
+		 * same in every run, so a pointer to it left in the result does
+		 * not differ): UNSPEC's writable bytes (r2 = their number), or the
+		 * struct as a read-only region but for its writable fields, as
+		 * hooks give it (sock_ops and cgroup_sock are not test-runnable).
+		 */
+		static uint8_t ctx[2048];
+		struct bpfrt_region rg[3];
+		size_t nr = 0, size = t == BPFRT_PROG_UNSPEC ? j->in_len : vc_ctx_size(t);
 
 		memcpy(ctx, j->in, size);
 		if (t == BPFRT_PROG_SOCK_OPS) {
 			rg[nr++] = (struct bpfrt_region){ ctx + 4, 16, true };	/* reply, replylong */
 			rg[nr++] = (struct bpfrt_region){ ctx + 164, 4, true };	/* sk_txhash */
-		} else {
+		} else if (t == BPFRT_PROG_CGROUP_SOCK) {
 			rg[nr++] = (struct bpfrt_region){ ctx, 4, true };	/* bound_dev_if */
 			rg[nr++] = (struct bpfrt_region){ ctx + 16, 8, true };	/* mark, priority */
 		}
 		rg[nr++] = (struct bpfrt_region){ ctx, size, false };
 		BPFRT_OPTS(bpfrt_run_opts, ro, .engine = j->engine, .checked = j->checked,
-			   .ctx = ctx, .ctx_len = 0, .regions = rg, .nregions = nr,
-			   .budget = VC_RUN_BUDGET);
+			   .ctx = ctx, .ctx_len = t == BPFRT_PROG_UNSPEC ? size : 0,
+			   .regions = t == BPFRT_PROG_UNSPEC ? NULL : rg,
+			   .nregions = t == BPFRT_PROG_UNSPEC ? 0 : nr, .budget = VC_RUN_BUDGET);
 		r->ret = bpfrt_prog_run(j->prog, &ro, &err);
 		r->r0 = ro.retval;
 		r->out = vc_fnv(0xcbf29ce484222325ull, ctx, size);
 	} else {
 		BPFRT_OPTS(bpfrt_test_run_opts, o, .engine = j->engine, .checked = j->checked,
 			   .budget = VC_RUN_BUDGET);
-		if (t == BPFRT_PROG_XDP || vc_is_skb(t) || t == BPFRT_PROG_UNSPEC) {
-			o.data_in = j->in;
-			o.data_size_in = j->in_len;
-			o.data_out = out;
-			o.data_size_out = sizeof(out);
-		} else {
-			o.ctx_in = j->in;
-			o.ctx_size_in = (uint32_t)vc_ctx_size(t);
-		}
+		o.data_in = j->in;
+		o.data_size_in = j->in_len;
+		o.data_out = out;
+		o.data_size_out = sizeof(out);
 		r->ret = bpfrt_prog_test_run(j->prog, &o, &err);
 		r->r0 = o.retval;
 		if (o.data_out)
@@ -344,14 +348,29 @@ static void vc_run(const struct vc_job *j, struct vc_result *r)
 	}
 }
 
-/* The run, pad bytes deeper on the stack. */
+/*
+ * The run, pad bytes deeper on the stack; with pad, also with the heap and
+ * low memory where the last run's context and packet were taken, so that
+ * they land elsewhere: a result that holds an address then changes.
+ */
 static __attribute__((noinline)) void vc_run_at(size_t pad, const struct vc_job *j,
 						struct vc_result *r)
 {
 	volatile uint8_t *p = __builtin_alloca(pad + 16);
+	void *held[3] = { NULL, NULL, MAP_FAILED };
 
 	p[0] = 0;
+	if (pad) {
+		held[0] = malloc(j->in_len ? j->in_len : 1);
+		held[1] = malloc(vc_ctx_size(j->vp->type) + 1);
+		held[2] = mmap(NULL, 1 << 16, PROT_READ | PROT_WRITE,
+			       MAP_PRIVATE | MAP_ANONYMOUS | MAP_32BIT, -1, 0);
+	}
 	vc_run(j, r);
+	free(held[0]);
+	free(held[1]);
+	if (held[2] != MAP_FAILED)
+		munmap(held[2], 1 << 16);
 	__asm__ volatile("" : : "r"(p) : "memory");
 }
 
@@ -570,7 +589,8 @@ static bool vc_input_ok(struct vc_corpus *c, const struct vc_prog *vp, const uin
 /*
  * Run prog (accepted by the verifier, of vp's type with vp's maps) on the
  * input, checked and unchecked on both engines, and judge the results. shift
- * (0..15) moves the address-dependence run deeper by a varying amount.
+ * (0..15) moves the address-dependence run deeper by a varying amount (1,088 bytes or
+ * more: the engines align their stacks to 64).
  * True, with f saying why, for a finding.
  */
 static bool vc_judge(struct vc_corpus *c, const struct vc_prog *vp, struct bpfrt_prog *prog,
@@ -603,7 +623,7 @@ static bool vc_judge(struct vc_corpus *c, const struct vc_prog *vp, struct bpfrt
 	j.engine = BPFRT_ENGINE_JIT;
 	vc_run_at(0, &j, &cj);
 	j.engine = BPFRT_ENGINE_INTERP;
-	vc_run_at(1024 + 16 * shift, &j, &ci2);
+	vc_run_at(1088 + 64 * (shift % 3), &j, &ci2);	/* the stack is 64-aligned */
 	for (int k = 0; k < 2; k++) {
 		const struct vc_result *r = k ? &cj : &ci;
 
@@ -628,6 +648,14 @@ static bool vc_judge(struct vc_corpus *c, const struct vc_prog *vp, struct bpfrt
 		/* unchecked: the stack holds what was there before (painted deeper down) */
 		j.checked = false;
 		unchecked = true;
+		/* each painter made and run once first: the paired runs then allocate alike */
+		for (int e = 0; e < 2; e++) {
+			struct vc_job pj = j;
+
+			pj.engine = (enum bpfrt_engine)e;
+			vc_paint(c, &pj, 0);
+			vc_paint(c, &pj, 1);
+		}
 		vc_paint(c, &j, 0);
 		vc_run_at(0, &j, &ua);
 		vc_paint(c, &j, 1);

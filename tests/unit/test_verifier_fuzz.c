@@ -5,11 +5,10 @@
 #include <unistd.h>
 
 #include "../../fuzz/verifier_corpus.h"
+#include "../../fuzz/verifier_gen.h"
 #include "t.h"
 #include "vfuzz_kernel.h"
 
-#define INS(c, d, s, o, i) (struct bpfrt_insn){ .code = (c), .dst_reg = (d), .src_reg = (s), \
-						.off = (int16_t)(o), .imm = (i) }
 
 /* Judge an unverified program as if the verifier had accepted it: does the harness find it? */
 static bool judged_bad(enum bpfrt_prog_type type, const struct bpfrt_insn *insns, size_t n,
@@ -264,4 +263,96 @@ TEST(verifier_fuzz_corpus)
 	       (unsigned long long)c.st.no_helper, (unsigned long long)c.st.bad_input,
 	       (unsigned long long)c.st.not_runnable, (double)(clock() - t0) / CLOCKS_PER_SEC);
 	vc_free(&c);
+}
+
+/*
+ * fuzz_verifier's generator (build_ext: XDP packet checks, ring buffer
+ * reservations, shifted and 32-bit bounds, spills and fills, local calls)
+ * with fixed seeds: every program the verifier accepts goes through the
+ * corpus harness's judge, with an array map and a ring buffer that each
+ * run starts from afresh.
+ */
+TEST(verifier_fuzz_generated)
+{
+	struct bpfrt_map *maps[2];
+	struct bpfrt_error err;
+	struct vc_corpus c = { 0 };
+	struct vc_obj o = { 0 };
+	struct vc_snap snaps[2];
+	static struct vc_finding f;
+	uint64_t seed = VF_SEED ^ 0xe7;
+	unsigned accepted[2] = { 0, 0 }, findings = 0, n_progs = 20000, ringbuf = 0, calls = 0;
+	BPFRT_OPTS(bpfrt_map_opts, ao, .type = BPFRT_MAP_ARRAY, .key_size = 4, .value_size = 16,
+		   .max_entries = 1);
+	BPFRT_OPTS(bpfrt_map_opts, ro, .type = BPFRT_MAP_RINGBUF, .max_entries = 4096);
+
+	if (!CHECK(bpfrt_map_create(&ao, &maps[0], &err) == 0 &&
+		   bpfrt_map_create(&ro, &maps[1], &err) == 0, "maps: %s", err.msg))
+		return;
+	for (int i = 0; i < 2; i++) {
+		snaps[i].map = maps[i];
+		snaps[i].size = ((const struct map_block *)(const void *)maps[i]->base)->size;
+		snaps[i].copy = malloc(snaps[i].size);
+		memcpy(snaps[i].copy, maps[i]->base, snaps[i].size);
+	}
+	o.snaps = snaps;
+	o.nsnaps = 2;
+	o.bytes = snaps[0].size + snaps[1].size;
+	c.objs = &o;
+	c.nobjs = 1;
+	for (unsigned it = 0; it < n_progs; it++) {
+		uint8_t b[96], pkt[128];
+		size_t sz = 8 + (it % 22) * 4;
+		struct bpfrt_insn insns[MAXN];
+		enum bpfrt_prog_type type;
+		struct bpfrt_prog *prog;
+
+		for (size_t i = 0; i < sizeof(b); i++)
+			b[i] = (uint8_t)xorshift(&seed);
+		for (size_t i = 0; i < sizeof(pkt); i++)
+			pkt[i] = (uint8_t)xorshift(&seed);
+		size_t n = build_ext(b, sz, insns, &type);
+		BPFRT_OPTS(bpfrt_prog_opts, po, .maps = maps, .nmaps = 2, .type = type);
+		if (bpfrt_prog_new(insns, n, &po, &prog, &err))
+			continue;
+		BPFRT_OPTS(bpfrt_verify_opts, vo, .type = type, .ctx_size = CTX_SIZE,
+			   .max_insns = 100000);
+		if (bpfrt_prog_verify(prog, &vo, &err) == 0) {
+			struct vc_prog vp = { .type = type, .maps = maps, .nmaps = 2, .obj = 0 };
+
+			snprintf(vp.name, sizeof(vp.name), "build_ext program %u", it);
+			accepted[type == BPFRT_PROG_XDP]++;
+			for (size_t i = 0; i < n; i++) {
+				ringbuf += insns[i].code == 0x85 && insns[i].imm == 131;
+				calls += insns[i].code == 0x85 && insns[i].src_reg == 1;
+			}
+			if (type == BPFRT_PROG_XDP)	/* an Ethernet frame: the test run wants 14 bytes */
+				memset(pkt, 0, 14);
+			if (vc_judge(&c, &vp, prog, pkt, type == BPFRT_PROG_XDP ? 14 + pkt[20] % 100 :
+				     CTX_SIZE, it % 16, &f) && findings++ < 5) {
+				vc_say_prog(&f, insns, n);
+				CHECK(false, "build_ext program %u: %s", it, f.text);
+			}
+		}
+		bpfrt_prog_free(prog);
+	}
+	CHECK(findings == 0, "%u findings", findings);
+	CHECK(accepted[0] > 50 && accepted[1] > 50, "only %u UNSPEC and %u XDP programs accepted",
+	      accepted[0], accepted[1]);
+	CHECK(ringbuf > 0 && calls > 0, "no accepted program reserves ringbuf memory (%u) or makes "
+	      "a local call (%u)", ringbuf, calls);
+	printf("verifier_fuzz_generated: %u programs; accepted %u UNSPEC, %u XDP (ringbuf calls %u, "
+	       "local calls %u); %llu run (%llu depend on addresses)\n", n_progs, accepted[0],
+	       accepted[1], ringbuf, calls, (unsigned long long)c.st.runs,
+	       (unsigned long long)c.st.addr_dependent);
+	for (int i = 0; i < 2; i++) {
+		free(snaps[i].copy);
+		bpfrt_map_free(maps[i]);
+	}
+	for (size_t t = 0; t <= BPFRT_PROG_NETFILTER; t++) {
+		bpfrt_prog_free(c.trivial[t]);
+		for (int e = 0; e < 2; e++)
+			for (int k = 0; k < 2; k++)
+				bpfrt_prog_free(c.painter[t][e][k]);
+	}
 }
