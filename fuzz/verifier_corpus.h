@@ -349,6 +349,18 @@ static void vc_run(const struct vc_job *j, struct vc_result *r)
 }
 
 /*
+ * Is ASan's fake stack on (use-after-return detection, `make asan`)? Then
+ * each call's frame comes from a pool, not from where the stack pointer is:
+ * runs cannot be moved on the stack or painted, and only faults are judged.
+ * The fuzzers turn it off.
+ */
+extern void *__asan_get_current_fake_stack(void) __attribute__((weak));
+static bool vc_fake_stack(void)
+{
+	return __asan_get_current_fake_stack && __asan_get_current_fake_stack();
+}
+
+/*
  * The run, pad bytes deeper on the stack; with pad, also with the heap and
  * low memory where the last run's context and packet were taken, so that
  * they land elsewhere: a result that holds an address then changes.
@@ -663,7 +675,7 @@ static bool vc_judge(struct vc_corpus *c, const struct vc_prog *vp, struct bpfrt
 		j.engine = BPFRT_ENGINE_JIT;
 		vc_paint(c, &j, 0);
 		vc_run_at(0, &j, &uj);
-		bool addr = !vc_same(&ci, &ci2);
+		bool addr = !vc_same(&ci, &ci2) || vc_fake_stack();
 
 		c->st.addr_dependent += addr;
 		if (addr) {

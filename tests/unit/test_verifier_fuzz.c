@@ -35,16 +35,6 @@ static bool judged_bad(enum bpfrt_prog_type type, const struct bpfrt_insn *insns
 	return bad;
 }
 
-/*
- * Under ASan with use-after-return detection, each call's frame comes from
- * a rotating pool: a run's stack is not the one painted before it.
- */
-extern void *__asan_get_current_fake_stack(void) __attribute__((weak));
-static bool fake_stack(void)
-{
-	return __asan_get_current_fake_stack && __asan_get_current_fake_stack();
-}
-
 /* Each oracle catches what it is for, and the harness takes what is allowed. */
 TEST(verifier_fuzz_oracles)
 {
@@ -70,7 +60,7 @@ TEST(verifier_fuzz_oracles)
 	CHECK(!judged_bad(BPFRT_PROG_XDP, ok, 2, &f), "XDP r0 = 7 judged bad: %s", f.text);
 	CHECK(judged_bad(BPFRT_PROG_UNSPEC, oob, 2, &f) && strstr(f.text, "checked"),
 	      "a read past the ctx not found: %s", f.text);
-	if (fake_stack())
+	if (vc_fake_stack())
 		printf("verifier_fuzz_oracles: the uninitialised-read oracle is not checked: ASan's "
 		       "fake stack is on (the fuzzers turn it off)\n");
 	else
