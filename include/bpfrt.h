@@ -890,6 +890,12 @@ struct bpfrt_verify_opts {
 	uint64_t peak_states;
 	uint64_t time_ns;
 	uint64_t peak_mem_bytes;
+	/*
+	 * Input, added later: give up (-E2BIG) after processing this many
+	 * instructions over all paths; 0 (or more than the kernel's 1,000,000)
+	 * means 1,000,000. Fuzzers set less, so that each input ends quickly.
+	 */
+	uint64_t max_insns;
 };
 
 /*

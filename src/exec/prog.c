@@ -390,6 +390,7 @@ int run_call_func(struct bpfrt_run *run, const char *helper, uint64_t fn,
 	const struct bpfrt_prog *prog = run->prog;
 	uint64_t idx = fn & ~PROG_FUNC_MASK;
 	uintptr_t top = run->stack_lo + RUN_STACK_SIZE;
+	uint64_t frame;
 	unsigned depth;
 	struct bpfrt_error e;
 	int ret;
@@ -412,6 +413,12 @@ int run_call_func(struct bpfrt_run *run, const char *helper, uint64_t fn,
 			       "exceed %u frames", helper, BPFRT_MAX_FRAMES);
 		return -E2BIG;
 	}
+	/*
+	 * The callback's own helper calls set run->frame to its frame (the
+	 * interpreter sets it for every helper); the next call back must start
+	 * from the caller's frame again, or each iteration nests one deeper.
+	 */
+	frame = run->frame;
 	run->cb_nest++;
 	if (run->engine == BPFRT_ENGINE_JIT)
 		ret = jit_call(atomic_load_explicit(&prog->jit[run->checked],
@@ -422,6 +429,7 @@ int run_call_func(struct bpfrt_run *run, const char *helper, uint64_t fn,
 						       memory_order_acquire),
 				  run, idx, args, depth, r0, &e);
 	run->cb_nest--;
+	run->frame = frame;
 	if (ret)
 		bpfrt_run_fail(run, ret, "bpf_%s: in the callback, %s", helper, e.msg);
 	return ret;

@@ -271,6 +271,8 @@ BPFRT_API int bpfrt_prog_verify(const struct bpfrt_prog *prog, struct bpfrt_veri
 	in.log_level = opts->log_level;
 	in.log_buf = opts->log_buf;
 	in.log_size = opts->log_size;
+	if (opts->sz >= offsetof(struct bpfrt_verify_opts, max_insns) + sizeof(opts->max_insns))
+		in.max_processed = opts->max_insns;
 	if (opts->obj) {
 		ls.obj = opts->obj;
 		ls.prog = opts->prog_index;

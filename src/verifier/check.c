@@ -171,6 +171,14 @@ static int check_cfg(struct env *e)
 			e->fstart[isa_branch_target(ins, i)] = 1;
 		if (f->shape == SH_CALL && (ins[i].imm == 181 || ins[i].imm == 164))
 			e->prune[i] = 1;	/* bpf_loop, for_each_map_elem: the callback returns here */
+		if (f->shape == SH_LDDW && (ins[i].src_reg == BPF_PSEUDO_MAP_IDX ||
+					    ins[i].src_reg == BPF_PSEUDO_MAP_IDX_VALUE)) {
+			/* reachable or not: the engines resolve every one before running */
+			e->cur_insn = (int)i;
+			if ((ret = chk_lddw_map(e, &ins[i])))
+				goto out;
+			e->cur_insn = -1;
+		}
 		if (f->shape == SH_LDDW)
 			i++;
 	}
@@ -472,6 +480,8 @@ static int walk(struct env *e)
 {
 	struct vstate *st = initial_state(e);
 	uint32_t i = 0, from = 0;
+	uint64_t limit = e->in->max_processed && e->in->max_processed < MAX_PROCESSED ?
+			 e->in->max_processed : MAX_PROCESSED;
 	int ret = 0;
 	char buf[160];
 
@@ -495,9 +505,10 @@ static int walk(struct env *e)
 				goto next;
 			}
 		}
-		if (++e->processed > MAX_PROCESSED) {
-			ret = chk_fail(e, -E2BIG, "more than %u instructions processed: the program is too "
-				   "complex (a loop that does not end soon enough?)", MAX_PROCESSED);
+		if (++e->processed > limit) {
+			ret = chk_fail(e, -E2BIG, "more than %llu instructions processed: the program is "
+				   "too complex (a loop that does not end soon enough?)",
+				   (unsigned long long)limit);
 			break;
 		}
 		if (e->in->log_level) {

@@ -244,6 +244,8 @@ int chk_helper_mem(struct env *e, struct vstate *st, unsigned regno,
 int chk_do_mem(struct env *e, struct vstate *st, const struct bpfrt_insn *in,
 		  const struct isa_form *f);
 int chk_do_lddw(struct env *e, struct vstate *st, const struct bpfrt_insn *in, size_t i);
+/* Is an lddw's map reference (src 5, 6) one the engines can resolve? 0 or the failure. */
+int chk_lddw_map(struct env *e, const struct bpfrt_insn *in);
 int chk_do_alu(struct env *e, struct vstate *st, const struct bpfrt_insn *in,
 		  const struct isa_form *f);
 int chk_do_jcond(struct env *e, struct vstate *st, const struct bpfrt_insn *in,

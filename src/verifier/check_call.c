@@ -33,14 +33,15 @@ static bool map_helper_ok(uint32_t id, uint32_t mt)
 	case 130: case 131: case 132: case 133: case 134:
 		return mt == M_RINGBUF;				/* ringbuf_* */
 	case 87: case 88: case 89: return mt == M_QUEUE || mt == M_STACK || mt == M_BLOOM;
-	case 1:
+	case 1:	/* a cpumap's entries are for bpf_redirect_map only */
 		return mt != M_PROG_ARRAY && mt != M_PERF && mt != M_STACK_TRACE &&
 		       mt != M_CGROUP_ARRAY && mt != M_RINGBUF && mt != M_QUEUE &&
-		       mt != M_STACK && mt != M_BLOOM;
-	case 2: case 3:
+		       mt != M_STACK && mt != M_BLOOM && mt != M_CPUMAP;
+	case 2: case 3:	/* redirect maps are filled from user space only */
 		return mt != M_PROG_ARRAY && mt != M_PERF && mt != M_STACK_TRACE &&
 		       mt != M_CGROUP_ARRAY && mt != M_RINGBUF && mt != M_QUEUE &&
-		       mt != M_STACK && mt != M_BLOOM && mt != M_AOM && mt != M_HOM;
+		       mt != M_STACK && mt != M_BLOOM && mt != M_AOM && mt != M_HOM &&
+		       mt != M_CPUMAP && mt != M_DEVMAP && mt != M_DEVMAP_HASH && mt != M_XSKMAP;
 	default: return true;
 	}
 }
@@ -292,9 +293,15 @@ int chk_do_helper(struct env *e, struct vstate *st, const struct bpfrt_insn *in)
 			if (sr->type != T_SCALAR)
 				return chk_fail(e, -EACCES, "%s: argument %u (R%u), a size, must be a number",
 					    p->name, i + 2, regno + 1);
-			if ((kind == A_MEM_NULL || kind == A_UMEM_NULL) && r->type == T_SCALAR &&
-			    sc_is_const(&r->s) && r->s.t.v == 0)
+			/* NULL only with nothing to read (the kernel's rule: a zero-byte access) */
+			if ((kind == A_MEM_NULL || kind == A_UMEM_NULL) && r->type == T_SCALAR && sc_is_const(&r->s) &&
+			    r->s.t.v == 0) {
+				if (sr->s.umax != 0)
+					return chk_fail(e, -EACCES, "%s: argument %u (R%u) is NULL, so its "
+						    "size (R%u) must be 0; %s", p->name, i + 1, regno,
+						    regno + 1, chk_rstr(sr, regno + 1, b, sizeof(b)));
 				break;
+			}
 			if (p->args[i + 1] == A_SIZE && sr->s.umin == 0 && sr->s.umax == 0)
 				return chk_fail(e, -EACCES, "%s: argument %u (R%u) must be a size above 0",
 					    p->name, i + 2, regno + 1);

@@ -514,6 +514,31 @@ static bool lock_map_ok(enum bpfrt_prog_type t)
 	       t != BPFRT_PROG_RAW_TRACEPOINT && t != BPFRT_PROG_RAW_TRACEPOINT_WRITABLE;
 }
 
+/*
+ * An lddw of a map (src 5) or of a map value's address (src 6): is its map
+ * one of the program's, and (src 6) an array with the offset inside its
+ * value? The engines resolve every lddw before a run, reachable or not, so
+ * check_cfg asks this of each one, as the kernel does before verifying.
+ */
+int chk_lddw_map(struct env *e, const struct bpfrt_insn *in)
+{
+	uint32_t idx = (uint32_t)in[0].imm;
+
+	if (idx >= e->in->nmaps)
+		return chk_fail(e, -EINVAL, "lddw refers to map %u; the program has %zu", idx,
+			    e->in->nmaps);
+	if (in->src_reg != BPF_PSEUDO_MAP_IDX_VALUE)
+		return 0;
+	/* the engines, like the kernel, have a direct value address only for arrays */
+	if (e->in->maps[idx].type != BPFRT_MAP_ARRAY)
+		return chk_fail(e, -EINVAL, "lddw: direct value access (src 6) needs an array "
+			    "map; map %u is of type %u", idx, e->in->maps[idx].type);
+	if ((uint32_t)in[1].imm >= e->in->maps[idx].value_size)
+		return chk_fail(e, -EACCES, "lddw: offset %u is past the map's %u-byte value",
+			    (uint32_t)in[1].imm, e->in->maps[idx].value_size);
+	return 0;
+}
+
 int chk_do_lddw(struct env *e, struct vstate *st, const struct bpfrt_insn *in, size_t i)
 {
 	struct reg *r = &cur(st)->regs[in->dst_reg];
@@ -524,10 +549,11 @@ int chk_do_lddw(struct env *e, struct vstate *st, const struct bpfrt_insn *in, s
 		mark_scalar(r, sc_const(isa_imm64(in)));
 		return 0;
 	case BPF_PSEUDO_MAP_IDX:
-	case BPF_PSEUDO_MAP_IDX_VALUE:
-		if (idx >= e->in->nmaps)
-			return chk_fail(e, -EINVAL, "lddw refers to map %u; the program has %zu", idx,
-				    e->in->nmaps);
+	case BPF_PSEUDO_MAP_IDX_VALUE: {
+		int ret = chk_lddw_map(e, in);
+
+		if (ret)
+			return ret;
 		if (e->in->maps[idx].has_lock && !lock_map_ok(e->in->type))
 			return chk_fail(e, -EINVAL, "%s programs cannot use a map whose value holds a "
 					"bpf_spin_lock (the kernel's rule)",
@@ -539,11 +565,9 @@ int chk_do_lddw(struct env *e, struct vstate *st, const struct bpfrt_insn *in, s
 		}
 		mark_ptr(r, T_MAP_VALUE);
 		r->map = &e->in->maps[idx];
-		if ((uint32_t)in[1].imm >= r->map->value_size)
-			return chk_fail(e, -EACCES, "lddw: offset %u is past the map's %u-byte value",
-				    (uint32_t)in[1].imm, r->map->value_size);
 		r->off = in[1].imm;
 		return 0;
+	}
 	case BPF_PSEUDO_FUNC:
 		mark_ptr(r, T_FUNC);
 		r->off = (int32_t)isa_branch_target(e->insns, i);

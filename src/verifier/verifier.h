@@ -50,6 +50,7 @@ struct vinput {
 	size_t log_size;
 	vline_fn line;
 	void *line_arg;
+	uint64_t max_processed;		/* the budget of processed instructions; 0 = MAX_PROCESSED */
 };
 
 struct vresult {
