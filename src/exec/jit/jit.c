@@ -79,6 +79,7 @@ enum {
 	X_BUDGET = X_R10,	/* instructions left (checked mode) */
 	X_TMP = X_R11,		/* scratch: addresses, divisors, call targets */
 	X_TMP2 = X_R9,		/* scratch; the helpers' 6th argument */
+	X_OPTS = X_R10,		/* leaf code: the run's opts, where r0 goes at exit */
 };
 
 #define ENV(field) x86_mem(X_ENV, (int32_t)offsetof(struct jit_env, field))
@@ -156,7 +157,9 @@ struct jit {
 	bool may_tail;		/* it calls bpf_tail_call (or callx, which may) */
 	bool has_funcs;		/* helpers may call its functions back (lddw src 4) */
 	bool calls;		/* it calls (helpers, callx, locally) or loads packets */
-	bool leaf;		/* unchecked, no calls, no stack: needs no env (jit_leaf_fn) */
+	bool leaf;		/* unchecked, no calls: needs no env (jit_leaf_fn) */
+	bool leaf_exit;		/* leaf without stack that saves nothing: each exit
+				   stores r0 in opts */
 	uint16_t *flags;	/* F_* per slot */
 	uint32_t *blk_charge;	/* checked: instructions in the block starting here */
 	uint32_t *seg_charge;	/* checked: in the segment starting here */
@@ -402,9 +405,12 @@ static void mark_targets(struct jit *j)
 			   1u << R8 | 1u << R9;
 	/*
 	 * Such code cannot fault (unchecked, nothing to call) and never reads
-	 * env nor r10: jit_run calls it without setting up a run at all.
+	 * env: jit_run calls it without setting up a run at all. Its one frame,
+	 * if it names r10, is on the native stack.
 	 */
-	j->leaf = !j->checked && !j->calls && !j->frames && !j->has_funcs;
+	j->leaf = !j->checked && !j->calls && !j->has_funcs;
+	j->leaf_exit = j->leaf && !j->frames &&
+		       !(j->used & (1u << R6 | 1u << R7 | 1u << R8 | 1u << R9));
 }
 
 /*
@@ -1803,6 +1809,15 @@ static void tr_copy(struct jit *j, size_t L)
 	emit_load(e, 1, false, v, x86_mem(a, cl.o2));	/* what it stored last */
 }
 
+/* Leaf code leaves to C itself: opts->retval = r0, and 0 (jit_leaf_fn). */
+static void leaf_return(struct jit *j)
+{
+	emit_store(&j->e, 8, x86_mem(X_OPTS, (int32_t)offsetof(struct bpfrt_run_opts, retval)),
+		   X_RAX);
+	emit_zero(&j->e, X_RAX);
+	emit_ret(&j->e);
+}
+
 static void tr_insn(struct jit *j, size_t i)
 {
 	const struct bpfrt_insn *in = &j->insns[i];
@@ -1888,7 +1903,10 @@ static void tr_insn(struct jit *j, size_t i)
 		tr_call_local(j, i);
 		break;
 	default:	/* SH_EXIT */
-		emit_ret(&j->e);
+		if (j->leaf_exit)
+			leaf_return(j);
+		else
+			emit_ret(&j->e);
 		break;
 	}
 }
@@ -1910,21 +1928,34 @@ static void emit_entry(struct jit *j)
 	struct emit *e = &j->e;
 	unsigned mask;
 
-	emit_endbr64(e);	/* an indirect call lands here */
+	emit_endbr64(e);	/* an indirect call (or jump) lands here */
 	if (j->leaf) {
-		/* leaf(ctx, len) returns r0: `exit` returns to C itself */
-		bool saves = j->used & (1u << R6 | 1u << R7 | 1u << R8 | 1u << R9);
-
-		mask = saves ? push_used(j, callee_saved, ARRAY_SIZE(callee_saved), -1,
-					 false) : 0;
+		/*
+		 * leaf(ctx, len, opts): r10 (x86) keeps opts, which nothing else
+		 * uses in unchecked code; without registers to save or a
+		 * frame, each `exit` stores r0 there and returns to C itself.
+		 * The frame (r10) is the 512 bytes below the saved registers.
+		 */
+		mask = 0;
+		if (!j->leaf_exit)
+			mask = push_used(j, callee_saved, ARRAY_SIZE(callee_saved),
+					 j->frames ? X_RBP : -1, false);
+		emit_mov_rr(e, true, X_OPTS, X_RDX);
+		if (j->frames) {
+			emit_mov_rr(e, true, X_RBP, X_RSP);
+			emit_alu_ri(e, true, ALU_SUB, X_RSP, (int32_t)BPFRT_STACK_SIZE);
+		}
 		for (size_t k = 0; k < ARRAY_SIZE(zeroed); k++)
 			if (j->used >> zeroed[k] & 1)
 				emit_zero(e, xreg[zeroed[k]]);
 		label_bind(j, fixed_label(j, LF_EPILOGUE));	/* no faults to leave by */
-		if (saves) {
+		if (!j->leaf_exit) {
 			call_label(j, 0);
-			pop_used(j, callee_saved, ARRAY_SIZE(callee_saved), -1, mask);
-			emit_ret(e);
+			if (j->frames)
+				emit_alu_ri(e, true, ALU_ADD, X_RSP, (int32_t)BPFRT_STACK_SIZE);
+			pop_used(j, callee_saved, ARRAY_SIZE(callee_saved),
+				 j->frames ? X_RBP : -1, mask);
+			leaf_return(j);
 		}
 		return;		/* else on into instruction 0 */
 	}

@@ -91,9 +91,10 @@ typedef struct jit_ret (*jit_entry_fn)(void *ctx, uint64_t ctx_len, struct jit_e
 
 /*
  * The entry of code that calls nothing and has no stack (unchecked): no env,
- * no faults; it returns r0.
+ * no faults. It stores r0 in opts->retval itself and returns 0, so that
+ * bpfrt_prog_run can jump to it (the caller sets opts->insns).
  */
-typedef uint64_t (*jit_leaf_fn)(void *ctx, uint64_t ctx_len);
+typedef int (*jit_leaf_fn)(void *ctx, uint64_t ctx_len, struct bpfrt_run_opts *opts);
 
 /* What the callback entry needs besides r1..r5. */
 struct jit_cb {
