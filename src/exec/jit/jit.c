@@ -101,6 +101,8 @@ enum {
 	F_SELECT = 128,	/* unchecked: a jump over one ALU instruction, made a cmov */
 	F_COPY = 256,	/* unchecked: the head of a byte-copy loop, copied 8 bytes at a time */
 	F_LOAD = 512,	/* unchecked: F_FUSE, and a load through the sum fused too */
+	F_COLD = 1024,	/* in a block that ends the program, placed after the body */
+	F_INVERT = 2048,	/* a jump over a cold block: jumps to it instead */
 };
 
 /*
@@ -133,6 +135,16 @@ struct careful {
 struct frame_track {
 	uint16_t known;		/* bit per eBPF register */
 	int32_t off[ISA_NREGS];
+};
+
+/*
+ * A cold block: slots [lo, hi), entered by falling through from the jump
+ * at lo - 1 (or by jumps), ending with `exit`. It is emitted after the
+ * body with the jump's frame-pointer facts; the jump, inverted, goes to it.
+ */
+struct cold {
+	uint32_t lo, hi;
+	struct frame_track fp;
 };
 
 /*
@@ -188,7 +200,9 @@ struct jit {
 	struct careful *carefuls;
 	size_t ncarefuls, capcarefuls;
 	struct jswitch *sw;	/* compare trees made jump tables, by root */
-	size_t nsw, cursw;	/* cursw: the next one this pass */
+	size_t nsw;
+	struct cold *colds;	/* by lo */
+	size_t ncolds, curcold;	/* curcold: the next jump over one, this pass */
 	bool in_careful;	/* translating a careful copy */
 	struct frame_track fp;
 };
@@ -607,6 +621,46 @@ static void mark_fusion(struct jit *j)
 			}
 			i++;
 		}
+	}
+}
+
+#define COLD_MAX 64	/* slots a cold block may have */
+
+/*
+ * `if c goto L; ...; exit; L:` where the slots before L end the program:
+ * they run at most once per run (or call), so they go after the body, the
+ * jump inverted to reach them, and the hot path falls through to L (a loop
+ * that tests its bound twice, as clang writes them, then takes one jump per
+ * iteration, not two). Any code may move so: it cannot fall out of the
+ * block, and a jump into it goes to its label wherever it is.
+ */
+static void mark_colds(struct jit *j)
+{
+	for (size_t i = 0; i < j->n && !j->oom; i++) {
+		const struct bpfrt_insn *in = &j->insns[i];
+		unsigned sh;
+		size_t t;
+
+		if (j->flags[i] & (F_HI | F_FUSED | F_SWITCH | F_SELECT | F_COPY))
+			continue;
+		sh = shape_of(in);
+		if ((sh != SH_JCOND_IMM && sh != SH_JCOND_REG) || in->off <= 0 ||
+		    (sh == SH_JCOND_IMM && BPF_OP(in->code) == BPF_JSET && in->imm == 0))
+			continue;
+		t = (size_t)isa_branch_target(j->insns, i);
+		if (t - (i + 1) > COLD_MAX || (j->flags[t - 1] & F_HI) ||
+		    shape_of(&j->insns[t - 1]) != SH_EXIT)
+			continue;
+		if (j->ncolds % 64 == 0 &&
+		    !resize((void **)&j->colds, j->ncolds, j->ncolds + 64, sizeof(*j->colds))) {
+			j->oom = true;
+			return;
+		}
+		j->colds[j->ncolds++] = (struct cold){ .lo = (uint32_t)i + 1, .hi = (uint32_t)t };
+		j->flags[i] |= F_INVERT;
+		for (size_t k = i + 1; k < t; k++)
+			j->flags[k] |= F_COLD;
+		i = t - 1;
 	}
 }
 
@@ -1531,6 +1585,7 @@ static void tr_jcond(struct jit *j, size_t i, const struct bpfrt_insn *in, bool 
 	unsigned op = BPF_OP(in->code);
 	int d = xreg[in->dst_reg];
 	size_t t = (size_t)isa_branch_target(j->insns, i);
+	bool invert = (j->flags[i] & F_INVERT) && !j->in_careful;
 
 	if (t == i + 1)
 		return;		/* both ways lead to the next instruction */
@@ -1548,7 +1603,10 @@ static void tr_jcond(struct jit *j, size_t i, const struct bpfrt_insn *in, bool 
 		emit_test_rr(e, w, d, d);
 	else
 		emit_alu_ri(e, w, ALU_CMP, d, in->imm);
-	jump(j, x86_cc_of(op), (uint32_t)t);
+	if (invert)	/* to the cold block at i + 1; t follows (mark_colds) */
+		jump(j, (enum x86_cc)(x86_cc_of(op) ^ 1), (uint32_t)i + 1);
+	else
+		jump(j, x86_cc_of(op), (uint32_t)t);
 }
 
 /* ---- One instruction ---------------------------------------------------- */
@@ -1818,6 +1876,22 @@ static void leaf_return(struct jit *j)
 	emit_ret(&j->e);
 }
 
+/* The compare tree whose root is slot i (mark_switches found them in order). */
+static struct jswitch *switch_at(struct jit *j, size_t i)
+{
+	size_t lo = 0, hi = j->nsw;
+
+	while (hi - lo > 1) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (j->sw[mid].root <= i)
+			lo = mid;
+		else
+			hi = mid;
+	}
+	return &j->sw[lo];
+}
+
 static void tr_insn(struct jit *j, size_t i)
 {
 	const struct bpfrt_insn *in = &j->insns[i];
@@ -1832,8 +1906,7 @@ static void tr_insn(struct jit *j, size_t i)
 		return;
 	}
 	if (j->flags[i] & F_SWITCH) {
-		j->cursw++;
-		tr_switch(j, &j->sw[j->cursw - 1]);
+		tr_switch(j, switch_at(j, i));
 		return;
 	}
 	if (j->flags[i] & F_LOAD) {
@@ -2226,6 +2299,31 @@ static void emit_careful(struct jit *j, const struct careful *c)
 
 /* ---- Passes ------------------------------------------------------------ */
 
+/* Slot i where it is placed: its label, its code, what it does to r10 copies. */
+static void tr_slot(struct jit *j, size_t i)
+{
+	if (j->align_loops && (j->flags[i] & F_LOOP))
+		emit_nops(&j->e, (32 - j->e.pos % 32) % 32);
+	label_bind(j, (uint32_t)i);
+	if (j->flags[i] & (F_HI | F_FUSED))
+		return;
+	if (j->flags[i] & F_TARGET)
+		fp_reset(j);
+	if (j->checked && (j->flags[i] & F_BLOCK))
+		charge_block(j, i);
+	tr_insn(j, i);
+	fp_update(j, &j->insns[i]);
+	if (j->flags[i] & F_FUSE)
+		fp_update(j, &j->insns[i + 1]);
+	if (j->flags[i] & F_SELECT)	/* may or may not have changed */
+		fp_forget(j, j->insns[i + 1].dst_reg);
+	if (j->flags[i] & F_LOAD)
+		fp_update(j, &j->insns[i + 2]);
+	if (j->flags[i] & F_COPY)
+		for (unsigned k = 1; k < 8; k++)
+			fp_update(j, &j->insns[i + k]);
+}
+
 /*
  * int3 before the entry: tools that look before a function for its type
  * signature (UBSan's -fsanitize=function) must find readable bytes there.
@@ -2239,31 +2337,21 @@ static void translate(struct jit *j)
 	j->njmp = 0;
 	j->nstubs = 0;
 	j->ncarefuls = 0;
-	j->cursw = 0;
+	j->curcold = 0;
 	for (int k = 0; k < JIT_PAD; k++)
 		emit_u8(&j->e, 0xcc);
 	emit_entry(j);
 	for (size_t i = 0; i < j->n; i++) {
-		if (j->align_loops && (j->flags[i] & F_LOOP))
-			emit_nops(&j->e, (32 - j->e.pos % 32) % 32);
-		label_bind(j, (uint32_t)i);
-		if (j->flags[i] & (F_HI | F_FUSED))
+		if (j->flags[i] & F_COLD)
 			continue;
-		if (j->flags[i] & F_TARGET)
-			fp_reset(j);
-		if (j->checked && (j->flags[i] & F_BLOCK))
-			charge_block(j, i);
-		tr_insn(j, i);
-		fp_update(j, &j->insns[i]);
-		if (j->flags[i] & F_FUSE)
-			fp_update(j, &j->insns[i + 1]);
-		if (j->flags[i] & F_SELECT)	/* may or may not have changed */
-			fp_forget(j, j->insns[i + 1].dst_reg);
-		if (j->flags[i] & F_LOAD)
-			fp_update(j, &j->insns[i + 2]);
-		if (j->flags[i] & F_COPY)
-			for (unsigned k = 1; k < 8; k++)
-				fp_update(j, &j->insns[i + k]);
+		tr_slot(j, i);
+		if (j->flags[i] & F_INVERT)	/* what the cold block starts with */
+			j->colds[j->curcold++].fp = j->fp;
+	}
+	for (size_t k = 0; k < j->ncolds; k++) {
+		j->fp = j->colds[k].fp;
+		for (size_t i = j->colds[k].lo; i < j->colds[k].hi; i++)
+			tr_slot(j, i);
 	}
 	label_bind(j, (uint32_t)j->n);
 	for (size_t k = 0; k < j->ncarefuls; k++)
@@ -2372,6 +2460,7 @@ static void jit_state_free(struct jit *j)
 	for (size_t k = 0; k < j->nsw; k++)
 		jswitch_free(&j->sw[k]);
 	free(j->sw);
+	free(j->colds);
 }
 
 static int jit_state_init(struct jit *j, const struct bpfrt_prog *prog, bool checked,
@@ -2425,6 +2514,7 @@ int jit_prepare(const struct bpfrt_prog *prog, bool checked, struct jit_code **o
 		mark_fusion(&j);
 		if (!checked)
 			mark_selects(&j);
+		mark_colds(&j);
 		if (checked)
 			mark_budget(&j);
 		code->len = layout(&j, &code->mem);

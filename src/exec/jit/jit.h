@@ -43,7 +43,8 @@ int jit_call(const struct jit_code *code, struct bpfrt_run *run, size_t idx,
 /*
  * The machine code: [code, code + len) starts with the entry sequence;
  * offsets[i] is where instruction slot i begins (n + 1 entries, offsets[n]
- * being the end of the program's body; out-of-line paths follow it).
+ * being the end of the program's body; out-of-line paths follow it). Cold
+ * blocks (jit.c, mark_colds) sit after the other slots, before offsets[n].
  */
 void jit_code_info(const struct jit_code *code, const void **mem, size_t *len,
 		   const uint32_t **offsets);
