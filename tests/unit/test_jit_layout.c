@@ -212,3 +212,124 @@ TEST(jit_cold_blocks)
 	}
 	printf("  %u random programs with cold blocks, %u runs compared\n", progs, runs);
 }
+
+/* ---- Rotates ------------------------------------------------------------ */
+
+/* Does the unchecked code hold `rol ecx/rcx, k`? */
+static bool has_rol_rcx(struct bpfrt_prog *p, bool w, unsigned k)
+{
+	const uint32_t *off;
+	const void *code;
+	size_t len;
+	struct bpfrt_error err;
+	const uint8_t *c;
+
+	if (bpfrt_prog_jited(p, false, &code, &len, &off, &err))
+		return false;
+	c = code;
+	for (size_t i = 0; i + 4 <= len; i++) {
+		size_t at = i + (w ? 1 : 0);
+
+		if (w && c[i] != 0x48)
+			continue;
+		if ((k == 1 && c[at] == 0xd1 && c[at + 1] == 0xc1) ||
+		    (c[at] == 0xc1 && c[at + 1] == 0xc1 && c[at + 2] == k))
+			return true;
+	}
+	return false;
+}
+
+/*
+ * r4 = the u64 at ctx, r5 = the u64 at ctx + 8; t = r4 (mov64 or mov32);
+ * t op1= a; r4 op2= b; r4 |= t; then r0 = r4 ^ (t live ? t : 0) ^ r5.
+ */
+static void rot_prog(struct bpfrt_insn *in, bool w, bool mov64, bool shr_first,
+		     unsigned a, unsigned b, bool t_live)
+{
+	uint8_t cls = w ? 0x07 : 0x04;
+	size_t n = 0;
+
+	in[n++] = (struct bpfrt_insn)I(0x79, 4, 1, 0, 0);
+	in[n++] = (struct bpfrt_insn)I(0x79, 5, 1, 8, 0);
+	in[n++] = (struct bpfrt_insn)I(mov64 ? 0xbf : 0xbc, 3, 4, 0, 0);
+	in[n++] = (struct bpfrt_insn)I((uint8_t)(cls | (shr_first ? 0x70 : 0x60)), 3, 0, 0,
+				       (int32_t)a);
+	in[n++] = (struct bpfrt_insn)I((uint8_t)(cls | (shr_first ? 0x60 : 0x70)), 4, 0, 0,
+				       (int32_t)b);
+	in[n++] = (struct bpfrt_insn)I((uint8_t)(cls | 0x48), 4, 3, 0, 0);
+	if (!t_live)
+		in[n++] = (struct bpfrt_insn)I(0xb7, 3, 0, 0, 0);
+	in[n++] = (struct bpfrt_insn)I(0xbf, 0, 4, 0, 0);
+	in[n++] = (struct bpfrt_insn)I(0xaf, 0, 3, 0, 0);
+	in[n++] = (struct bpfrt_insn)I(0xaf, 0, 5, 0, 0);
+	in[n++] = (struct bpfrt_insn)I(0x95, 0, 0, 0, 0);
+}
+
+static const uint64_t rot_xs[] = { 0, 1, 0x8000000000000000ull, 0xffffffffffffffffull,
+				   0x0123456789abcdefull, 0xfedcba9876543210ull,
+				   0x00000000ffffffffull, 0xffffffff00000000ull,
+				   0x80000001ull, 0x7fffffff80000000ull };
+
+#define NXS (sizeof(rot_xs) / sizeof(rot_xs[0]))
+
+/* One rotate program on every x, both engines and modes; did it become a rol? */
+static bool rot_case(bool w, bool mov64, bool shr_first, unsigned a, unsigned b, bool live)
+{
+	struct bpfrt_insn in[16];
+	struct bpfrt_prog *p = NULL;
+	struct bpfrt_error err;
+	bool rol;
+
+	rot_prog(in, w, mov64, shr_first, a, b, live);
+	if (!CHECK(bpfrt_prog_new(in, live ? 10 : 11, NULL, &p, &err) == 0, "%s", err.msg))
+		return false;
+	for (size_t k = 0; k < NXS; k++)
+		for (int c = 0; c < 2; c++) {
+			uint64_t ctx[2] = { rot_xs[k], rot_xs[(k + 3) % NXS] };
+			struct outcome r[2];
+
+			for (int e = 0; e < 2; e++) {
+				BPFRT_OPTS(bpfrt_run_opts, o, .engine = e ? BPFRT_ENGINE_JIT
+									  : BPFRT_ENGINE_INTERP,
+					   .checked = c, .ctx = ctx, .ctx_len = sizeof(ctx));
+
+				r[e].ret = bpfrt_prog_run(p, &o, &err);
+				r[e].r0 = o.retval;
+				r[e].insns = o.insns;
+				r[e].insn = err.insn;
+			}
+			CHECK(same(r[0], r[1]), "rotate w%d mov64 %d shr_first %d a %u b %u live %d "
+			      "checked %d x %#llx: interp %#llx, jit %#llx", w, mov64, shr_first, a,
+			      b, live, c, (unsigned long long)rot_xs[k],
+			      (unsigned long long)r[0].r0, (unsigned long long)r[1].r0);
+		}
+	rol = has_rol_rcx(p, w, shr_first ? b : a);
+	bpfrt_prog_free(p);
+	return rol;
+}
+
+TEST(jit_rotates)
+{
+	unsigned progs = 0, fused = 0;
+
+	for (int w = 0; w < 2; w++)
+		for (int mov64 = 0; mov64 < 2; mov64++)
+			for (int shr = 0; shr < 2; shr++)
+				for (unsigned a = 1; a < (w ? 64u : 32u); a++)
+					for (int live = 0; live < 2; live++)
+						for (int d = -1; d <= 1; d++) {
+							unsigned bits = w ? 64 : 32;
+							unsigned b = bits - a + (unsigned)d;
+							bool want = d == 0 && (mov64 || !w);
+							bool rol;
+
+							if (b == 0 || b >= bits)
+								continue;
+							progs++;
+							rol = rot_case(w, mov64, shr, a, b, live);
+							fused += want;
+							CHECK(!want || rol, "no rol for w%d a %u "
+							      "b %u", w, a, b);
+						}
+	printf("  %u rotate programs, %u of them made one rol\n", progs, fused);
+}

@@ -103,6 +103,7 @@ enum {
 	F_LOAD = 512,	/* unchecked: F_FUSE, and a load through the sum fused too */
 	F_COLD = 1024,	/* in a block that ends the program, placed after the body */
 	F_INVERT = 2048,	/* a jump over a cold block: jumps to it instead */
+	F_ROT = 4096,	/* a rotate written as mov, two shifts and an or (3 fused) */
 };
 
 /*
@@ -201,6 +202,7 @@ struct jit {
 	size_t ncarefuls, capcarefuls;
 	struct jswitch *sw;	/* compare trees made jump tables, by root */
 	size_t nsw;
+	uint16_t *live;		/* per slot: eBPF registers live at its start (liveness) */
 	struct cold *colds;	/* by lo */
 	size_t ncolds, curcold;	/* curcold: the next jump over one, this pass */
 	bool in_careful;	/* translating a careful copy */
@@ -621,6 +623,173 @@ static void mark_fusion(struct jit *j)
 			}
 			i++;
 		}
+	}
+}
+
+/* ---- Liveness ----------------------------------------------------------- */
+
+#define ALL_REGS ((uint16_t)((1u << ISA_NREGS) - 1))
+#define REG(r) ((uint16_t)(1u << (r)))
+
+/*
+ * What slot i reads and writes, erring towards reading more and writing
+ * less. Calls read every register when the callee may see them: a local
+ * call's callee (the engines keep r6..r9 for it), a tail call's target.
+ */
+static void use_def(const struct jit *j, size_t i, uint16_t *use, uint16_t *def)
+{
+	const struct bpfrt_insn *in = &j->insns[i];
+	enum isa_form_id id = isa_decode(in);
+	uint16_t d = REG(in->dst_reg), s = REG(in->src_reg);
+
+	*def = 0;
+	switch (isa_forms[id].shape) {
+	case SH_ALU_IMM:
+		*use = BPF_OP(in->code) == BPF_MOV ? 0 : d;
+		*def = d;
+		break;
+	case SH_ALU_REG:
+		*use = BPF_OP(in->code) == BPF_MOV ? s : (uint16_t)(d | s);
+		*def = d;
+		break;
+	case SH_NEG: case SH_END:
+		*use = *def = d;
+		break;
+	case SH_LDDW:
+		*use = 0;
+		*def = d;
+		break;
+	case SH_LDX:
+		*use = s;
+		*def = d;
+		break;
+	case SH_JA: case SH_JA32:
+		*use = 0;
+		break;
+	case SH_EXIT:
+		*use = REG(R0);
+		break;
+	case SH_CALL:
+		*use = in->imm == HELPER_ID_TAIL_CALL ? ALL_REGS
+		     : (uint16_t)(REG(R1) | REG(R2) | REG(R3) | REG(R4) | REG(R5));
+		*def = REG(R0);
+		break;
+	case SH_CALL_LOCAL: case SH_CALLX:
+		*use = ALL_REGS;
+		*def = REG(R0);
+		break;
+	case SH_LDABS: case SH_LDIND:
+		*use = (uint16_t)(s | REG(R6));
+		*def = REG(R0);
+		break;
+	default:	/* stores, atomics, conditional jumps: read dst, src, r0 */
+		*use = (uint16_t)(d | s | REG(R0));
+		break;
+	}
+	*use |= REG(R10);
+}
+
+/*
+ * j->live[i]: the registers whose value at slot i may still be read,
+ * by the usual backward fixpoint (exit reads r0). Sweeps run from the end
+ * to the start until nothing changes; sets only grow, so it ends.
+ */
+static bool compute_liveness(struct jit *j)
+{
+	bool changed = true;
+
+	j->live = calloc(j->n + 1, sizeof(*j->live));
+	if (!j->live)
+		return false;
+	while (changed) {
+		changed = false;
+		for (size_t i = j->n; i-- > 0;) {
+			const struct bpfrt_insn *in = &j->insns[i];
+			unsigned sh;
+			uint16_t use, def, out = 0, live;
+
+			if (j->flags[i] & F_HI)
+				continue;
+			sh = shape_of(in);
+			use_def(j, i, &use, &def);
+			if (sh != SH_EXIT && sh != SH_JA && sh != SH_JA32)
+				out = j->live[i + (sh == SH_LDDW ? 2 : 1)];
+			if (sh == SH_JA || sh == SH_JA32 || sh == SH_JCOND_IMM || sh == SH_JCOND_REG)
+				out |= j->live[isa_branch_target(j->insns, i)];
+			live = (uint16_t)(use | (out & ~def));
+			if (live != j->live[i]) {
+				j->live[i] = live;
+				changed = true;
+			}
+		}
+	}
+	return true;
+}
+
+/* ---- Rotates ------------------------------------------------------------ */
+
+/*
+ * clang's rotate: `t = x; t >>= a; x <<= b; x |= t` (or the shifts the
+ * other way round), a + b the width, all of one width (the move may be
+ * 64-bit for a 32-bit rotate: the shift reads only the low half). x ends
+ * rotated left by x's own shift; t as its shift left it, which is computed
+ * only if t is read later.
+ */
+struct rot {
+	unsigned x, t;
+	bool w;			/* 64-bit */
+	unsigned left;		/* x rotated left by this */
+	enum x86_shift top;	/* t's shift, by the other amount */
+};
+
+static bool rot_at(const struct jit *j, size_t i, struct rot *r)
+{
+	const struct bpfrt_insn *in = &j->insns[i];
+	unsigned a, b, bits;
+	bool w;
+
+	if (i + 4 > j->n)
+		return false;
+	for (unsigned k = 1; k < 4; k++)
+		if (j->flags[i + k] & (F_TARGET | F_HI))
+			return false;
+	w = BPF_CLASS(in[1].code) == BPF_ALU64;
+	r->t = in[0].dst_reg;
+	r->x = in[0].src_reg;
+	if ((in[0].code != 0xbf && (w || in[0].code != 0xbc)) || in[0].off ||
+	    r->t == r->x || in[1].dst_reg != r->t || in[2].dst_reg != r->x ||
+	    in[3].dst_reg != r->x || in[3].src_reg != r->t ||
+	    in[3].code != (w ? 0x4f : 0x4c))		/* mov reg ... or reg */
+		return false;
+	bits = w ? 64 : 32;
+	a = (unsigned)in[1].imm;
+	b = (unsigned)in[2].imm;
+	if (in[1].imm <= 0 || in[2].imm <= 0 || a + b != bits)
+		return false;
+	if (in[1].code == (w ? 0x77 : 0x74) && in[2].code == (w ? 0x67 : 0x64)) {
+		r->left = b;			/* t >>= a; x <<= b */
+		r->top = SHIFT_SHR;
+	} else if (in[1].code == (w ? 0x67 : 0x64) && in[2].code == (w ? 0x77 : 0x74)) {
+		r->left = bits - b;		/* t <<= a; x >>= b */
+		r->top = SHIFT_SHL;
+	} else {
+		return false;
+	}
+	r->w = w;
+	return true;
+}
+
+static void mark_rotates(struct jit *j)
+{
+	struct rot r;
+
+	for (size_t i = 0; i + 3 < j->n; i++) {
+		if ((j->flags[i] & (F_HI | F_FUSED | F_COPY | F_SWITCH)) || !rot_at(j, i, &r))
+			continue;
+		j->flags[i] |= F_ROT;
+		for (unsigned k = 1; k < 4; k++)
+			j->flags[i + k] |= F_FUSED;
+		i += 3;
 	}
 }
 
@@ -1867,6 +2036,19 @@ static void tr_copy(struct jit *j, size_t L)
 	emit_load(e, 1, false, v, x86_mem(a, cl.o2));	/* what it stored last */
 }
 
+/* A rotate (mark_rotates): one rol, and t's shift if t is read later. */
+static void tr_rot(struct jit *j, size_t i)
+{
+	struct rot r;
+
+	rot_at(j, i, &r);
+	if (j->live[i + 4] & REG(r.t)) {
+		emit_mov_rr(&j->e, true, xreg[r.t], xreg[r.x]);
+		emit_shift_ri(&j->e, r.w, r.top, xreg[r.t], (unsigned)j->insns[i + 1].imm);
+	}
+	emit_shift_ri(&j->e, r.w, SHIFT_ROL, xreg[r.x], r.left);
+}
+
 /* Leaf code leaves to C itself: opts->retval = r0, and 0 (jit_leaf_fn). */
 static void leaf_return(struct jit *j)
 {
@@ -1907,6 +2089,10 @@ static void tr_insn(struct jit *j, size_t i)
 	}
 	if (j->flags[i] & F_SWITCH) {
 		tr_switch(j, switch_at(j, i));
+		return;
+	}
+	if (j->flags[i] & F_ROT) {
+		tr_rot(j, i);
 		return;
 	}
 	if (j->flags[i] & F_LOAD) {
@@ -2019,7 +2205,7 @@ static void emit_entry(struct jit *j)
 			emit_alu_ri(e, true, ALU_SUB, X_RSP, (int32_t)BPFRT_STACK_SIZE);
 		}
 		for (size_t k = 0; k < ARRAY_SIZE(zeroed); k++)
-			if (j->used >> zeroed[k] & 1)
+			if ((j->used & j->live[0]) >> zeroed[k] & 1)
 				emit_zero(e, xreg[zeroed[k]]);
 		label_bind(j, fixed_label(j, LF_EPILOGUE));	/* no faults to leave by */
 		if (!j->leaf_exit) {
@@ -2048,8 +2234,8 @@ static void emit_entry(struct jit *j)
 	 */
 	if (j->checked && j->frames)
 		call_label(j, fixed_label(j, LF_ZERO_FRAME));
-	for (size_t k = 0; k < ARRAY_SIZE(zeroed); k++)
-		if (j->used >> zeroed[k] & 1)
+	for (size_t k = 0; k < ARRAY_SIZE(zeroed); k++)	/* what may be read before written */
+		if ((j->used & j->live[0]) >> zeroed[k] & 1)
 			emit_zero(e, xreg[zeroed[k]]);
 	call_label(j, 0);
 	emit_mov_rr(e, true, X_RDX, X_RAX);
@@ -2322,6 +2508,9 @@ static void tr_slot(struct jit *j, size_t i)
 	if (j->flags[i] & F_COPY)
 		for (unsigned k = 1; k < 8; k++)
 			fp_update(j, &j->insns[i + k]);
+	if (j->flags[i] & F_ROT)
+		for (unsigned k = 1; k < 4; k++)
+			fp_update(j, &j->insns[i + k]);
 }
 
 /*
@@ -2461,6 +2650,7 @@ static void jit_state_free(struct jit *j)
 		jswitch_free(&j->sw[k]);
 	free(j->sw);
 	free(j->colds);
+	free(j->live);
 }
 
 static int jit_state_init(struct jit *j, const struct bpfrt_prog *prog, bool checked,
@@ -2511,12 +2701,15 @@ int jit_prepare(const struct bpfrt_prog *prog, bool checked, struct jit_code **o
 			mark_switches(&j);
 		if (!checked)
 			mark_copies(&j);
+		mark_rotates(&j);
 		mark_fusion(&j);
 		if (!checked)
 			mark_selects(&j);
 		mark_colds(&j);
 		if (checked)
 			mark_budget(&j);
+		if (!compute_liveness(&j))
+			j.oom = true;
 		code->len = layout(&j, &code->mem);
 		ret = code->len ? mcode_seal(code->mem, code->len) : -ENOMEM;
 	}
