@@ -1,4 +1,4 @@
-/* test_jit_copy.c — byte-copy loops copied 8 bytes at a time (unchecked JIT): every overlap, count and start, against the interpreter. */
+/* test_jit_copy.c — byte-copy loops copied 32 or 8 bytes at a time (unchecked JIT): every overlap, count and start, against the interpreter. */
 #include <stdint.h>
 #include <string.h>
 
@@ -93,6 +93,24 @@ static bool copies_wide(struct bpfrt_prog *p)
 	return false;
 }
 
+/* The 32-byte copy: movups xmm0, [reg] (0f 10 /r, mod 00). */
+static bool copies_32(struct bpfrt_prog *p)
+{
+	const uint8_t *c;
+	const void *code;
+	const uint32_t *offs;
+	size_t len;
+	struct bpfrt_error err;
+
+	if (bpfrt_prog_jited(p, false, &code, &len, &offs, &err))
+		return false;
+	c = code;
+	for (size_t i = 0; i + 3 <= len; i++)
+		if (c[i] == 0x0f && c[i + 1] == 0x10 && (c[i + 2] & 0xf8) == 0x00)
+			return true;
+	return false;
+}
+
 TEST(jit_copy_loops)
 {
 	static const unsigned tmp[][3] = {	/* a, c, v */
@@ -101,7 +119,7 @@ TEST(jit_copy_loops)
 	static uint8_t buf[3][BUF];
 	struct bpfrt_insn in[40];
 	uint32_t seed = 7;
-	unsigned progs = 0, wide = 0, fails = 0;
+	unsigned progs = 0, wide = 0, sse = 0, fails = 0;
 
 	for (unsigned t = 0; t < 1500 && fails < 10; t++) {
 		const unsigned *r = tmp[rnd(&seed) % 5];
@@ -110,15 +128,15 @@ TEST(jit_copy_loops)
 			.o1 = (int16_t)(rnd(&seed) % 9) - 4, .o2 = (int16_t)(rnd(&seed) % 9) - 4,
 			.src_first = rnd(&seed) % 2,
 			.soff = 8 + (int32_t)(rnd(&seed) % 193),
-			.i0 = (int32_t)(rnd(&seed) % 49), .n0 = (int32_t)(rnd(&seed) % 49),
+			.i0 = (int32_t)(rnd(&seed) % 49), .n0 = (int32_t)(rnd(&seed) % 161),
 		};
 		struct bpfrt_prog *p = NULL;
 		struct bpfrt_error err;
 		uint64_t r0[3] = { 0 };
 		bool ok;
 
-		/* destinations near the source: every small overlap, both ways */
-		sh.doff = rnd(&seed) % 2 ? sh.soff + (int32_t)(rnd(&seed) % 21) - 10
+		/* destinations near the source: every overlap under 40, both ways */
+		sh.doff = rnd(&seed) % 2 ? sh.soff + (int32_t)(rnd(&seed) % 81) - 40
 					 : 8 + (int32_t)(rnd(&seed) % 193);
 		if (sh.doff < 8)
 			sh.doff = 8;
@@ -147,9 +165,11 @@ TEST(jit_copy_loops)
 			   ok ? "" : err.msg))
 			fails++;
 		wide += copies_wide(p);
+		sse += copies_32(p);
 		bpfrt_prog_free(p);
 	}
-	CHECK(wide == progs, "%u of %u copy loops were not widened", progs - wide, progs);
+	CHECK(wide == progs && sse == progs, "%u of %u copy loops were not widened, %u have "
+	      "no 32-byte copy", progs - wide, progs, progs - sse);
 	printf("  %u copy loops, %u widened\n", progs, wide);
 }
 

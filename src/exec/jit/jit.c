@@ -1978,9 +1978,11 @@ static void tr_select(struct jit *j, size_t i)
 
 /*
  * The copy loop (mark_copies): count = max(n - i, 1) bytes from s + i + o1
- * to b + i + o2, 8 at a time unless the destination is 1..7 bytes past the
- * source (then a byte's store feeds a later byte's load: byte by byte), and
- * the registers as the last iteration leaves them (v may be c).
+ * to b + i + o2, 32 at a time (two SSE registers), or 8 if the destination
+ * is 8..31 bytes past the source, or byte by byte if it is 1..7 bytes past
+ * (a byte's store then feeds a later byte's load), and the registers as the
+ * last iteration leaves them (v may be c). A chunk is loaded whole before
+ * it is stored, so a destination below the source copies as bytes would.
  */
 static void tr_copy(struct jit *j, size_t L)
 {
@@ -1988,7 +1990,7 @@ static void tr_copy(struct jit *j, size_t L)
 	struct copy_loop cl;
 	int a, b, c, s, v, i, n;
 	uint32_t one = label_new(j), bytes = label_new(j), wide = label_new(j);
-	uint32_t tail = label_new(j), done = label_new(j);
+	uint32_t tail = label_new(j), done = label_new(j), wide32 = label_new(j);
 
 	copy_loop_at(j, L, &cl);
 	a = xreg[cl.a], b = xreg[cl.b], c = xreg[cl.c], s = xreg[cl.s];
@@ -2008,6 +2010,20 @@ static void tr_copy(struct jit *j, size_t L)
 	emit_alu_ri(e, true, ALU_SUB, X_TMP, 1);
 	emit_alu_ri(e, true, ALU_CMP, X_TMP, 7);
 	jump(j, CC_B, bytes);			/* dst - src in 1..7 */
+	emit_alu_ri(e, true, ALU_CMP, X_TMP, 31);
+	jump(j, CC_B, wide);			/* dst - src in 8..31 */
+	label_bind(j, wide32);			/* 32 bytes at a time (SSE2) */
+	emit_mov_rr(e, true, X_TMP, X_TMP2);
+	emit_alu_rr(e, true, ALU_SUB, X_TMP, c);
+	emit_alu_ri(e, true, ALU_CMP, X_TMP, 32);
+	jump(j, CC_B, wide);
+	emit_movups_load(e, 0, x86_mem(c, 0));
+	emit_movups_load(e, 1, x86_mem(c, 16));
+	emit_movups_store(e, x86_mem(a, 0), 0);
+	emit_movups_store(e, x86_mem(a, 16), 1);
+	emit_alu_ri(e, true, ALU_ADD, c, 32);
+	emit_alu_ri(e, true, ALU_ADD, a, 32);
+	jump(j, CC_ALWAYS, wide32);
 	label_bind(j, wide);
 	emit_mov_rr(e, true, X_TMP, X_TMP2);
 	emit_alu_rr(e, true, ALU_SUB, X_TMP, c);
