@@ -104,6 +104,7 @@ enum {
 	F_COLD = 1024,	/* in a block that ends the program, placed after the body */
 	F_INVERT = 2048,	/* a jump over a cold block: jumps to it instead */
 	F_ROT = 4096,	/* a rotate written as mov, two shifts and an or (3 fused) */
+	F_CCOPY = 8192,	/* checked: a byte-copy loop tried whole before its own code */
 };
 
 /*
@@ -573,6 +574,12 @@ static bool copy_loop_at(const struct jit *j, size_t L, struct copy_loop *cl)
 	return true;
 }
 
+/*
+ * Unchecked, the loop is replaced. Checked, its code stays, for runs that
+ * would fault or run out of budget inside it; before it comes a copy of the
+ * whole loop that runs only if every byte lies in ctx or in the stack
+ * already zeroed and the budget pays for every iteration.
+ */
 static void mark_copies(struct jit *j)
 {
 	struct copy_loop cl;
@@ -581,6 +588,10 @@ static void mark_copies(struct jit *j)
 		if (!(j->flags[L] & F_LOOP) || (j->flags[L] & (F_HI | F_SWITCH)) ||
 		    !copy_loop_at(j, L, &cl))
 			continue;
+		if (j->checked) {
+			j->flags[L] |= F_CCOPY;
+			continue;
+		}
 		j->flags[L] |= F_COPY;
 		for (unsigned k = 1; k < 8; k++)
 			j->flags[L + k] |= F_FUSED;
@@ -1977,6 +1988,53 @@ static void tr_select(struct jit *j, size_t i)
 }
 
 /*
+ * Checked copy loops: may bytes [p, p + r9) all be read and written? They
+ * may if they lie in ctx, or in the stack zeroed (or written) so far: the
+ * regions the inline checks accept. Else to `slow`.
+ */
+static void copy_range_check(struct jit *j, int p, uint32_t slow)
+{
+	struct emit *e = &j->e;
+	uint32_t stack = label_new(j), ok = label_new(j);
+
+	for (unsigned k = 0; k < 2; k++) {
+		struct x86_mem lo = k ? ENV(stack_init) : ENV(ctx_lo);
+		struct x86_mem span = k ? ENV(stack_span[0]) : ENV(ctx_span[0]);
+
+		if (k)
+			label_bind(j, stack);
+		emit_mov_rr(e, true, X_TMP, p);
+		emit_alu_rm(e, true, ALU_SUB, X_TMP, lo);	/* the first byte's offset */
+		emit_alu_rm(e, true, ALU_CMP, X_TMP, span);
+		jump(j, CC_AE, k ? slow : stack);
+		emit_grp3(e, true, G3_NEG, X_TMP);
+		emit_alu_rm(e, true, ALU_ADD, X_TMP, span);	/* bytes from there on */
+		emit_alu_rr(e, true, ALU_CMP, X_TMP, X_TMP2);
+		jump(j, k ? CC_B : CC_AE, k ? slow : ok);
+	}
+	label_bind(j, ok);
+}
+
+/*
+ * The block at the loop's head has paid for this iteration; the budget
+ * must pay 8 for each of the r9 - 1 others (budget / 8 + 1 >= r9), or to
+ * `slow`, which stops exactly where the interpreter does.
+ */
+static void copy_budget_check(struct jit *j, uint32_t slow)
+{
+	struct emit *e = &j->e;
+
+	emit_mov_rr(e, true, X_TMP, X_BUDGET);
+	emit_shift_ri(e, true, SHIFT_SHR, X_TMP, 3);
+	emit_alu_ri(e, true, ALU_ADD, X_TMP, 1);
+	emit_alu_rr(e, true, ALU_CMP, X_TMP, X_TMP2);
+	jump(j, CC_B, slow);
+	emit_lea(e, true, X_TMP, x86_mem(X_TMP2, -1));
+	emit_shift_ri(e, true, SHIFT_SHL, X_TMP, 3);
+	emit_alu_rr(e, true, ALU_SUB, X_BUDGET, X_TMP);
+}
+
+/*
  * The copy loop (mark_copies): count = max(n - i, 1) bytes from s + i + o1
  * to b + i + o2, 32 at a time (two SSE registers), or 8 if the destination
  * is 8..31 bytes past the source, or byte by byte if it is 1..7 bytes past
@@ -1991,6 +2049,7 @@ static void tr_copy(struct jit *j, size_t L)
 	int a, b, c, s, v, i, n;
 	uint32_t one = label_new(j), bytes = label_new(j), wide = label_new(j);
 	uint32_t tail = label_new(j), done = label_new(j), wide32 = label_new(j);
+	uint32_t slow = 0;
 
 	copy_loop_at(j, L, &cl);
 	a = xreg[cl.a], b = xreg[cl.b], c = xreg[cl.c], s = xreg[cl.s];
@@ -2003,6 +2062,12 @@ static void tr_copy(struct jit *j, size_t L)
 	label_bind(j, one);
 	emit_lea(e, true, a, x86_mem_index(b, i, 1, cl.o2));	/* the first bytes */
 	emit_lea(e, true, c, x86_mem_index(s, i, 1, cl.o1));
+	if (j->checked) {
+		slow = label_new(j);
+		copy_range_check(j, c, slow);
+		copy_range_check(j, a, slow);
+		copy_budget_check(j, slow);
+	}
 	emit_alu_rr(e, true, ALU_ADD, i, X_TMP2);		/* i as it ends */
 	emit_alu_rr(e, true, ALU_ADD, X_TMP2, c);		/* r9 = the source's end */
 	emit_mov_rr(e, true, X_TMP, a);
@@ -2050,6 +2115,10 @@ static void tr_copy(struct jit *j, size_t L)
 	if (c != v)
 		emit_lea(e, true, c, x86_mem(c, -1 - cl.o1));
 	emit_load(e, 1, false, v, x86_mem(a, cl.o2));	/* what it stored last */
+	if (j->checked) {		/* done, the loop paid for */
+		jump(j, CC_ALWAYS, (uint32_t)L + 8);
+		label_bind(j, slow);	/* a, c, v are dead here: the loop writes them first */
+	}
 }
 
 /* A rotate (mark_rotates): one rol, and t's shift if t is read later. */
@@ -2103,6 +2172,8 @@ static void tr_insn(struct jit *j, size_t i)
 		tr_copy(j, i);
 		return;
 	}
+	if ((j->flags[i] & F_CCOPY) && !j->in_careful)
+		tr_copy(j, i);		/* then the loop's own code, if it must run */
 	if (j->flags[i] & F_SWITCH) {
 		tr_switch(j, switch_at(j, i));
 		return;
@@ -2715,8 +2786,7 @@ int jit_prepare(const struct bpfrt_prog *prog, bool checked, struct jit_code **o
 		mark_targets(&j);
 		if (!checked)
 			mark_switches(&j);
-		if (!checked)
-			mark_copies(&j);
+		mark_copies(&j);
 		mark_rotates(&j);
 		mark_fusion(&j);
 		if (!checked)
