@@ -186,6 +186,22 @@ static int prog_init(struct bench_case *c)
 	return err;
 }
 
+/*
+ * Unchecked engines run only what bpfrt's verifier accepts: the raw type
+ * (UNSPEC), r1 the input, r2 its length, ctx_size the input's size.
+ */
+static void verify_case(struct bench_case *c)
+{
+	BPFRT_OPTS(bpfrt_verify_opts, vo, .type = BPFRT_PROG_UNSPEC,
+		   .ctx_size = (uint32_t)c->len);
+	struct bpfrt_error err;
+	int ret = bpfrt_prog_verify(c->prog, &vo, &err);
+
+	c->verified = ret == 0;
+	if (ret)
+		snprintf(c->verdict, sizeof(c->verdict), "%.250s (%s)", err.msg, strerror(-ret));
+}
+
 static int case_init(struct bench_case *c, const struct workload *wl)
 {
 	int err;
@@ -201,6 +217,8 @@ static int case_init(struct bench_case *c, const struct workload *wl)
 	memcpy(c->insns, wl->bpf, wl->bpf_bytes);
 	wl->fill(c->mem, c->len);
 	err = prog_init(c);
+	if (!err)
+		verify_case(c);
 	return err;
 }
 
