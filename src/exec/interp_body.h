@@ -25,6 +25,7 @@ static int INTERP_FN(const struct xinsn *code, struct bpfrt_run *run,
 		[L_MOVADD_LDX + 2] = &&H_MA_LDXH_REG, [L_MOVADD_LDX + 3] = &&H_MA_LDXH_IMM,
 		[L_MOVADD_LDX + 4] = &&H_MA_LDXW_REG, [L_MOVADD_LDX + 5] = &&H_MA_LDXW_IMM,
 		[L_MOVADD_LDX + 6] = &&H_MA_LDXDW_REG, [L_MOVADD_LDX + 7] = &&H_MA_LDXDW_IMM,
+		[L_SWITCH] = &&H_SWITCH,
 	};
 #undef LABEL_OF
 	if (!code) {
@@ -387,6 +388,31 @@ H_MOVADD_IMM:
 	HL_##id: { SEL_##shape_(code_, dval_) }
 	ISA_FORMS(SKIP_SELECT)
 #undef SKIP_SELECT
+
+/*
+ * The root of a compare tree (find_switches): the value's way from the
+ * table, or the way of the values below or above it.
+ */
+H_SWITCH: {
+	const struct iswitch *sw_ = (const struct iswitch *)(uintptr_t)x->k;
+	uint64_t v_ = DST, key_, i_;
+	const struct iway *w_;
+
+	key_ = sw_->w64 ? v_ : sw_->sign ? (uint64_t)(int64_t)(int32_t)v_ : (uint32_t)v_;
+	i_ = key_ - sw_->lo;
+	if (likely(i_ < sw_->count))
+		w_ = &sw_->ways[sw_->entry[i_]];
+	else if (sw_->has_below && (!sw_->has_above ||
+				    (sw_->sign ? (int64_t)key_ < (int64_t)sw_->lo : key_ < sw_->lo)))
+		w_ = &sw_->ways[sw_->entry[sw_->count]];
+	else
+		w_ = &sw_->ways[sw_->entry[sw_->count + 1]];
+	for (unsigned m_ = 0; m_ < w_->nmov; m_++)
+		reg[w_->dst[m_]] = w_->kind[m_] == MV_CONST ? w_->val[m_]
+				 : w_->kind[m_] == MV_COPY32 ? (uint32_t)v_ : v_;
+	x = w_->leaf;
+	DISPATCH();
+}
 
 H_TRAP:
 	return err_set(err, -EFAULT, (int)(x - code),
