@@ -105,7 +105,8 @@ static struct bpfrt_prog *new_prog(const struct bpfrt_insn *in, size_t n)
 	return p;
 }
 
-#define NEW(a) new_prog(a, sizeof(a) / sizeof(a[0]))
+#define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
+#define NEW(a) new_prog(a, ARRAY_LEN(a))
 
 /* Run p on both engines and modes; every run must return want(len). */
 static void same_everywhere(struct bpfrt_prog *p, const char *name,
@@ -161,4 +162,67 @@ TEST(jit_leaf_code)
 	bpfrt_prog_free(c);
 	bpfrt_prog_free(t);
 	bpfrt_prog_free(f);
+}
+
+/*
+ * Leaf code tail-called from code that is not: it runs in its caller's
+ * frame and its exit must return r0 there, whether it saves registers and
+ * has a frame or neither. Both engines, both modes, from ctx lengths 0..63.
+ */
+TEST(jit_leaf_tail_called)
+{
+	static const struct bpfrt_insn caller[] = {
+		I(0xbf, 6, 2, 0, 0),			/* r6 = len (the target's r2 is the map) */
+		I(0x18, 2, 5, 0, 0), I(0, 0, 0, 0, 0),	/* r2 = map 0, the prog array */
+		I(0xb7, 3, 0, 0, 0),			/* r3 = 0 */
+		I(0x85, 0, 0, 0, 12),			/* bpf_tail_call */
+		I(0xb7, 0, 0, 0, 99),			/* not reached */
+		I(0x95, 0, 0, 0, 0),
+	};
+	/* (not uses_r6_r9: its loop counts down from r2, here the map's address) */
+	const struct bpfrt_insn *targets[] = { two_exits, full_frame, with_stack };
+	size_t ntargets[] = { ARRAY_LEN(two_exits), ARRAY_LEN(full_frame), ARRAY_LEN(with_stack) };
+	BPFRT_OPTS(bpfrt_map_opts, mo, .type = BPFRT_MAP_PROG_ARRAY, .key_size = 4,
+		   .value_size = 4, .max_entries = 1);
+	struct bpfrt_map *pa = NULL;
+	struct bpfrt_error err;
+	uint8_t buf[64] = { 0 };
+
+	if (!CHECK(bpfrt_map_create(&mo, &pa, &err) == 0, "prog array: %s", err.msg))
+		return;
+	for (size_t t = 0; t < ARRAY_LEN(targets); t++) {
+		BPFRT_OPTS(bpfrt_prog_opts, po, .maps = &pa, .nmaps = 1);
+		struct bpfrt_prog *c = NULL, *p = new_prog(targets[t], ntargets[t]);
+		uint32_t key = 0;
+
+		if (!p || !CHECK(bpfrt_prog_new(caller, ARRAY_LEN(caller), &po, &c, &err) == 0,
+				 "caller: %s", err.msg)) {
+			bpfrt_prog_free(p);
+			continue;
+		}
+		bpfrt_prog_use_builtin_helpers(c);
+		CHECK(bpfrt_map_update(pa, &key, &p, BPFRT_ANY) == 0, "slot 0");
+		for (size_t len = 0; len < sizeof(buf); len += 9)
+			for (int chk = 0; chk < 2; chk++) {
+				uint64_t r0[2];
+				int ret[2];
+
+				for (int e = 0; e < 2; e++) {
+					BPFRT_OPTS(bpfrt_run_opts, o, .ctx = buf, .ctx_len = len,
+						   .checked = chk, .engine = e ? BPFRT_ENGINE_JIT
+									   : BPFRT_ENGINE_INTERP);
+
+					ret[e] = bpfrt_prog_run(c, &o, &err);
+					r0[e] = o.retval;
+				}
+				CHECK(ret[0] == 0 && ret[1] == 0 && r0[0] == r0[1] && r0[0] != 99,
+				      "target %zu, checked %d, len %zu: interp %d %#llx, jit %d %#llx",
+				      t, chk, len, ret[0], (unsigned long long)r0[0], ret[1],
+				      (unsigned long long)r0[1]);
+			}
+		bpfrt_map_delete(pa, &key);
+		bpfrt_prog_free(c);
+		bpfrt_prog_free(p);
+	}
+	bpfrt_map_free(pa);
 }

@@ -155,7 +155,7 @@ struct cold {
  */
 enum {
 	LF_EPILOGUE, LF_EXIT, LF_MEM_THUNK, LF_ZERO_FRAME, LF_ZERO_REST, LF_PKT_MISS,
-	LF_FAULT_STORE, LF_TAIL, LF_CB_ENTRY,
+	LF_FAULT_STORE, LF_TAIL, LF_CB_ENTRY, LF_RET,
 	LF_FAULT,	/* + enum jit_exit */
 	LF_COUNT = LF_FAULT + JX_COUNT,
 };
@@ -2134,9 +2134,15 @@ static void tr_rot(struct jit *j, size_t i)
 	emit_shift_ri(&j->e, r.w, SHIFT_ROL, xreg[r.x], r.left);
 }
 
-/* Leaf code leaves to C itself: opts->retval = r0, and 0 (jit_leaf_fn). */
+/*
+ * Leaf code leaves to C itself: opts->retval = r0, and 0 (jit_leaf_fn).
+ * Tail-called, it runs in its caller's frame and must return r0 as any
+ * exit does: the caller's tail-call path sets r10 (x86) to 0 (LF_TAIL).
+ */
 static void leaf_return(struct jit *j)
 {
+	emit_test_rr(&j->e, true, X_OPTS, X_OPTS);
+	jump(j, CC_E, fixed_label(j, LF_RET));
 	emit_store(&j->e, 8, x86_mem(X_OPTS, (int32_t)offsetof(struct bpfrt_run_opts, retval)),
 		   X_RAX);
 	emit_zero(&j->e, X_RAX);
@@ -2401,6 +2407,8 @@ static void emit_faults(struct jit *j)
 	emit_load(e, 8, false, X_RSP, ENV(saved_rsp));
 	emit_load(e, 8, false, X_TMP, ENV(exit_to));
 	emit_jmp_r(e, X_TMP);
+	label_bind(j, fixed_label(j, LF_RET));	/* a tail-called leaf's exit */
+	emit_ret(e);
 	/* A packet load missed: the program ends, successfully, with r0 = 0. */
 	label_bind(j, fixed_label(j, LF_PKT_MISS));
 	emit_zero(e, X_RAX);
@@ -2416,6 +2424,8 @@ static void emit_faults(struct jit *j)
 		emit_store_imm(e, 4, ENV_RUN_FAIL, 0);
 		if (j->checked)
 			call_label(j, fixed_label(j, LF_ZERO_FRAME));
+		else	/* no opts: a leaf's exit returns r0 (leaf_return) */
+			emit_zero(e, X_OPTS);
 		emit_load(e, 8, false, X_TMP, ENV_RUN(tail_code));
 		emit_jmp_r(e, X_TMP);
 	}
