@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "isa/isa.h"
+#include "idiom.h"
 #include "isa/semantics.h"
 #include "jit/switch.h"
 #include "prog.h"
@@ -72,7 +73,8 @@ enum {
 	L_SKIP = L_ADDI32_JCOND + ISA_NFORMS,	/* if ... goto +1: per jcond form */
 	L_SELECT = L_SKIP + ISA_NFORMS,		/* ... over one ALU op: per ALU form */
 	L_SWITCH = L_SELECT + ISA_NFORMS,	/* the root of a compare tree: a table */
-	L_COUNT,
+	L_ROT,			/* a rotate (idiom.h): 32/64-bit x t shifted right/left */
+	L_COUNT = L_ROT + 4,
 };
 typedef const void *label_table[L_COUNT];
 
@@ -240,6 +242,7 @@ static void fuse(struct interp_code *code, const struct bpfrt_prog *prog,
 
 	for (size_t i = 0; i + 1 < n; i++) {
 		enum isa_form_id a = isa_decode(&in[i]), b;
+		struct idiom_rot rot;
 		int ldx;
 
 		if (target[i + 1] || root[i] || root[i + 1])	/* tables keep their slots */
@@ -249,7 +252,12 @@ static void fuse(struct interp_code *code, const struct bpfrt_prog *prog,
 			continue;
 		}
 		b = isa_decode(&in[i + 1]);
-		if (a == ISA_MOV64_REG && (b == ISA_ADD64_REG || b == ISA_ADD64_IMM) &&
+		if (i + 4 <= n && !target[i + 2] && !target[i + 3] && !root[i + 2] &&
+		    !root[i + 3] && idiom_rotate(&in[i], &rot)) {
+			code->x[i].op = labels[L_ROT + 2 * rot.w64 + rot.t_right];
+			code->x[i].k = rot.left;	/* t's shift is x[1].k */
+			i += 3;
+		} else if (a == ISA_MOV64_REG && (b == ISA_ADD64_REG || b == ISA_ADD64_IMM) &&
 		    in[i + 1].dst_reg == in[i].dst_reg &&
 		    (b == ISA_ADD64_IMM || in[i + 1].src_reg != in[i].dst_reg)) {
 			bool reg = b == ISA_ADD64_REG;

@@ -26,6 +26,8 @@ static int INTERP_FN(const struct xinsn *code, struct bpfrt_run *run,
 		[L_MOVADD_LDX + 4] = &&H_MA_LDXW_REG, [L_MOVADD_LDX + 5] = &&H_MA_LDXW_IMM,
 		[L_MOVADD_LDX + 6] = &&H_MA_LDXDW_REG, [L_MOVADD_LDX + 7] = &&H_MA_LDXDW_IMM,
 		[L_SWITCH] = &&H_SWITCH,
+		[L_ROT + 0] = &&H_ROT32_L, [L_ROT + 1] = &&H_ROT32_R,
+		[L_ROT + 2] = &&H_ROT64_L, [L_ROT + 3] = &&H_ROT64_R,
 	};
 #undef LABEL_OF
 	if (!code) {
@@ -413,6 +415,22 @@ H_SWITCH: {
 	x = w_->leaf;
 	DISPATCH();
 }
+
+/* A rotate (idiom.h): t = x shifted by x[1].k, x rotated left by x->k; four slots. */
+#define ROT(name, T, bits, tval) \
+	H_##name: { \
+		T v_ = (T)SRC; \
+		uint64_t t_ = (T)(tval); \
+		reg[x->src] = (T)((v_ << x->k) | (v_ >> ((bits) - x->k))); \
+		reg[x->dst] = t_; \
+		x += 4; \
+		DISPATCH(); \
+	}
+	ROT(ROT32_L, uint32_t, 32, v_ << x[1].k)
+	ROT(ROT32_R, uint32_t, 32, v_ >> x[1].k)
+	ROT(ROT64_L, uint64_t, 64, v_ << x[1].k)
+	ROT(ROT64_R, uint64_t, 64, v_ >> x[1].k)
+#undef ROT
 
 H_TRAP:
 	return err_set(err, -EFAULT, (int)(x - code),

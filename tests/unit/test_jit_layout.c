@@ -283,26 +283,27 @@ static bool rot_case(bool w, bool mov64, bool shr_first, unsigned a, unsigned b,
 	rot_prog(in, w, mov64, shr_first, a, b, live);
 	if (!CHECK(bpfrt_prog_new(in, live ? 10 : 11, NULL, &p, &err) == 0, "%s", err.msg))
 		return false;
-	for (size_t k = 0; k < NXS; k++)
-		for (int c = 0; c < 2; c++) {
-			uint64_t ctx[2] = { rot_xs[k], rot_xs[(k + 3) % NXS] };
-			struct outcome r[2];
+	/* the reference: the checked interpreter, which fuses nothing */
+	for (size_t k = 0; k < NXS; k++) {
+		uint64_t ctx[2] = { rot_xs[k], rot_xs[(k + 3) % NXS] };
+		struct outcome r[4];
 
-			for (int e = 0; e < 2; e++) {
-				BPFRT_OPTS(bpfrt_run_opts, o, .engine = e ? BPFRT_ENGINE_JIT
-									  : BPFRT_ENGINE_INTERP,
-					   .checked = c, .ctx = ctx, .ctx_len = sizeof(ctx));
+		for (int e = 0; e < 4; e++) {	/* interp checked, unchecked; jit both */
+			BPFRT_OPTS(bpfrt_run_opts, o, .engine = e >= 2 ? BPFRT_ENGINE_JIT
+								     : BPFRT_ENGINE_INTERP,
+				   .checked = !(e & 1), .ctx = ctx, .ctx_len = sizeof(ctx));
 
-				r[e].ret = bpfrt_prog_run(p, &o, &err);
-				r[e].r0 = o.retval;
-				r[e].insns = o.insns;
-				r[e].insn = err.insn;
-			}
-			CHECK(same(r[0], r[1]), "rotate w%d mov64 %d shr_first %d a %u b %u live %d "
-			      "checked %d x %#llx: interp %#llx, jit %#llx", w, mov64, shr_first, a,
-			      b, live, c, (unsigned long long)rot_xs[k],
-			      (unsigned long long)r[0].r0, (unsigned long long)r[1].r0);
+			r[e].ret = bpfrt_prog_run(p, &o, &err);
+			r[e].r0 = o.retval;
+			r[e].insns = e & 1 ? r[0].insns : o.insns;	/* unchecked: 0 */
+			r[e].insn = err.insn;
 		}
+		for (int e = 1; e < 4; e++)
+			CHECK(same(r[0], r[e]), "rotate w%d mov64 %d shr_first %d a %u b %u live %d "
+			      "x %#llx: checked interp %#llx, engine %d %#llx", w, mov64, shr_first,
+			      a, b, live, (unsigned long long)rot_xs[k],
+			      (unsigned long long)r[0].r0, e, (unsigned long long)r[e].r0);
+	}
 	rol = has_rol_rcx(p, w, shr_first ? b : a);
 	bpfrt_prog_free(p);
 	return rol;

@@ -56,6 +56,7 @@
 #include <string.h>
 
 #include "emit.h"
+#include "exec/idiom.h"
 #include "helpers/helpers.h"
 #include "isa/isa.h"
 #include "isa/semantics.h"
@@ -737,62 +738,21 @@ static bool compute_liveness(struct jit *j)
 	return true;
 }
 
-/* ---- Rotates ------------------------------------------------------------ */
+/* ---- Rotates (idiom.h) ------------------------------------------------- */
 
-/*
- * clang's rotate: `t = x; t >>= a; x <<= b; x |= t` (or the shifts the
- * other way round), a + b the width, all of one width (the move may be
- * 64-bit for a 32-bit rotate: the shift reads only the low half). x ends
- * rotated left by x's own shift; t as its shift left it, which is computed
- * only if t is read later.
- */
-struct rot {
-	unsigned x, t;
-	bool w;			/* 64-bit */
-	unsigned left;		/* x rotated left by this */
-	enum x86_shift top;	/* t's shift, by the other amount */
-};
-
-static bool rot_at(const struct jit *j, size_t i, struct rot *r)
+static bool rot_at(const struct jit *j, size_t i, struct idiom_rot *r)
 {
-	const struct bpfrt_insn *in = &j->insns[i];
-	unsigned a, b, bits;
-	bool w;
-
 	if (i + 4 > j->n)
 		return false;
 	for (unsigned k = 1; k < 4; k++)
 		if (j->flags[i + k] & (F_TARGET | F_HI))
 			return false;
-	w = BPF_CLASS(in[1].code) == BPF_ALU64;
-	r->t = in[0].dst_reg;
-	r->x = in[0].src_reg;
-	if ((in[0].code != 0xbf && (w || in[0].code != 0xbc)) || in[0].off ||
-	    r->t == r->x || in[1].dst_reg != r->t || in[2].dst_reg != r->x ||
-	    in[3].dst_reg != r->x || in[3].src_reg != r->t ||
-	    in[3].code != (w ? 0x4f : 0x4c))		/* mov reg ... or reg */
-		return false;
-	bits = w ? 64 : 32;
-	a = (unsigned)in[1].imm;
-	b = (unsigned)in[2].imm;
-	if (in[1].imm <= 0 || in[2].imm <= 0 || a + b != bits)
-		return false;
-	if (in[1].code == (w ? 0x77 : 0x74) && in[2].code == (w ? 0x67 : 0x64)) {
-		r->left = b;			/* t >>= a; x <<= b */
-		r->top = SHIFT_SHR;
-	} else if (in[1].code == (w ? 0x67 : 0x64) && in[2].code == (w ? 0x77 : 0x74)) {
-		r->left = bits - b;		/* t <<= a; x >>= b */
-		r->top = SHIFT_SHL;
-	} else {
-		return false;
-	}
-	r->w = w;
-	return true;
+	return idiom_rotate(&j->insns[i], r);
 }
 
 static void mark_rotates(struct jit *j)
 {
-	struct rot r;
+	struct idiom_rot r;
 
 	for (size_t i = 0; i + 3 < j->n; i++) {
 		if ((j->flags[i] & (F_HI | F_FUSED | F_COPY | F_SWITCH)) || !rot_at(j, i, &r))
@@ -2124,14 +2084,15 @@ static void tr_copy(struct jit *j, size_t L)
 /* A rotate (mark_rotates): one rol, and t's shift if t is read later. */
 static void tr_rot(struct jit *j, size_t i)
 {
-	struct rot r;
+	struct idiom_rot r;
 
 	rot_at(j, i, &r);
 	if (j->live[i + 4] & REG(r.t)) {
 		emit_mov_rr(&j->e, true, xreg[r.t], xreg[r.x]);
-		emit_shift_ri(&j->e, r.w, r.top, xreg[r.t], (unsigned)j->insns[i + 1].imm);
+		emit_shift_ri(&j->e, r.w64, r.t_right ? SHIFT_SHR : SHIFT_SHL, xreg[r.t],
+			      r.t_by);
 	}
-	emit_shift_ri(&j->e, r.w, SHIFT_ROL, xreg[r.x], r.left);
+	emit_shift_ri(&j->e, r.w64, SHIFT_ROL, xreg[r.x], r.left);
 }
 
 /*
