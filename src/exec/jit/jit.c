@@ -42,8 +42,11 @@
  *
  * Unchecked code (docs/design.md) also turns compare trees into tables
  * (switch.c), jumps over one ALU instruction into cmovs, clang's byte-copy
- * loop into an 8-byte copy, and mov/add/load into one load; code that calls
- * nothing and has no stack is entered as a plain function (jit_leaf_fn).
+ * loop into a 32-byte copy, and mov/add/load into one load; code that calls
+ * nothing is entered as a plain function (jit_leaf_fn), its frame if any on
+ * the native stack. Both modes place blocks that end the program after the
+ * body (mark_colds), make rotates one rol (idiom.h), and use liveness; checked
+ * code tries a copy loop whole when its checks and budget allow.
  *
  * Layout. Jumps are emitted short (rel8) when they fit: passes repeat,
  * deciding each jump from the previous pass's positions, until the code
