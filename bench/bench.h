@@ -65,8 +65,11 @@ struct bench_case {
 	size_t ninsns;
 	struct bpfrt_prog *prog;	/* shared by bpfrt's engines */
 	struct bpfrt_map *map;		/* its map (wl->map), or NULL */
+	bool verified;			/* bpfrt's verifier accepts it (raw type, r1 = mem,
+					   r2 = len, ctx_size = len): may run unchecked */
+	char verdict[300];		/* the verifier's word, if it refused */
 	struct bpfrt_error err;		/* the last failure, for messages */
-	char note[160];			/* an engine's word on what it ran, or why not */
+	char note[320];			/* an engine's word on what it ran, or why not */
 };
 
 enum engine_kind {
@@ -111,7 +114,7 @@ struct row {
 	uint64_t insns;				/* per run, as bpfrt counts them */
 	double ns[BENCH_MAX_ENGINES];
 	double spread[BENCH_MAX_ENGINES];	/* (slowest - fastest round) / median */
-	char note[BENCH_MAX_ENGINES][160];	/* what the engine ran, or why not */
+	char note[BENCH_MAX_ENGINES][320];	/* what the engine ran, or why not */
 };
 
 /* The tables, the verdicts on the targets, the legend. */

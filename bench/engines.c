@@ -1,5 +1,8 @@
 /* engines.c — the columns of the bench: native, bpfrt's JIT and interpreter (both modes), the kernel, the switch baseline.
  *
+ * The unchecked JIT runs in "jit" only what bpfrt's verifier accepts; what
+ * it rejects runs in "jit-vouched", so both show and neither hides the other.
+ *
  * A new engine is one more row in bench_engines[]: a run function and, if
  * it needs per-case state, setup and teardown. The kernel's functions are
  * in kernel.c.
@@ -52,7 +55,35 @@ static int interp_checked_run(struct bench_case *c, void *state, uint64_t reps,
 	return bpfrt_run(c, BPFRT_ENGINE_INTERP, true, reps, ret);
 }
 
-/* bpfrt's JIT unchecked: for verified code. bpfrt has no verifier yet; we vouch. */
+/*
+ * The unchecked engines run only code bpfrt's verifier accepted
+ * (bench.c, verify_case); for the rest the column says why not.
+ */
+static int verified_setup(struct bench_case *c, void **state)
+{
+	(void)state;
+	if (c->verified)
+		return 0;
+	snprintf(c->note, sizeof(c->note), "not run: bpfrt's verifier rejects it: %.270s",
+		 c->verdict);
+	return -ENOTSUP;
+}
+
+/* The same engine on what the verifier rejects: the bench vouches for it. */
+static int vouched_setup(struct bench_case *c, void **state)
+{
+	(void)state;
+	if (!c->verified) {
+		snprintf(c->note, sizeof(c->note), "bpfrt's verifier rejects it (why: under "
+			 "\"jit ran\"); run unchecked anyway, its results checked against "
+			 "native");
+		return 0;
+	}
+	snprintf(c->note, sizeof(c->note), "not run: verified, so in the jit column");
+	return -ENOTSUP;
+}
+
+/* bpfrt's JIT unchecked: for verified code. */
 static int jit_run(struct bench_case *c, void *state, uint64_t reps, uint64_t *ret)
 {
 	(void)state;
@@ -96,7 +127,8 @@ static int switch_run(struct bench_case *c, void *state, uint64_t reps,
 
 const struct engine bench_engines[] = {
 	ENGINE("native", ENGINE_NATIVE, native_run),
-	ENGINE("jit", ENGINE_EBPF, jit_run),
+	{ .name = "jit", .kind = ENGINE_EBPF, .setup = verified_setup, .run = jit_run },
+	{ .name = "jit-vouched", .kind = ENGINE_EBPF, .setup = vouched_setup, .run = jit_run },
 	ENGINE("jit-checked", ENGINE_EBPF, jit_checked_run),
 	{ .name = "kernel", .kind = ENGINE_EBPF, .setup = kernel_setup,
 	  .run = kernel_run, .teardown = kernel_teardown,

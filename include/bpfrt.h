@@ -226,7 +226,10 @@ BPFRT_API int bpfrt_prog_run(struct bpfrt_prog *prog, struct bpfrt_run_opts *opt
  * slot i begins at (*offsets)[i] (an lddw's second slot, and an instruction
  * fused into the one before it, begin where their code ends), and
  * (*offsets)[n] is the end of the program's body, after which only
- * out-of-line paths follow. Everything stays valid until the program is freed.
+ * out-of-line paths follow. Slots are in program order, except that a block
+ * of slots ending in `exit`, reached by a conditional jump over it, may be
+ * placed after the others (before (*offsets)[n]): a slot's code ends at the
+ * next larger offset. Everything stays valid until the program is freed.
  */
 BPFRT_API int bpfrt_prog_jited(struct bpfrt_prog *prog, bool checked,
 			       const void **code, size_t *len,

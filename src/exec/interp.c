@@ -12,7 +12,9 @@
 #include <string.h>
 
 #include "isa/isa.h"
+#include "idiom.h"
 #include "isa/semantics.h"
+#include "jit/switch.h"
 #include "prog.h"
 #include "util/error.h"
 
@@ -28,9 +30,32 @@ struct xinsn {
 	int32_t imm;
 };
 
+/*
+ * A compare tree read as a table (unchecked code; the analysis is the
+ * JIT's, jit/switch.h): each value's way is its moves, then where it goes.
+ */
+enum { MV_CONST, MV_COPY64, MV_COPY32 };
+
+struct iway {
+	const struct xinsn *leaf;
+	uint8_t nmov;
+	uint8_t dst[JSW_MAX_MOVS], kind[JSW_MAX_MOVS];
+	uint64_t val[JSW_MAX_MOVS];	/* MV_CONST */
+};
+
+struct iswitch {
+	bool w64, sign, has_below, has_above;
+	uint64_t lo;
+	uint32_t count;
+	uint32_t *entry;		/* count + 2: way of each value, below, above */
+	struct iway *ways;
+};
+
 struct interp_code {
 	bool checked;
 	size_t n;
+	struct iswitch *sw;
+	size_t nsw;
 	struct xinsn x[];
 };
 
@@ -47,7 +72,9 @@ enum {
 	L_ADDI32_JCOND = L_ADDI64_JCOND + ISA_NFORMS,
 	L_SKIP = L_ADDI32_JCOND + ISA_NFORMS,	/* if ... goto +1: per jcond form */
 	L_SELECT = L_SKIP + ISA_NFORMS,		/* ... over one ALU op: per ALU form */
-	L_COUNT = L_SELECT + ISA_NFORMS,
+	L_SWITCH = L_SELECT + ISA_NFORMS,	/* the root of a compare tree: a table */
+	L_ROT,			/* a rotate (idiom.h): 32/64-bit x t shifted right/left */
+	L_COUNT = L_ROT + 4,
 };
 typedef const void *label_table[L_COUNT];
 
@@ -208,23 +235,29 @@ static bool skippable(const struct bpfrt_insn *in, enum isa_form_id a, enum isa_
  * unchecked code is fused: checked runs count and report every instruction.
  */
 static void fuse(struct interp_code *code, const struct bpfrt_prog *prog,
-		 const void *const *labels, const uint8_t *target)
+		 const void *const *labels, const uint8_t *target, const uint8_t *root)
 {
 	const struct bpfrt_insn *in = prog->insns;
 	size_t n = prog->n;
 
 	for (size_t i = 0; i + 1 < n; i++) {
 		enum isa_form_id a = isa_decode(&in[i]), b;
+		struct idiom_rot rot;
 		int ldx;
 
-		if (target[i + 1])
+		if (target[i + 1] || root[i] || root[i + 1])	/* tables keep their slots */
 			continue;
 		if (isa_forms[a].shape == SH_LDDW) {	/* its second slot is no instruction */
 			i++;
 			continue;
 		}
 		b = isa_decode(&in[i + 1]);
-		if (a == ISA_MOV64_REG && (b == ISA_ADD64_REG || b == ISA_ADD64_IMM) &&
+		if (i + 4 <= n && !target[i + 2] && !target[i + 3] && !root[i + 2] &&
+		    !root[i + 3] && idiom_rotate(&in[i], &rot)) {
+			code->x[i].op = labels[L_ROT + 2 * rot.w64 + rot.t_right];
+			code->x[i].k = rot.left;	/* t's shift is x[1].k */
+			i += 3;
+		} else if (a == ISA_MOV64_REG && (b == ISA_ADD64_REG || b == ISA_ADD64_IMM) &&
 		    in[i + 1].dst_reg == in[i].dst_reg &&
 		    (b == ISA_ADD64_IMM || in[i + 1].src_reg != in[i].dst_reg)) {
 			bool reg = b == ISA_ADD64_REG;
@@ -248,6 +281,96 @@ static void fuse(struct interp_code *code, const struct bpfrt_prog *prog,
 								  : L_ADDI32_JCOND) + b];
 		}
 	}
+}
+
+/* ---- Compare trees ------------------------------------------------------ */
+
+static void free_switches(struct interp_code *code)
+{
+	for (size_t k = 0; k < code->nsw; k++) {
+		free(code->sw[k].entry);
+		free(code->sw[k].ways);
+	}
+	free(code->sw);
+}
+
+/* The way of a path: its moves as constants or copies of the tree's register. */
+static void make_way(struct interp_code *code, const struct bpfrt_insn *insns,
+		     const struct jsw_path *p, struct iway *w)
+{
+	w->leaf = &code->x[p->leaf];
+	w->nmov = p->nmov;
+	for (unsigned m = 0; m < p->nmov; m++) {
+		const struct bpfrt_insn *in = &insns[p->mov[m]];
+		enum isa_form_id id = isa_decode(in);
+
+		w->dst[m] = in->dst_reg;
+		w->kind[m] = id == ISA_MOV64_IMM || id == ISA_MOV32_IMM ? MV_CONST
+			   : id == ISA_MOV32_REG ? MV_COPY32 : MV_COPY64;
+		w->val[m] = id == ISA_MOV64_IMM ? (uint64_t)(int64_t)in->imm : (uint32_t)in->imm;
+	}
+}
+
+/*
+ * Unchecked code: every compare tree jswitch_find accepts becomes one
+ * table lookup at its root; root[s] marks them, so fuse() leaves them be.
+ * Out of memory: fewer tables, nothing else changes.
+ */
+static void find_switches(struct interp_code *code, const struct bpfrt_prog *prog,
+			  const void *const *labels, uint8_t *root)
+{
+	uint8_t *node = calloc(prog->n, 1);
+	size_t cap = 0;
+
+	for (size_t i = 0; node && i < prog->n; i++) {
+		enum isa_form_id id = isa_decode(&prog->insns[i]);
+		struct jswitch js;
+		struct iswitch *sw;
+
+		if (id == ISA_INVALID || isa_forms[id].shape == SH_LDDW) {
+			i += id != ISA_INVALID;
+			continue;
+		}
+		if (node[i] || isa_forms[id].shape != SH_JCOND_IMM ||
+		    !jswitch_find(prog->insns, prog->n, i, &js, node))
+			continue;
+		if (code->nsw == cap) {
+			size_t ncap = cap ? 2 * cap : 4;
+			struct iswitch *n2 = realloc(code->sw, ncap * sizeof(*n2));
+
+			if (!n2) {
+				jswitch_free(&js);
+				break;
+			}
+			code->sw = n2;
+			cap = ncap;
+		}
+		sw = &code->sw[code->nsw];
+		*sw = (struct iswitch){ .w64 = js.w64, .sign = js.sign, .lo = js.lo,
+					.count = js.count, .has_below = js.has_below,
+					.has_above = js.has_above };
+		sw->entry = malloc((js.count + 2) * sizeof(*sw->entry));
+		sw->ways = malloc(js.npaths * sizeof(*sw->ways));
+		if (!sw->entry || !sw->ways) {
+			free(sw->entry);
+			free(sw->ways);
+			jswitch_free(&js);
+			break;
+		}
+		memcpy(sw->entry, js.entry, (js.count + 2) * sizeof(*sw->entry));
+		for (uint32_t k = 0; k < js.npaths; k++)
+			make_way(code, prog->insns, &js.paths[k], &sw->ways[k]);
+		code->nsw++;
+		jswitch_free(&js);
+		root[i] = 1;
+	}
+	/* pointers last: code->sw no longer moves */
+	for (size_t k = 0, i = 0; k < code->nsw; i++)
+		if (root[i]) {
+			code->x[i].op = labels[L_SWITCH];
+			code->x[i].k = (uintptr_t)&code->sw[k++];
+		}
+	free(node);
 }
 
 /* ---- Preparation ------------------------------------------------------- */
@@ -317,14 +440,18 @@ int interp_prepare(const struct bpfrt_prog *prog, bool checked,
 		}
 	}
 	if (!checked) {
-		uint8_t *target = branch_targets(prog);
+		uint8_t *target = branch_targets(prog), *root = calloc(n + 1, 1);
 
-		if (!target) {
+		if (!target || !root) {
+			free(target);
+			free(root);
 			free(code);
 			return err_set(err, -ENOMEM, -1, "out of memory");
 		}
-		fuse(code, prog, labels, target);
+		find_switches(code, prog, labels, root);
+		fuse(code, prog, labels, target, root);
 		free(target);
+		free(root);
 	}
 	*out = code;
 	return 0;
@@ -332,6 +459,8 @@ int interp_prepare(const struct bpfrt_prog *prog, bool checked,
 
 void interp_free(struct interp_code *code)
 {
+	if (code)
+		free_switches(code);
 	free(code);
 }
 

@@ -25,6 +25,9 @@ static int INTERP_FN(const struct xinsn *code, struct bpfrt_run *run,
 		[L_MOVADD_LDX + 2] = &&H_MA_LDXH_REG, [L_MOVADD_LDX + 3] = &&H_MA_LDXH_IMM,
 		[L_MOVADD_LDX + 4] = &&H_MA_LDXW_REG, [L_MOVADD_LDX + 5] = &&H_MA_LDXW_IMM,
 		[L_MOVADD_LDX + 6] = &&H_MA_LDXDW_REG, [L_MOVADD_LDX + 7] = &&H_MA_LDXDW_IMM,
+		[L_SWITCH] = &&H_SWITCH,
+		[L_ROT + 0] = &&H_ROT32_L, [L_ROT + 1] = &&H_ROT32_R,
+		[L_ROT + 2] = &&H_ROT64_L, [L_ROT + 3] = &&H_ROT64_R,
 	};
 #undef LABEL_OF
 	if (!code) {
@@ -387,6 +390,47 @@ H_MOVADD_IMM:
 	HL_##id: { SEL_##shape_(code_, dval_) }
 	ISA_FORMS(SKIP_SELECT)
 #undef SKIP_SELECT
+
+/*
+ * The root of a compare tree (find_switches): the value's way from the
+ * table, or the way of the values below or above it.
+ */
+H_SWITCH: {
+	const struct iswitch *sw_ = (const struct iswitch *)(uintptr_t)x->k;
+	uint64_t v_ = DST, key_, i_;
+	const struct iway *w_;
+
+	key_ = sw_->w64 ? v_ : sw_->sign ? (uint64_t)(int64_t)(int32_t)v_ : (uint32_t)v_;
+	i_ = key_ - sw_->lo;
+	if (likely(i_ < sw_->count))
+		w_ = &sw_->ways[sw_->entry[i_]];
+	else if (sw_->has_below && (!sw_->has_above ||
+				    (sw_->sign ? (int64_t)key_ < (int64_t)sw_->lo : key_ < sw_->lo)))
+		w_ = &sw_->ways[sw_->entry[sw_->count]];
+	else
+		w_ = &sw_->ways[sw_->entry[sw_->count + 1]];
+	for (unsigned m_ = 0; m_ < w_->nmov; m_++)
+		reg[w_->dst[m_]] = w_->kind[m_] == MV_CONST ? w_->val[m_]
+				 : w_->kind[m_] == MV_COPY32 ? (uint32_t)v_ : v_;
+	x = w_->leaf;
+	DISPATCH();
+}
+
+/* A rotate (idiom.h): t = x shifted by x[1].k, x rotated left by x->k; four slots. */
+#define ROT(name, T, bits, tval) \
+	H_##name: { \
+		T v_ = (T)SRC; \
+		uint64_t t_ = (T)(tval); \
+		reg[x->src] = (T)((v_ << x->k) | (v_ >> ((bits) - x->k))); \
+		reg[x->dst] = t_; \
+		x += 4; \
+		DISPATCH(); \
+	}
+	ROT(ROT32_L, uint32_t, 32, v_ << x[1].k)
+	ROT(ROT32_R, uint32_t, 32, v_ >> x[1].k)
+	ROT(ROT64_L, uint64_t, 64, v_ << x[1].k)
+	ROT(ROT64_R, uint64_t, 64, v_ >> x[1].k)
+#undef ROT
 
 H_TRAP:
 	return err_set(err, -EFAULT, (int)(x - code),

@@ -280,10 +280,29 @@ static __attribute__((noinline)) int run_interp(struct bpfrt_prog *prog,
 	return ret;
 }
 
+/* A JIT run whose code is not yet prepared, or is not a leaf. */
+static __attribute__((noinline)) int run_jit(struct bpfrt_prog *prog,
+					     struct bpfrt_run_opts *opts,
+					     struct bpfrt_error *err)
+{
+	const struct jit_code *jcode;
+	int ret = get_jit(prog, opts->checked, &jcode, err);
+
+	return ret ? ret : jit_run(jcode, prog, opts, err);
+}
+
+static __attribute__((noinline, cold)) int run_bad_opts(struct bpfrt_error *err)
+{
+	return err_set(err, -EINVAL, -1, "bpfrt_run_opts is missing or has an unknown size "
+		       "(declare it with BPFRT_OPTS)");
+}
+
 /*
- * Kept small, for runs that cost a few nanoseconds: a JIT run goes straight
- * on to jit_run (a tail call, so every run's stack, r10 included, sits at
- * the same depth, the first run's too); err_clear's work is done inline.
+ * Kept small, for runs that cost a few nanoseconds: every way out is a
+ * tail call, so the function saves no registers and every run's stack, r10
+ * included, sits at the same depth, the first run's too. Leaf code (no
+ * calls, no stack: jit.h) is jumped to directly; it stores r0 in opts and
+ * returns 0 itself. err_clear's work is done inline.
  */
 BPFRT_API int bpfrt_prog_run(struct bpfrt_prog *prog, struct bpfrt_run_opts *opts,
 			     struct bpfrt_error *err)
@@ -292,31 +311,21 @@ BPFRT_API int bpfrt_prog_run(struct bpfrt_prog *prog, struct bpfrt_run_opts *opt
 
 	if (unlikely(!opts || opts->sz < offsetof(struct bpfrt_run_opts, insns) +
 					 sizeof(opts->insns)))
-		return err_set(err, -EINVAL, -1,
-			       "bpfrt_run_opts is missing or has an unknown size "
-			       "(declare it with BPFRT_OPTS)");
+		return run_bad_opts(err);
 	if (err) {	/* err_clear(err) */
 		err->code = 0;
 		err->insn = -1;
 		err->line = -1;
 		err->msg[0] = '\0';
 	}
-	if (opts->engine != BPFRT_ENGINE_JIT)
+	if (unlikely(opts->engine != BPFRT_ENGINE_JIT))
 		return run_interp(prog, opts, err);
 	jcode = atomic_load_explicit(&prog->jit[opts->checked], memory_order_acquire);
-	if (unlikely(!jcode)) {
-		int ret = prepare(prog, BPFRT_ENGINE_JIT, opts->checked, err);
-
-		if (ret)
-			return ret;
-		jcode = atomic_load_explicit(&prog->jit[opts->checked], memory_order_acquire);
-	}
-	if (jcode->leaf) {	/* no calls, no stack: a plain function (jit.h) */
-		opts->retval = jcode->leaf(opts->ctx, opts->ctx_len);
+	if (likely(jcode && jcode->leaf)) {
 		opts->insns = 0;
-		return 0;
+		return jcode->leaf(opts->ctx, opts->ctx_len, opts);
 	}
-	return jit_run(jcode, prog, opts, err);
+	return run_jit(prog, opts, err);
 }
 
 BPFRT_API int bpfrt_prog_jited(struct bpfrt_prog *prog, bool checked,

@@ -1,4 +1,5 @@
-/* test_jit_copy.c — byte-copy loops copied 8 bytes at a time (unchecked JIT): every overlap, count and start, against the interpreter. */
+/* test_jit_copy.c — byte-copy loops copied 32 or 8 bytes at a time (unchecked JIT): every overlap, count and start, against the interpreter. */
+#include <ctype.h>
 #include <stdint.h>
 #include <string.h>
 
@@ -93,6 +94,24 @@ static bool copies_wide(struct bpfrt_prog *p)
 	return false;
 }
 
+/* The 32-byte copy: movups xmm0, [reg] (0f 10 /r, mod 00). */
+static bool copies_32(struct bpfrt_prog *p)
+{
+	const uint8_t *c;
+	const void *code;
+	const uint32_t *offs;
+	size_t len;
+	struct bpfrt_error err;
+
+	if (bpfrt_prog_jited(p, false, &code, &len, &offs, &err))
+		return false;
+	c = code;
+	for (size_t i = 0; i + 3 <= len; i++)
+		if (c[i] == 0x0f && c[i + 1] == 0x10 && (c[i + 2] & 0xf8) == 0x00)
+			return true;
+	return false;
+}
+
 TEST(jit_copy_loops)
 {
 	static const unsigned tmp[][3] = {	/* a, c, v */
@@ -101,7 +120,7 @@ TEST(jit_copy_loops)
 	static uint8_t buf[3][BUF];
 	struct bpfrt_insn in[40];
 	uint32_t seed = 7;
-	unsigned progs = 0, wide = 0, fails = 0;
+	unsigned progs = 0, wide = 0, sse = 0, fails = 0;
 
 	for (unsigned t = 0; t < 1500 && fails < 10; t++) {
 		const unsigned *r = tmp[rnd(&seed) % 5];
@@ -110,15 +129,15 @@ TEST(jit_copy_loops)
 			.o1 = (int16_t)(rnd(&seed) % 9) - 4, .o2 = (int16_t)(rnd(&seed) % 9) - 4,
 			.src_first = rnd(&seed) % 2,
 			.soff = 8 + (int32_t)(rnd(&seed) % 193),
-			.i0 = (int32_t)(rnd(&seed) % 49), .n0 = (int32_t)(rnd(&seed) % 49),
+			.i0 = (int32_t)(rnd(&seed) % 49), .n0 = (int32_t)(rnd(&seed) % 161),
 		};
 		struct bpfrt_prog *p = NULL;
 		struct bpfrt_error err;
 		uint64_t r0[3] = { 0 };
 		bool ok;
 
-		/* destinations near the source: every small overlap, both ways */
-		sh.doff = rnd(&seed) % 2 ? sh.soff + (int32_t)(rnd(&seed) % 21) - 10
+		/* destinations near the source: every overlap under 40, both ways */
+		sh.doff = rnd(&seed) % 2 ? sh.soff + (int32_t)(rnd(&seed) % 81) - 40
 					 : 8 + (int32_t)(rnd(&seed) % 193);
 		if (sh.doff < 8)
 			sh.doff = 8;
@@ -147,9 +166,11 @@ TEST(jit_copy_loops)
 			   ok ? "" : err.msg))
 			fails++;
 		wide += copies_wide(p);
+		sse += copies_32(p);
 		bpfrt_prog_free(p);
 	}
-	CHECK(wide == progs, "%u of %u copy loops were not widened", progs - wide, progs);
+	CHECK(wide == progs && sse == progs, "%u of %u copy loops were not widened, %u have "
+	      "no 32-byte copy", progs - wide, progs, progs - sse);
 	printf("  %u copy loops, %u widened\n", progs, wide);
 }
 
@@ -205,4 +226,152 @@ TEST(jit_fused_loads)
 			fails++;
 		bpfrt_prog_free(p);
 	}
+}
+
+/* ---- Checked mode: the whole loop at once, or exactly as the interpreter ---- */
+
+struct crun {
+	int ret, insn;
+	uint64_t r0, insns;
+	char msg[256];
+};
+
+static struct crun crun1(struct bpfrt_prog *p, enum bpfrt_engine e, uint8_t *buf, size_t len,
+			 uint64_t budget, const struct bpfrt_region *reg)
+{
+	BPFRT_OPTS(bpfrt_run_opts, o, .engine = e, .checked = true, .ctx = buf, .ctx_len = len,
+		   .budget = budget, .regions = reg, .nregions = reg ? 1 : 0);
+	struct bpfrt_error err;
+	struct crun r;
+
+	r.ret = bpfrt_prog_run(p, &o, &err);
+	r.insn = err.insn;
+	r.r0 = o.retval;
+	r.insns = o.insns;
+	memcpy(r.msg, err.msg, sizeof(r.msg));
+	return r;
+}
+
+/* Messages alike but for addresses (0x...): the engines' stacks are elsewhere. */
+static bool same_but_addresses(const char *a, const char *b)
+{
+	while (*a && *b) {
+		if (a[0] == '0' && a[1] == 'x' && b[0] == '0' && b[1] == 'x') {
+			a += 2, b += 2;
+			while (isxdigit((unsigned char)*a))
+				a++;
+			while (isxdigit((unsigned char)*b))
+				b++;
+			continue;
+		}
+		if (*a++ != *b++)
+			return false;
+	}
+	return *a == *b;
+}
+
+/*
+ * Both engines, checked, from the same memory: the same result, r0, count,
+ * fault (instruction and message) and memory after.
+ */
+static bool crun_agree(struct bpfrt_prog *p, uint8_t (*buf)[BUF], size_t len, uint64_t budget,
+		       const struct bpfrt_region *reg, unsigned t)
+{
+	struct crun a, b;
+
+	for (unsigned k = 0; k < BUF; k++)	/* both run on buf[0]: the region's memory */
+		buf[0][k] = (uint8_t)(k * 13 + t);
+	a = crun1(p, BPFRT_ENGINE_INTERP, buf[0], len, budget, reg);
+	memcpy(buf[1], buf[0], BUF);
+	for (unsigned k = 0; k < BUF; k++)
+		buf[0][k] = (uint8_t)(k * 13 + t);
+	b = crun1(p, BPFRT_ENGINE_JIT, buf[0], len, budget, reg);
+	return CHECK(a.ret == b.ret && a.insn == b.insn && a.r0 == b.r0 && a.insns == b.insns &&
+		     same_but_addresses(a.msg, b.msg) && !memcmp(buf[0], buf[1], BUF),
+		     "program %u, ctx %zu bytes, budget %llu: interp %d insn %d r0 %#llx %llu "
+		     "\"%s\" / jit %d insn %d r0 %#llx %llu \"%s\"%s", t, len,
+		     (unsigned long long)budget, a.ret, a.insn, (unsigned long long)a.r0,
+		     (unsigned long long)a.insns, a.msg, b.ret, b.insn, (unsigned long long)b.r0,
+		     (unsigned long long)b.insns, b.msg,
+		     memcmp(buf[0], buf[1], BUF) ? " (memory differs)" : "");
+}
+
+/*
+ * The loop on the stack: r9 = r10 - 512 + k (the first frame, zeroed, or
+ * below it, never zeroed), copied to or from ctx.
+ */
+static size_t make_stack(struct bpfrt_insn *in, int32_t ctx_off, int32_t stack_off,
+			 bool to_stack, int32_t n0)
+{
+	struct shape sh = { .a = 5, .c = 0, .v = 0, .b = 6, .s = 7, .i = 4, .n = 3,
+			    .src_first = true, .i0 = 0, .n0 = n0 };
+	size_t n = 0, m;
+	struct bpfrt_insn body[40];
+
+	/* make() with r9 = ctx; then patch b or s to the stack */
+	sh.soff = to_stack ? ctx_off : stack_off;
+	sh.doff = to_stack ? stack_off : ctx_off;
+	m = make(&sh, body);
+	in[n++] = I(0xbf, 8, 10, 0, 0);			/* r8 = r10 */
+	for (size_t k = 0; k < m; k++) {
+		in[n] = body[k];
+		if (k == (to_stack ? 1u : 3u))		/* b or s = r8 + off */
+			in[n].src_reg = 8;
+		if (k == 16 && to_stack)		/* a -= r8, not ctx */
+			in[n].src_reg = 8;
+		n++;
+	}
+	return n;
+}
+
+TEST(jit_copy_loops_checked)
+{
+	static uint8_t buf[2][BUF];
+	struct bpfrt_insn in[48];
+	uint32_t seed = 11;
+	unsigned progs = 0, runs = 0;
+
+	for (unsigned t = 0; t < 400; t++) {
+		struct shape sh = {
+			.a = 5, .c = 0, .v = rnd(&seed) % 2 ? 0 : 8, .b = 6, .s = 7, .i = 4, .n = 3,
+			.o1 = (int16_t)(rnd(&seed) % 9) - 4, .o2 = (int16_t)(rnd(&seed) % 9) - 4,
+			.src_first = rnd(&seed) % 2,
+			.soff = 8 + (int32_t)(rnd(&seed) % 193),
+			.i0 = (int32_t)(rnd(&seed) % 20), .n0 = (int32_t)(rnd(&seed) % 161),
+		};
+		struct bpfrt_prog *p = NULL;
+		struct bpfrt_error err;
+		struct bpfrt_region reg;
+		size_t n, len;
+		uint64_t total;
+
+		sh.doff = rnd(&seed) % 2 ? sh.soff + (int32_t)(rnd(&seed) % 81) - 40
+					 : 8 + (int32_t)(rnd(&seed) % 193);
+		if (sh.doff < 8)
+			sh.doff = 8;
+		if (t % 4 == 3)		/* on the stack: in the zeroed frame or below it */
+			n = make_stack(in, 8 + (int32_t)(rnd(&seed) % 100),
+				       -512 + (int32_t)(rnd(&seed) % 700) - 100, rnd(&seed) % 2,
+				       (int32_t)(rnd(&seed) % 161));
+		else
+			n = make(&sh, in);
+		if (!CHECK(bpfrt_prog_new(in, n, NULL, &p, &err) == 0, "program %u: %s", t,
+			   err.msg))
+			continue;
+		progs++;
+		/* the whole ctx, then one that ends inside the copy: a fault */
+		crun_agree(p, buf, BUF, 0, NULL, t);
+		len = 8 + rnd(&seed) % (BUF - 8);
+		crun_agree(p, buf, len, 0, NULL, t);
+		/* ctx too short, the rest a region: every byte allowed, by the slow path */
+		reg = (struct bpfrt_region){ .base = buf[0], .len = BUF, .writable = true };
+		crun_agree(p, buf, 16, 0, &reg, t);
+		runs += 3;
+		/* budgets that stop before, inside and after the loop */
+		total = crun1(p, BPFRT_ENGINE_INTERP, buf[0], BUF, 0, NULL).insns;
+		for (unsigned k = 0; k < 6; k++, runs++)
+			crun_agree(p, buf, BUF, 1 + rnd(&seed) % (total + 8), NULL, t);
+		bpfrt_prog_free(p);
+	}
+	printf("  %u checked copy loops, %u runs compared\n", progs, runs);
 }

@@ -1,4 +1,4 @@
-/* test_jit_switch.c — compare trees as jump tables (unchecked JIT): every value in and around the tree, against the interpreter. */
+/* test_jit_switch.c — compare trees as jump tables (unchecked JIT and interpreter): every value in and around the tree, against the checked interpreter. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -255,17 +255,20 @@ TEST(jit_switch_tables)
 		trees++;
 		nv = values(&g, keys, nkeys, v);
 		for (size_t k = 0; k < nv; k++) {
-			uint64_t want, jit, jitc;
+			uint64_t want, interp, jit, jitc;
 
-			if (!run1(p, BPFRT_ENGINE_INTERP, false, v[k], &want) ||
+			/* the reference: the checked interpreter, which has no tables */
+			if (!run1(p, BPFRT_ENGINE_INTERP, true, v[k], &want) ||
+			    !run1(p, BPFRT_ENGINE_INTERP, false, v[k], &interp) ||
 			    !run1(p, BPFRT_ENGINE_JIT, false, v[k], &jit) ||
 			    !run1(p, BPFRT_ENGINE_JIT, true, v[k], &jitc))
 				break;
-			if (!CHECK(jit == want && jitc == want,
-				   "tree %u (%zu keys from %d, gap %u, %s %s), r3 = %#llx: "
-				   "interpreter %#llx, JIT %#llx, checked JIT %#llx", t, nkeys,
-				   base, gap, g.w32 ? "jmp32" : "jmp", g.sign ? "signed" : "unsigned",
-				   (unsigned long long)v[k], (unsigned long long)want,
+			if (!CHECK(jit == want && jitc == want && interp == want,
+				   "tree %u (%zu keys from %d, gap %u, %s %s), r3 = %#llx: checked "
+				   "interpreter %#llx, interpreter %#llx, JIT %#llx, checked JIT "
+				   "%#llx", t, nkeys, base, gap, g.w32 ? "jmp32" : "jmp",
+				   g.sign ? "signed" : "unsigned", (unsigned long long)v[k],
+				   (unsigned long long)want, (unsigned long long)interp,
 				   (unsigned long long)jit, (unsigned long long)jitc) &&
 			    ++diffs > 20)
 				break;

@@ -523,3 +523,9 @@ void emit_movups_store(struct emit *e, struct x86_mem m, int xsrc)
 	assert(xsrc >= 0 && xsrc < 8);
 	emit_op_rm(e, false, 0, OP(0x0f, 0x11), xsrc, m);
 }
+
+void emit_movups_load(struct emit *e, int xdst, struct x86_mem m)
+{
+	assert(xdst >= 0 && xdst < 8);
+	emit_op_rm(e, false, 0, OP(0x0f, 0x10), xdst, m);
+}

@@ -132,5 +132,6 @@ void emit_endbr64(struct emit *e);
 
 void emit_pxor(struct emit *e, int xdst, int xsrc);
 void emit_movups_store(struct emit *e, struct x86_mem m, int xsrc);
+void emit_movups_load(struct emit *e, int xdst, struct x86_mem m);
 
 #endif /* BPFRT_JIT_EMIT_H */

@@ -42,8 +42,11 @@
  *
  * Unchecked code (docs/design.md) also turns compare trees into tables
  * (switch.c), jumps over one ALU instruction into cmovs, clang's byte-copy
- * loop into an 8-byte copy, and mov/add/load into one load; code that calls
- * nothing and has no stack is entered as a plain function (jit_leaf_fn).
+ * loop into a 32-byte copy, and mov/add/load into one load; code that calls
+ * nothing is entered as a plain function (jit_leaf_fn), its frame if any on
+ * the native stack. Both modes place blocks that end the program after the
+ * body (mark_colds), make rotates one rol (idiom.h), and use liveness; checked
+ * code tries a copy loop whole when its checks and budget allow.
  *
  * Layout. Jumps are emitted short (rel8) when they fit: passes repeat,
  * deciding each jump from the previous pass's positions, until the code
@@ -56,6 +59,7 @@
 #include <string.h>
 
 #include "emit.h"
+#include "exec/idiom.h"
 #include "helpers/helpers.h"
 #include "inline_hash.h"
 #include "isa/isa.h"
@@ -80,6 +84,7 @@ enum {
 	X_BUDGET = X_R10,	/* instructions left (checked mode) */
 	X_TMP = X_R11,		/* scratch: addresses, divisors, call targets */
 	X_TMP2 = X_R9,		/* scratch; the helpers' 6th argument */
+	X_OPTS = X_R10,		/* leaf code: the run's opts, where r0 goes at exit */
 };
 
 #define ENV(field) x86_mem(X_ENV, (int32_t)offsetof(struct jit_env, field))
@@ -101,6 +106,10 @@ enum {
 	F_SELECT = 128,	/* unchecked: a jump over one ALU instruction, made a cmov */
 	F_COPY = 256,	/* unchecked: the head of a byte-copy loop, copied 8 bytes at a time */
 	F_LOAD = 512,	/* unchecked: F_FUSE, and a load through the sum fused too */
+	F_COLD = 1024,	/* in a block that ends the program, placed after the body */
+	F_INVERT = 2048,	/* a jump over a cold block: jumps to it instead */
+	F_ROT = 4096,	/* a rotate written as mov, two shifts and an or (3 fused) */
+	F_CCOPY = 8192,	/* checked: a byte-copy loop tried whole before its own code */
 };
 
 /*
@@ -136,12 +145,22 @@ struct frame_track {
 };
 
 /*
+ * A cold block: slots [lo, hi), entered by falling through from the jump
+ * at lo - 1 (or by jumps), ending with `exit`. It is emitted after the
+ * body with the jump's frame-pointer facts; the jump, inverted, goes to it.
+ */
+struct cold {
+	uint32_t lo, hi;
+	struct frame_track fp;
+};
+
+/*
  * Labels 0..n are instruction slots (n: end of body); the fixed ones
  * follow; the rest are made during a pass, in the same order every pass.
  */
 enum {
 	LF_EPILOGUE, LF_EXIT, LF_MEM_THUNK, LF_ZERO_FRAME, LF_ZERO_REST, LF_PKT_MISS,
-	LF_FAULT_STORE, LF_TAIL, LF_CB_ENTRY,
+	LF_FAULT_STORE, LF_TAIL, LF_CB_ENTRY, LF_RET,
 	LF_FAULT,	/* + enum jit_exit */
 	LF_COUNT = LF_FAULT + JX_COUNT,
 };
@@ -157,7 +176,9 @@ struct jit {
 	bool may_tail;		/* it calls bpf_tail_call (or callx, which may) */
 	bool has_funcs;		/* helpers may call its functions back (lddw src 4) */
 	bool calls;		/* it calls (helpers, callx, locally) or loads packets */
-	bool leaf;		/* unchecked, no calls, no stack: needs no env (jit_leaf_fn) */
+	bool leaf;		/* unchecked, no calls: needs no env (jit_leaf_fn) */
+	bool leaf_exit;		/* leaf without stack that saves nothing: each exit
+				   stores r0 in opts */
 	uint16_t *flags;	/* F_* per slot */
 	uint32_t *blk_charge;	/* checked: instructions in the block starting here */
 	uint32_t *seg_charge;	/* checked: in the segment starting here */
@@ -186,7 +207,10 @@ struct jit {
 	struct careful *carefuls;
 	size_t ncarefuls, capcarefuls;
 	struct jswitch *sw;	/* compare trees made jump tables, by root */
-	size_t nsw, cursw;	/* cursw: the next one this pass */
+	size_t nsw;
+	uint16_t *live;		/* per slot: eBPF registers live at its start (liveness) */
+	struct cold *colds;	/* by lo */
+	size_t ncolds, curcold;	/* curcold: the next jump over one, this pass */
 	bool in_careful;	/* translating a careful copy */
 	struct frame_track fp;
 };
@@ -403,9 +427,12 @@ static void mark_targets(struct jit *j)
 			   1u << R8 | 1u << R9;
 	/*
 	 * Such code cannot fault (unchecked, nothing to call) and never reads
-	 * env nor r10: jit_run calls it without setting up a run at all.
+	 * env: jit_run calls it without setting up a run at all. Its one frame,
+	 * if it names r10, is on the native stack.
 	 */
-	j->leaf = !j->checked && !j->calls && !j->frames && !j->has_funcs;
+	j->leaf = !j->checked && !j->calls && !j->has_funcs;
+	j->leaf_exit = j->leaf && !j->frames &&
+		       !(j->used & (1u << R6 | 1u << R7 | 1u << R8 | 1u << R9));
 }
 
 /*
@@ -552,6 +579,12 @@ static bool copy_loop_at(const struct jit *j, size_t L, struct copy_loop *cl)
 	return true;
 }
 
+/*
+ * Unchecked, the loop is replaced. Checked, its code stays, for runs that
+ * would fault or run out of budget inside it; before it comes a copy of the
+ * whole loop that runs only if every byte lies in ctx or in the stack
+ * already zeroed and the budget pays for every iteration.
+ */
 static void mark_copies(struct jit *j)
 {
 	struct copy_loop cl;
@@ -560,6 +593,10 @@ static void mark_copies(struct jit *j)
 		if (!(j->flags[L] & F_LOOP) || (j->flags[L] & (F_HI | F_SWITCH)) ||
 		    !copy_loop_at(j, L, &cl))
 			continue;
+		if (j->checked) {
+			j->flags[L] |= F_CCOPY;
+			continue;
+		}
 		j->flags[L] |= F_COPY;
 		for (unsigned k = 1; k < 8; k++)
 			j->flags[L + k] |= F_FUSED;
@@ -602,6 +639,172 @@ static void mark_fusion(struct jit *j)
 			}
 			i++;
 		}
+	}
+}
+
+/* ---- Liveness ----------------------------------------------------------- */
+
+#define ALL_REGS ((uint16_t)((1u << ISA_NREGS) - 1))
+#define REG(r) ((uint16_t)(1u << (r)))
+
+/*
+ * What slot i reads and writes, erring towards reading more and writing
+ * less. Calls read every register when the callee may see them: a local
+ * call's callee (the engines keep r6..r9 for it), a tail call's target.
+ */
+static void use_def(const struct jit *j, size_t i, uint16_t *use, uint16_t *def)
+{
+	const struct bpfrt_insn *in = &j->insns[i];
+	enum isa_form_id id = isa_decode(in);
+	uint16_t d = REG(in->dst_reg), s = REG(in->src_reg);
+
+	*def = 0;
+	switch (isa_forms[id].shape) {
+	case SH_ALU_IMM:
+		*use = BPF_OP(in->code) == BPF_MOV ? 0 : d;
+		*def = d;
+		break;
+	case SH_ALU_REG:
+		*use = BPF_OP(in->code) == BPF_MOV ? s : (uint16_t)(d | s);
+		*def = d;
+		break;
+	case SH_NEG: case SH_END:
+		*use = *def = d;
+		break;
+	case SH_LDDW:
+		*use = 0;
+		*def = d;
+		break;
+	case SH_LDX:
+		*use = s;
+		*def = d;
+		break;
+	case SH_JA: case SH_JA32:
+		*use = 0;
+		break;
+	case SH_EXIT:
+		*use = REG(R0);
+		break;
+	case SH_CALL:
+		*use = in->imm == HELPER_ID_TAIL_CALL ? ALL_REGS
+		     : (uint16_t)(REG(R1) | REG(R2) | REG(R3) | REG(R4) | REG(R5));
+		*def = REG(R0);
+		break;
+	case SH_CALL_LOCAL: case SH_CALLX:
+		*use = ALL_REGS;
+		*def = REG(R0);
+		break;
+	case SH_LDABS: case SH_LDIND:
+		*use = (uint16_t)(s | REG(R6));
+		*def = REG(R0);
+		break;
+	default:	/* stores, atomics, conditional jumps: read dst, src, r0 */
+		*use = (uint16_t)(d | s | REG(R0));
+		break;
+	}
+	*use |= REG(R10);
+}
+
+/*
+ * j->live[i]: the registers whose value at slot i may still be read,
+ * by the usual backward fixpoint (exit reads r0). Sweeps run from the end
+ * to the start until nothing changes; sets only grow, so it ends.
+ */
+static bool compute_liveness(struct jit *j)
+{
+	bool changed = true;
+
+	j->live = calloc(j->n + 1, sizeof(*j->live));
+	if (!j->live)
+		return false;
+	while (changed) {
+		changed = false;
+		for (size_t i = j->n; i-- > 0;) {
+			const struct bpfrt_insn *in = &j->insns[i];
+			unsigned sh;
+			uint16_t use, def, out = 0, live;
+
+			if (j->flags[i] & F_HI)
+				continue;
+			sh = shape_of(in);
+			use_def(j, i, &use, &def);
+			if (sh != SH_EXIT && sh != SH_JA && sh != SH_JA32)
+				out = j->live[i + (sh == SH_LDDW ? 2 : 1)];
+			if (sh == SH_JA || sh == SH_JA32 || sh == SH_JCOND_IMM || sh == SH_JCOND_REG)
+				out |= j->live[isa_branch_target(j->insns, i)];
+			live = (uint16_t)(use | (out & ~def));
+			if (live != j->live[i]) {
+				j->live[i] = live;
+				changed = true;
+			}
+		}
+	}
+	return true;
+}
+
+/* ---- Rotates (idiom.h) ------------------------------------------------- */
+
+static bool rot_at(const struct jit *j, size_t i, struct idiom_rot *r)
+{
+	if (i + 4 > j->n)
+		return false;
+	for (unsigned k = 1; k < 4; k++)
+		if (j->flags[i + k] & (F_TARGET | F_HI))
+			return false;
+	return idiom_rotate(&j->insns[i], r);
+}
+
+static void mark_rotates(struct jit *j)
+{
+	struct idiom_rot r;
+
+	for (size_t i = 0; i + 3 < j->n; i++) {
+		if ((j->flags[i] & (F_HI | F_FUSED | F_COPY | F_SWITCH)) || !rot_at(j, i, &r))
+			continue;
+		j->flags[i] |= F_ROT;
+		for (unsigned k = 1; k < 4; k++)
+			j->flags[i + k] |= F_FUSED;
+		i += 3;
+	}
+}
+
+#define COLD_MAX 64	/* slots a cold block may have */
+
+/*
+ * `if c goto L; ...; exit; L:` where the slots before L end the program:
+ * they run at most once per run (or call), so they go after the body, the
+ * jump inverted to reach them, and the hot path falls through to L (a loop
+ * that tests its bound twice, as clang writes them, then takes one jump per
+ * iteration, not two). Any code may move so: it cannot fall out of the
+ * block, and a jump into it goes to its label wherever it is.
+ */
+static void mark_colds(struct jit *j)
+{
+	for (size_t i = 0; i < j->n && !j->oom; i++) {
+		const struct bpfrt_insn *in = &j->insns[i];
+		unsigned sh;
+		size_t t;
+
+		if (j->flags[i] & (F_HI | F_FUSED | F_SWITCH | F_SELECT | F_COPY))
+			continue;
+		sh = shape_of(in);
+		if ((sh != SH_JCOND_IMM && sh != SH_JCOND_REG) || in->off <= 0 ||
+		    (sh == SH_JCOND_IMM && BPF_OP(in->code) == BPF_JSET && in->imm == 0))
+			continue;
+		t = (size_t)isa_branch_target(j->insns, i);
+		if (t - (i + 1) > COLD_MAX || (j->flags[t - 1] & F_HI) ||
+		    shape_of(&j->insns[t - 1]) != SH_EXIT)
+			continue;
+		if (j->ncolds % 64 == 0 &&
+		    !resize((void **)&j->colds, j->ncolds, j->ncolds + 64, sizeof(*j->colds))) {
+			j->oom = true;
+			return;
+		}
+		j->colds[j->ncolds++] = (struct cold){ .lo = (uint32_t)i + 1, .hi = (uint32_t)t };
+		j->flags[i] |= F_INVERT;
+		for (size_t k = i + 1; k < t; k++)
+			j->flags[k] |= F_COLD;
+		i = t - 1;
 	}
 }
 
@@ -1537,6 +1740,7 @@ static void tr_jcond(struct jit *j, size_t i, const struct bpfrt_insn *in, bool 
 	unsigned op = BPF_OP(in->code);
 	int d = xreg[in->dst_reg];
 	size_t t = (size_t)isa_branch_target(j->insns, i);
+	bool invert = (j->flags[i] & F_INVERT) && !j->in_careful;
 
 	if (t == i + 1)
 		return;		/* both ways lead to the next instruction */
@@ -1554,7 +1758,10 @@ static void tr_jcond(struct jit *j, size_t i, const struct bpfrt_insn *in, bool 
 		emit_test_rr(e, w, d, d);
 	else
 		emit_alu_ri(e, w, ALU_CMP, d, in->imm);
-	jump(j, x86_cc_of(op), (uint32_t)t);
+	if (invert)	/* to the cold block at i + 1; t follows (mark_colds) */
+		jump(j, (enum x86_cc)(x86_cc_of(op) ^ 1), (uint32_t)i + 1);
+	else
+		jump(j, x86_cc_of(op), (uint32_t)t);
 }
 
 /* ---- One instruction ---------------------------------------------------- */
@@ -1756,10 +1963,59 @@ static void tr_select(struct jit *j, size_t i)
 }
 
 /*
+ * Checked copy loops: may bytes [p, p + r9) all be read and written? They
+ * may if they lie in ctx, or in the stack zeroed (or written) so far: the
+ * regions the inline checks accept. Else to `slow`.
+ */
+static void copy_range_check(struct jit *j, int p, uint32_t slow)
+{
+	struct emit *e = &j->e;
+	uint32_t stack = label_new(j), ok = label_new(j);
+
+	for (unsigned k = 0; k < 2; k++) {
+		struct x86_mem lo = k ? ENV(stack_init) : ENV(ctx_lo);
+		struct x86_mem span = k ? ENV(stack_span[0]) : ENV(ctx_span[0]);
+
+		if (k)
+			label_bind(j, stack);
+		emit_mov_rr(e, true, X_TMP, p);
+		emit_alu_rm(e, true, ALU_SUB, X_TMP, lo);	/* the first byte's offset */
+		emit_alu_rm(e, true, ALU_CMP, X_TMP, span);
+		jump(j, CC_AE, k ? slow : stack);
+		emit_grp3(e, true, G3_NEG, X_TMP);
+		emit_alu_rm(e, true, ALU_ADD, X_TMP, span);	/* bytes from there on */
+		emit_alu_rr(e, true, ALU_CMP, X_TMP, X_TMP2);
+		jump(j, k ? CC_B : CC_AE, k ? slow : ok);
+	}
+	label_bind(j, ok);
+}
+
+/*
+ * The block at the loop's head has paid for this iteration; the budget
+ * must pay 8 for each of the r9 - 1 others (budget / 8 + 1 >= r9), or to
+ * `slow`, which stops exactly where the interpreter does.
+ */
+static void copy_budget_check(struct jit *j, uint32_t slow)
+{
+	struct emit *e = &j->e;
+
+	emit_mov_rr(e, true, X_TMP, X_BUDGET);
+	emit_shift_ri(e, true, SHIFT_SHR, X_TMP, 3);
+	emit_alu_ri(e, true, ALU_ADD, X_TMP, 1);
+	emit_alu_rr(e, true, ALU_CMP, X_TMP, X_TMP2);
+	jump(j, CC_B, slow);
+	emit_lea(e, true, X_TMP, x86_mem(X_TMP2, -1));
+	emit_shift_ri(e, true, SHIFT_SHL, X_TMP, 3);
+	emit_alu_rr(e, true, ALU_SUB, X_BUDGET, X_TMP);
+}
+
+/*
  * The copy loop (mark_copies): count = max(n - i, 1) bytes from s + i + o1
- * to b + i + o2, 8 at a time unless the destination is 1..7 bytes past the
- * source (then a byte's store feeds a later byte's load: byte by byte), and
- * the registers as the last iteration leaves them (v may be c).
+ * to b + i + o2, 32 at a time (two SSE registers), or 8 if the destination
+ * is 8..31 bytes past the source, or byte by byte if it is 1..7 bytes past
+ * (a byte's store then feeds a later byte's load), and the registers as the
+ * last iteration leaves them (v may be c). A chunk is loaded whole before
+ * it is stored, so a destination below the source copies as bytes would.
  */
 static void tr_copy(struct jit *j, size_t L)
 {
@@ -1767,7 +2023,8 @@ static void tr_copy(struct jit *j, size_t L)
 	struct copy_loop cl;
 	int a, b, c, s, v, i, n;
 	uint32_t one = label_new(j), bytes = label_new(j), wide = label_new(j);
-	uint32_t tail = label_new(j), done = label_new(j);
+	uint32_t tail = label_new(j), done = label_new(j), wide32 = label_new(j);
+	uint32_t slow = 0;
 
 	copy_loop_at(j, L, &cl);
 	a = xreg[cl.a], b = xreg[cl.b], c = xreg[cl.c], s = xreg[cl.s];
@@ -1780,6 +2037,12 @@ static void tr_copy(struct jit *j, size_t L)
 	label_bind(j, one);
 	emit_lea(e, true, a, x86_mem_index(b, i, 1, cl.o2));	/* the first bytes */
 	emit_lea(e, true, c, x86_mem_index(s, i, 1, cl.o1));
+	if (j->checked) {
+		slow = label_new(j);
+		copy_range_check(j, c, slow);
+		copy_range_check(j, a, slow);
+		copy_budget_check(j, slow);
+	}
 	emit_alu_rr(e, true, ALU_ADD, i, X_TMP2);		/* i as it ends */
 	emit_alu_rr(e, true, ALU_ADD, X_TMP2, c);		/* r9 = the source's end */
 	emit_mov_rr(e, true, X_TMP, a);
@@ -1787,6 +2050,20 @@ static void tr_copy(struct jit *j, size_t L)
 	emit_alu_ri(e, true, ALU_SUB, X_TMP, 1);
 	emit_alu_ri(e, true, ALU_CMP, X_TMP, 7);
 	jump(j, CC_B, bytes);			/* dst - src in 1..7 */
+	emit_alu_ri(e, true, ALU_CMP, X_TMP, 31);
+	jump(j, CC_B, wide);			/* dst - src in 8..31 */
+	label_bind(j, wide32);			/* 32 bytes at a time (SSE2) */
+	emit_mov_rr(e, true, X_TMP, X_TMP2);
+	emit_alu_rr(e, true, ALU_SUB, X_TMP, c);
+	emit_alu_ri(e, true, ALU_CMP, X_TMP, 32);
+	jump(j, CC_B, wide);
+	emit_movups_load(e, 0, x86_mem(c, 0));
+	emit_movups_load(e, 1, x86_mem(c, 16));
+	emit_movups_store(e, x86_mem(a, 0), 0);
+	emit_movups_store(e, x86_mem(a, 16), 1);
+	emit_alu_ri(e, true, ALU_ADD, c, 32);
+	emit_alu_ri(e, true, ALU_ADD, a, 32);
+	jump(j, CC_ALWAYS, wide32);
 	label_bind(j, wide);
 	emit_mov_rr(e, true, X_TMP, X_TMP2);
 	emit_alu_rr(e, true, ALU_SUB, X_TMP, c);
@@ -1813,6 +2090,55 @@ static void tr_copy(struct jit *j, size_t L)
 	if (c != v)
 		emit_lea(e, true, c, x86_mem(c, -1 - cl.o1));
 	emit_load(e, 1, false, v, x86_mem(a, cl.o2));	/* what it stored last */
+	if (j->checked) {		/* done, the loop paid for */
+		jump(j, CC_ALWAYS, (uint32_t)L + 8);
+		label_bind(j, slow);	/* a, c, v are dead here: the loop writes them first */
+	}
+}
+
+/* A rotate (mark_rotates): one rol, and t's shift if t is read later. */
+static void tr_rot(struct jit *j, size_t i)
+{
+	struct idiom_rot r;
+
+	rot_at(j, i, &r);
+	if (j->live[i + 4] & REG(r.t)) {
+		emit_mov_rr(&j->e, true, xreg[r.t], xreg[r.x]);
+		emit_shift_ri(&j->e, r.w64, r.t_right ? SHIFT_SHR : SHIFT_SHL, xreg[r.t],
+			      r.t_by);
+	}
+	emit_shift_ri(&j->e, r.w64, SHIFT_ROL, xreg[r.x], r.left);
+}
+
+/*
+ * Leaf code leaves to C itself: opts->retval = r0, and 0 (jit_leaf_fn).
+ * Tail-called, it runs in its caller's frame and must return r0 as any
+ * exit does: the caller's tail-call path sets r10 (x86) to 0 (LF_TAIL).
+ */
+static void leaf_return(struct jit *j)
+{
+	emit_test_rr(&j->e, true, X_OPTS, X_OPTS);
+	jump(j, CC_E, fixed_label(j, LF_RET));
+	emit_store(&j->e, 8, x86_mem(X_OPTS, (int32_t)offsetof(struct bpfrt_run_opts, retval)),
+		   X_RAX);
+	emit_zero(&j->e, X_RAX);
+	emit_ret(&j->e);
+}
+
+/* The compare tree whose root is slot i (mark_switches found them in order). */
+static struct jswitch *switch_at(struct jit *j, size_t i)
+{
+	size_t lo = 0, hi = j->nsw;
+
+	while (hi - lo > 1) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (j->sw[mid].root <= i)
+			lo = mid;
+		else
+			hi = mid;
+	}
+	return &j->sw[lo];
 }
 
 static void tr_insn(struct jit *j, size_t i)
@@ -1828,9 +2154,14 @@ static void tr_insn(struct jit *j, size_t i)
 		tr_copy(j, i);
 		return;
 	}
+	if ((j->flags[i] & F_CCOPY) && !j->in_careful)
+		tr_copy(j, i);		/* then the loop's own code, if it must run */
 	if (j->flags[i] & F_SWITCH) {
-		j->cursw++;
-		tr_switch(j, &j->sw[j->cursw - 1]);
+		tr_switch(j, switch_at(j, i));
+		return;
+	}
+	if (j->flags[i] & F_ROT) {
+		tr_rot(j, i);
 		return;
 	}
 	if (j->flags[i] & F_LOAD) {
@@ -1900,7 +2231,10 @@ static void tr_insn(struct jit *j, size_t i)
 		tr_call_local(j, i);
 		break;
 	default:	/* SH_EXIT */
-		emit_ret(&j->e);
+		if (j->leaf_exit)
+			leaf_return(j);
+		else
+			emit_ret(&j->e);
 		break;
 	}
 }
@@ -1922,21 +2256,34 @@ static void emit_entry(struct jit *j)
 	struct emit *e = &j->e;
 	unsigned mask;
 
-	emit_endbr64(e);	/* an indirect call lands here */
+	emit_endbr64(e);	/* an indirect call (or jump) lands here */
 	if (j->leaf) {
-		/* leaf(ctx, len) returns r0: `exit` returns to C itself */
-		bool saves = j->used & (1u << R6 | 1u << R7 | 1u << R8 | 1u << R9);
-
-		mask = saves ? push_used(j, callee_saved, ARRAY_SIZE(callee_saved), -1,
-					 false) : 0;
+		/*
+		 * leaf(ctx, len, opts): r10 (x86) keeps opts, which nothing else
+		 * uses in unchecked code; without registers to save or a
+		 * frame, each `exit` stores r0 there and returns to C itself.
+		 * The frame (r10) is the 512 bytes below the saved registers.
+		 */
+		mask = 0;
+		if (!j->leaf_exit)
+			mask = push_used(j, callee_saved, ARRAY_SIZE(callee_saved),
+					 j->frames ? X_RBP : -1, false);
+		emit_mov_rr(e, true, X_OPTS, X_RDX);
+		if (j->frames) {
+			emit_mov_rr(e, true, X_RBP, X_RSP);
+			emit_alu_ri(e, true, ALU_SUB, X_RSP, (int32_t)BPFRT_STACK_SIZE);
+		}
 		for (size_t k = 0; k < ARRAY_SIZE(zeroed); k++)
-			if (j->used >> zeroed[k] & 1)
+			if ((j->used & j->live[0]) >> zeroed[k] & 1)
 				emit_zero(e, xreg[zeroed[k]]);
 		label_bind(j, fixed_label(j, LF_EPILOGUE));	/* no faults to leave by */
-		if (saves) {
+		if (!j->leaf_exit) {
 			call_label(j, 0);
-			pop_used(j, callee_saved, ARRAY_SIZE(callee_saved), -1, mask);
-			emit_ret(e);
+			if (j->frames)
+				emit_alu_ri(e, true, ALU_ADD, X_RSP, (int32_t)BPFRT_STACK_SIZE);
+			pop_used(j, callee_saved, ARRAY_SIZE(callee_saved),
+				 j->frames ? X_RBP : -1, mask);
+			leaf_return(j);
 		}
 		return;		/* else on into instruction 0 */
 	}
@@ -1956,8 +2303,8 @@ static void emit_entry(struct jit *j)
 	 */
 	if (j->checked && j->frames)
 		call_label(j, fixed_label(j, LF_ZERO_FRAME));
-	for (size_t k = 0; k < ARRAY_SIZE(zeroed); k++)
-		if (j->used >> zeroed[k] & 1)
+	for (size_t k = 0; k < ARRAY_SIZE(zeroed); k++)	/* what may be read before written */
+		if ((j->used & j->live[0]) >> zeroed[k] & 1)
 			emit_zero(e, xreg[zeroed[k]]);
 	call_label(j, 0);
 	emit_mov_rr(e, true, X_RDX, X_RAX);
@@ -2036,6 +2383,8 @@ static void emit_faults(struct jit *j)
 	emit_load(e, 8, false, X_RSP, ENV(saved_rsp));
 	emit_load(e, 8, false, X_TMP, ENV(exit_to));
 	emit_jmp_r(e, X_TMP);
+	label_bind(j, fixed_label(j, LF_RET));	/* a tail-called leaf's exit */
+	emit_ret(e);
 	/* A packet load missed: the program ends, successfully, with r0 = 0. */
 	label_bind(j, fixed_label(j, LF_PKT_MISS));
 	emit_zero(e, X_RAX);
@@ -2051,6 +2400,8 @@ static void emit_faults(struct jit *j)
 		emit_store_imm(e, 4, ENV_RUN_FAIL, 0);
 		if (j->checked)
 			call_label(j, fixed_label(j, LF_ZERO_FRAME));
+		else	/* no opts: a leaf's exit returns r0 (leaf_return) */
+			emit_zero(e, X_OPTS);
 		emit_load(e, 8, false, X_TMP, ENV_RUN(tail_code));
 		emit_jmp_r(e, X_TMP);
 	}
@@ -2207,6 +2558,34 @@ static void emit_careful(struct jit *j, const struct careful *c)
 
 /* ---- Passes ------------------------------------------------------------ */
 
+/* Slot i where it is placed: its label, its code, what it does to r10 copies. */
+static void tr_slot(struct jit *j, size_t i)
+{
+	if (j->align_loops && (j->flags[i] & F_LOOP))
+		emit_nops(&j->e, (32 - j->e.pos % 32) % 32);
+	label_bind(j, (uint32_t)i);
+	if (j->flags[i] & (F_HI | F_FUSED))
+		return;
+	if (j->flags[i] & F_TARGET)
+		fp_reset(j);
+	if (j->checked && (j->flags[i] & F_BLOCK))
+		charge_block(j, i);
+	tr_insn(j, i);
+	fp_update(j, &j->insns[i]);
+	if (j->flags[i] & F_FUSE)
+		fp_update(j, &j->insns[i + 1]);
+	if (j->flags[i] & F_SELECT)	/* may or may not have changed */
+		fp_forget(j, j->insns[i + 1].dst_reg);
+	if (j->flags[i] & F_LOAD)
+		fp_update(j, &j->insns[i + 2]);
+	if (j->flags[i] & F_COPY)
+		for (unsigned k = 1; k < 8; k++)
+			fp_update(j, &j->insns[i + k]);
+	if (j->flags[i] & F_ROT)
+		for (unsigned k = 1; k < 4; k++)
+			fp_update(j, &j->insns[i + k]);
+}
+
 /*
  * int3 before the entry: tools that look before a function for its type
  * signature (UBSan's -fsanitize=function) must find readable bytes there.
@@ -2220,31 +2599,21 @@ static void translate(struct jit *j)
 	j->njmp = 0;
 	j->nstubs = 0;
 	j->ncarefuls = 0;
-	j->cursw = 0;
+	j->curcold = 0;
 	for (int k = 0; k < JIT_PAD; k++)
 		emit_u8(&j->e, 0xcc);
 	emit_entry(j);
 	for (size_t i = 0; i < j->n; i++) {
-		if (j->align_loops && (j->flags[i] & F_LOOP))
-			emit_nops(&j->e, (32 - j->e.pos % 32) % 32);
-		label_bind(j, (uint32_t)i);
-		if (j->flags[i] & (F_HI | F_FUSED))
+		if (j->flags[i] & F_COLD)
 			continue;
-		if (j->flags[i] & F_TARGET)
-			fp_reset(j);
-		if (j->checked && (j->flags[i] & F_BLOCK))
-			charge_block(j, i);
-		tr_insn(j, i);
-		fp_update(j, &j->insns[i]);
-		if (j->flags[i] & F_FUSE)
-			fp_update(j, &j->insns[i + 1]);
-		if (j->flags[i] & F_SELECT)	/* may or may not have changed */
-			fp_forget(j, j->insns[i + 1].dst_reg);
-		if (j->flags[i] & F_LOAD)
-			fp_update(j, &j->insns[i + 2]);
-		if (j->flags[i] & F_COPY)
-			for (unsigned k = 1; k < 8; k++)
-				fp_update(j, &j->insns[i + k]);
+		tr_slot(j, i);
+		if (j->flags[i] & F_INVERT)	/* what the cold block starts with */
+			j->colds[j->curcold++].fp = j->fp;
+	}
+	for (size_t k = 0; k < j->ncolds; k++) {
+		j->fp = j->colds[k].fp;
+		for (size_t i = j->colds[k].lo; i < j->colds[k].hi; i++)
+			tr_slot(j, i);
 	}
 	label_bind(j, (uint32_t)j->n);
 	for (size_t k = 0; k < j->ncarefuls; k++)
@@ -2353,6 +2722,8 @@ static void jit_state_free(struct jit *j)
 	for (size_t k = 0; k < j->nsw; k++)
 		jswitch_free(&j->sw[k]);
 	free(j->sw);
+	free(j->colds);
+	free(j->live);
 }
 
 static int jit_state_init(struct jit *j, const struct bpfrt_prog *prog, bool checked,
@@ -2401,13 +2772,16 @@ int jit_prepare(const struct bpfrt_prog *prog, bool checked, struct jit_code **o
 		mark_targets(&j);
 		if (!checked)
 			mark_switches(&j);
-		if (!checked)
-			mark_copies(&j);
+		mark_copies(&j);
+		mark_rotates(&j);
 		mark_fusion(&j);
 		if (!checked)
 			mark_selects(&j);
+		mark_colds(&j);
 		if (checked)
 			mark_budget(&j);
+		if (!compute_liveness(&j))
+			j.oom = true;
 		code->len = layout(&j, &code->mem);
 		ret = code->len ? mcode_seal(code->mem, code->len) : -ENOMEM;
 	}

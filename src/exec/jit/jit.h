@@ -43,7 +43,8 @@ int jit_call(const struct jit_code *code, struct bpfrt_run *run, size_t idx,
 /*
  * The machine code: [code, code + len) starts with the entry sequence;
  * offsets[i] is where instruction slot i begins (n + 1 entries, offsets[n]
- * being the end of the program's body; out-of-line paths follow it).
+ * being the end of the program's body; out-of-line paths follow it). Cold
+ * blocks (jit.c, mark_colds) sit after the other slots, before offsets[n].
  */
 void jit_code_info(const struct jit_code *code, const void **mem, size_t *len,
 		   const uint32_t **offsets);
@@ -91,9 +92,10 @@ typedef struct jit_ret (*jit_entry_fn)(void *ctx, uint64_t ctx_len, struct jit_e
 
 /*
  * The entry of code that calls nothing and has no stack (unchecked): no env,
- * no faults; it returns r0.
+ * no faults. It stores r0 in opts->retval itself and returns 0, so that
+ * bpfrt_prog_run can jump to it (the caller sets opts->insns).
  */
-typedef uint64_t (*jit_leaf_fn)(void *ctx, uint64_t ctx_len);
+typedef int (*jit_leaf_fn)(void *ctx, uint64_t ctx_len, struct bpfrt_run_opts *opts);
 
 /* What the callback entry needs besides r1..r5. */
 struct jit_cb {

@@ -226,9 +226,8 @@ int jit_run(const struct jit_code *code, const struct bpfrt_prog *prog,
 	    struct bpfrt_run_opts *opts, struct bpfrt_error *err)
 {
 	if (code->leaf) {
-		opts->retval = code->leaf(opts->ctx, opts->ctx_len);
 		opts->insns = 0;
-		return 0;
+		return code->leaf(opts->ctx, opts->ctx_len, opts);
 	}
 	if (code->checked)
 		return run_checked(code, prog, opts, err);
