@@ -85,7 +85,7 @@ struct vc_corpus {
 	struct vc_obj *objs;
 	size_t nobjs;
 	struct bpfrt_prog *trivial[BPFRT_PROG_NETFILTER + 1];	/* `return 0`, per type: is an input valid? */
-	struct bpfrt_prog *painter[BPFRT_PROG_NETFILTER + 1][2][2];	/* [type][engine][pattern] */
+	struct bpfrt_prog *painter[BPFRT_PROG_NETFILTER + 1][2][4];	/* [type][engine][pattern*2 + leaf] */
 	struct vc_stats st;
 	/* The last input: its program (if bpfrt_prog_new took it) and the verdict. */
 	const struct vc_prog *last_prog;
@@ -188,7 +188,7 @@ static __attribute__((unused)) void vc_free(struct vc_corpus *c)
 	for (size_t t = 0; t <= BPFRT_PROG_NETFILTER; t++) {
 		bpfrt_prog_free(c->trivial[t]);
 		for (int e = 0; e < 2; e++)
-			for (int k = 0; k < 2; k++)
+			for (int k = 0; k < 4; k++)
 				bpfrt_prog_free(c->painter[t][e][k]);
 	}
 	free(c->objs);
@@ -387,23 +387,25 @@ static __attribute__((noinline)) void vc_run_at(size_t pad, const struct vc_job 
 }
 
 /*
- * Fill the stack the next unchecked run of the job's engine and type will
- * get (the same call path, so the same frame, on the real stack or ASan's
- * fake one) with paint: a program of ours that writes all of it, run
- * unchecked the same way first. What a run then reads without writing it
- * first is paint, where calls in between have not overwritten it.
+ * Two painters per pattern, both run unchecked the same way: one that calls
+ * a helper (so it runs as a whole call stack, RUN_STACK_SIZE bytes, where
+ * programs that call anything get theirs), then a leaf (which the JIT runs
+ * in a 512-byte frame on the native stack, where leaf programs get theirs;
+ * painting more there would overwrite the caller's frames).
  */
-static void vc_paint(struct vc_corpus *c, const struct vc_job *j, int pattern)
+static void vc_paint_one(struct vc_corpus *c, const struct vc_job *j, int pattern, int leaf)
 {
-	struct bpfrt_prog **pp = &c->painter[j->vp->type][j->engine][pattern];
+	struct bpfrt_prog **pp = &c->painter[j->vp->type][j->engine][pattern * 2 + leaf];
 	struct bpfrt_error err;
 	struct vc_result r;
 
 	if (!*pp) {
 		uint64_t v = pattern ? 0x5a5a5a5a5a5a5a5aull : 0xa5a5a5a5a5a5a5a5ull;
+		int32_t size = leaf ? (int32_t)BPFRT_STACK_SIZE : (int32_t)RUN_STACK_SIZE;
 		const struct bpfrt_insn insns[] = {
+			{ .code = 0x85, .imm = 7 },				/* call get_prandom_u32 */
 			{ .code = 0xbf, .dst_reg = 1, .src_reg = 10 },		/* r1 = r10 */
-			{ .code = 0x07, .dst_reg = 1, .imm = -(int32_t)RUN_STACK_SIZE },
+			{ .code = 0x07, .dst_reg = 1, .imm = -size },
 			{ .code = 0x18, .dst_reg = 2, .imm = (int32_t)v },	/* r2 = the paint */
 			{ .imm = (int32_t)(v >> 32) },
 			{ .code = 0x7b, .dst_reg = 1, .src_reg = 2 },		/* *(u64 *)r1 = r2 */
@@ -413,8 +415,10 @@ static void vc_paint(struct vc_corpus *c, const struct vc_job *j, int pattern)
 			{ .code = 0x95 },
 		};
 		BPFRT_OPTS(bpfrt_prog_opts, po, .type = j->vp->type);
-		if (bpfrt_prog_new(insns, sizeof(insns) / sizeof(insns[0]), &po, pp, &err))
+		if (bpfrt_prog_new(insns + leaf, sizeof(insns) / sizeof(insns[0]) - (size_t)leaf, &po,
+				   pp, &err))
 			return;
+		bpfrt_prog_use_builtin_helpers(*pp);
 	}
 	struct vc_prog pv = *j->vp;
 	struct vc_job pj = *j;
@@ -425,6 +429,18 @@ static void vc_paint(struct vc_corpus *c, const struct vc_job *j, int pattern)
 	pj.prog = *pp;
 	pj.checked = false;
 	vc_run_at(0, &pj, &r);
+}
+
+/*
+ * Fill the stack the next unchecked run of the job's engine and type will
+ * get (the same call path, so the same frame, on the real stack or ASan's
+ * fake one) with paint. What a run then reads without writing it first is
+ * paint, where calls in between have not overwritten it.
+ */
+static void vc_paint(struct vc_corpus *c, const struct vc_job *j, int pattern)
+{
+	vc_paint_one(c, j, pattern, 0);
+	vc_paint_one(c, j, pattern, 1);
 }
 
 static bool vc_same(const struct vc_result *a, const struct vc_result *b)
