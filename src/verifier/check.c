@@ -308,10 +308,12 @@ static bool arg_value_unused(unsigned kind)
 /* The slots that size bytes at stack pointer p + off may touch (clamped to the frame). */
 static uint64_t stack_slots(const struct reg *p, int64_t off, uint64_t size)
 {
-	int64_t lo = (int64_t)p->off + off + p->s.smin, hi = (int64_t)p->off + off + p->s.smax;
+	int64_t lo = -(int64_t)BPFRT_STACK_SIZE, hi = 0;	/* unbounded: refused anyway */
 
-	if (p->s.smin < -MAX_VAR_OFF || p->s.smax > MAX_VAR_OFF || size > BPFRT_STACK_SIZE)
-		lo = -(int64_t)BPFRT_STACK_SIZE, hi = 0;	/* (refused anyway) */
+	if (p->s.smin >= -MAX_VAR_OFF && p->s.smax <= MAX_VAR_OFF && size <= BPFRT_STACK_SIZE) {
+		lo = (int64_t)p->off + off + p->s.smin;
+		hi = (int64_t)p->off + off + p->s.smax;
+	}
 	hi += (int64_t)size;
 	if (lo < -(int64_t)BPFRT_STACK_SIZE)
 		lo = -(int64_t)BPFRT_STACK_SIZE;

@@ -5,6 +5,7 @@
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -79,14 +80,21 @@ struct fill_arg {
 static void *fill_on_cpu(void *p)
 {
 	struct fill_arg *a = p;
+	struct bpfrt_map_info info;
 	cpu_set_t one;
-	uint64_t v = 7;
+	uint64_t *v;
+
+	/* One value for each CPU slot: per-CPU maps take them all. */
+	bpfrt_map_get_info(a->m, &info);
+	v = calloc(info.ncpus, sizeof(*v));
+	if (!v)
+		return NULL;
 
 	CPU_ZERO(&one);
 	CPU_SET(a->cpu, &one);
 	a->pinned = sched_setaffinity(0, sizeof(one), &one) == 0;
 	for (uint32_t k = a->first; a->pinned && k < a->first + a->n; k++) {
-		int r = bpfrt_map_update(a->m, &k, &v, BPFRT_NOEXIST);
+		int r = bpfrt_map_update(a->m, &k, v, BPFRT_NOEXIST);
 
 		if (r == -E2BIG)
 			break;
@@ -94,6 +102,7 @@ static void *fill_on_cpu(void *p)
 	}
 	for (uint32_t k = a->first; a->pinned && a->del && k < a->first + a->n; k++)
 		bpfrt_map_delete(a->m, &k);
+	free(v);
 	return NULL;
 }
 

@@ -339,10 +339,7 @@ TEST(verifier_fuzz_generated)
 		free(snaps[i].copy);
 		bpfrt_map_free(maps[i]);
 	}
-	for (size_t t = 0; t <= BPFRT_PROG_NETFILTER; t++) {
-		bpfrt_prog_free(c.trivial[t]);
-		for (int e = 0; e < 2; e++)
-			for (int k = 0; k < 2; k++)
-				bpfrt_prog_free(c.painter[t][e][k]);
-	}
+	c.objs = NULL;	/* o and its snapshots live here: vc_free takes the programs */
+	c.nobjs = 0;
+	vc_free(&c);
 }
