@@ -66,6 +66,15 @@ $(BUILD)/tests/bpf/%.o: tests/bpf/%.bpf.c $(wildcard tests/bpf/*.h)
 
 $(BUILD)/bpfrt_tests: | $(TEST_BPF_OBJS)
 
+# The bench's kernel variants, which bpfrt's verifier must accept (tests/unit/test_may_goto.c).
+TEST_KWL_OBJS := $(patsubst bench/workloads/kernel/%.c,$(BUILD)/tests/kwl/%.o,$(wildcard bench/workloads/kernel/*.c))
+
+$(BUILD)/tests/kwl/%.o: bench/workloads/kernel/%.c $(wildcard bench/workloads/kernel/*.h bench/workloads/*.h)
+	@mkdir -p $(@D)
+	$(TEST_BPF_CC) $(BENCH_BPF_CFLAGS) -Wall -Wextra -Werror -c $< -o $@
+
+$(BUILD)/bpfrt_tests: | $(TEST_KWL_OBJS)
+
 $(BUILD)/kdiff: $(BUILD)/tests/kdiff/kdiff.o $(BUILD)/tests/kdiff/gen.o $(LIB_A)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 

@@ -183,7 +183,7 @@ static uint8_t *branch_targets(const struct bpfrt_prog *prog)
 
 		switch (isa_forms[id].shape) {
 		case SH_JA: case SH_JA32: case SH_JCOND_IMM: case SH_JCOND_REG:
-		case SH_CALL_LOCAL:
+		case SH_CALL_LOCAL: case SH_MAY_GOTO:
 			t[isa_branch_target(prog->insns, i)] = 1;
 			break;
 		case SH_LDDW:
@@ -432,7 +432,7 @@ int interp_prepare(const struct bpfrt_prog *prog, bool checked,
 		}
 		switch (f->shape) {
 		case SH_JA: case SH_JA32: case SH_JCOND_IMM: case SH_JCOND_REG:
-		case SH_CALL_LOCAL:
+		case SH_CALL_LOCAL: case SH_MAY_GOTO:
 			x->target = &code->x[isa_branch_target(prog->insns, i)];
 			break;
 		default:

@@ -41,7 +41,13 @@ static int INTERP_FN(const struct xinsn *code, struct bpfrt_run *run,
 		const struct xinsn *code;	/* the caller's program (tail calls change it) */
 		const struct bpfrt_prog *prog;
 		uint64_t saved[5];	/* r6..r10 */
+		uint64_t loops;		/* the caller's may_goto budget */
 	} frames[BPFRT_MAX_FRAMES];
+	/*
+	 * may_goto's budget of the running frame (isa.h): a C variable, so the
+	 * program cannot reach it; each call, callback and tail call starts anew.
+	 */
+	uint64_t loops = ISA_MAY_GOTO_BUDGET;
 	/* A callback starts deeper, and returns to its helper from there. */
 	unsigned depth = call ? call->depth : 0;
 	const unsigned base = depth;
@@ -187,6 +193,13 @@ static int INTERP_FN(const struct xinsn *code, struct bpfrt_run *run,
 	}
 #define DO_SH_JA(c, v)		x = x->target; DISPATCH();
 #define DO_SH_JA32(c, v)	x = x->target; DISPATCH();
+#define DO_SH_MAY_GOTO(c, v) \
+	if (unlikely(loops == 0)) { \
+		x = x->target; \
+		DISPATCH(); \
+	} \
+	loops--; \
+	NEXT();
 /* Each direction dispatches on its own, so each indirect jump predicts well. */
 #define DO_SH_JCOND_IMM(c, v) \
 	if (sem_jcond(BPF_OP(c), isa_is_jmp32(c), DST, x->k)) { \
@@ -235,6 +248,8 @@ static int INTERP_FN(const struct xinsn *code, struct bpfrt_run *run,
 	frames[depth].code = code; \
 	frames[depth].prog = run->prog; \
 	memcpy(frames[depth].saved, &reg[R6], sizeof(frames[depth].saved)); \
+	frames[depth].loops = loops; \
+	loops = ISA_MAY_GOTO_BUDGET; \
 	depth++; \
 	reg[R10] -= BPFRT_STACK_SIZE; \
 	if (CHECKED) { \
@@ -249,6 +264,7 @@ static int INTERP_FN(const struct xinsn *code, struct bpfrt_run *run,
 		goto done; \
 	depth--; \
 	memcpy(&reg[R6], frames[depth].saved, sizeof(frames[depth].saved)); \
+	loops = frames[depth].loops; \
 	x = frames[depth].ret; \
 	code = frames[depth].code; \
 	run->prog = frames[depth].prog; \
@@ -322,6 +338,7 @@ H_MOVADD_IMM:
 #define FJ_SH_CALL_LOCAL FJ_NONE
 #define FJ_SH_CALLX FJ_NONE
 #define FJ_SH_EXIT FJ_NONE
+#define FJ_SH_MAY_GOTO FJ_NONE
 #define ADDI_JCOND(id, code_, disc_, dval_, mnem_, shape_, ...) \
 	HA64_##id: { DST = sem_alu64(BPF_ADD, 0, DST, x->k); FJ_##shape_(code_) } \
 	HA32_##id: { DST = sem_alu32(BPF_ADD, 0, DST, x->k); FJ_##shape_(code_) }
@@ -370,6 +387,7 @@ H_MOVADD_IMM:
 #define SKIP_SH_CALL_LOCAL SKIP_NONE
 #define SKIP_SH_CALLX SKIP_NONE
 #define SKIP_SH_EXIT SKIP_NONE
+#define SKIP_SH_MAY_GOTO SKIP_NONE
 #define SEL_SH_JCOND_IMM SEL_NONE
 #define SEL_SH_JCOND_REG SEL_NONE
 #define SEL_SH_LDDW SEL_NONE
@@ -385,6 +403,7 @@ H_MOVADD_IMM:
 #define SEL_SH_CALL_LOCAL SEL_NONE
 #define SEL_SH_CALLX SEL_NONE
 #define SEL_SH_EXIT SEL_NONE
+#define SEL_SH_MAY_GOTO SEL_NONE
 #define SKIP_SELECT(id, code_, disc_, dval_, mnem_, shape_, ...) \
 	HS_##id: { SKIP_##shape_(code_) } \
 	HL_##id: { SEL_##shape_(code_, dval_) }
@@ -458,6 +477,7 @@ helper_failed:
 		run->fail = 0;
 		code = run->tail_code;
 		x = code;
+		loops = ISA_MAY_GOTO_BUDGET;	/* a new program's entry */
 		if (CHECKED)
 			memset((void *)(uintptr_t)(reg[R10] - BPFRT_STACK_SIZE), 0,
 			       BPFRT_STACK_SIZE);
@@ -520,4 +540,5 @@ misaligned:
 #undef DO_SH_CALLX
 #undef DO_SH_CALL_LOCAL
 #undef DO_SH_EXIT
+#undef DO_SH_MAY_GOTO
 }

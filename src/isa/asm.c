@@ -5,6 +5,7 @@
  *	lock fetch add32 [%r10-8], %r1               lddw %r0, 0x1122334455667788
  *	jeq %r1, 0xb, label     ja +2                 ja32 label
  *	call 5                  call %r2              call local func
+ *	may_goto +3             may_goto label        (jumps once the loop budget is spent)
  *	exit                    label:                # comment
  *
  * Each line is matched against the forms of the instruction table whose
@@ -215,7 +216,7 @@ static const char *const shape_sig[] = {
 	[SH_ATOMIC] = "MR", [SH_LDABS] = "I", [SH_LDIND] = "RI",
 	[SH_JA] = "T", [SH_JA32] = "T", [SH_JCOND_IMM] = "RIT",
 	[SH_JCOND_REG] = "RRT", [SH_CALL] = "I", [SH_CALL_LOCAL] = "T",
-	[SH_CALLX] = "R", [SH_EXIT] = "",
+	[SH_CALLX] = "R", [SH_EXIT] = "", [SH_MAY_GOTO] = "T",
 };
 
 static bool kind_fits(char want, const struct opnd *o)
@@ -351,7 +352,7 @@ static int encode(struct as *as, int id, const struct opnd *ops)
 			return ret;
 		in.imm = (int32_t)(uint32_t)ops[0].val;
 		break;
-	case SH_JA: case SH_JA32: case SH_CALL_LOCAL:
+	case SH_JA: case SH_JA32: case SH_CALL_LOCAL: case SH_MAY_GOTO:
 		tgt = &ops[0];
 		break;
 	case SH_JCOND_IMM:

@@ -190,6 +190,9 @@ static void put_form(struct out *o, const struct bpfrt_insn *in,
 	case SH_EXIT:
 		put(o, "exit");
 		break;
+	case SH_MAY_GOTO:
+		put(o, "may_goto pc%+d", in->off);
+		break;
 	}
 }
 

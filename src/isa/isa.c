@@ -90,6 +90,7 @@ static const uint8_t shape_uses[] = {
 	[SH_CALL_LOCAL] = U_SRC | U_IMM,
 	[SH_CALLX] = U_DST,
 	[SH_EXIT] = 0,
+	[SH_MAY_GOTO] = U_OFF,
 };
 
 /* Does the form write its dst register (so dst may not be r10)? */
@@ -256,7 +257,7 @@ static int check_flow(const struct bpfrt_insn *insns, size_t n, uint8_t *is_hi,
 			continue;
 		switch (f->shape) {
 		case SH_JA: case SH_JA32: case SH_JCOND_IMM: case SH_JCOND_REG:
-		case SH_CALL_LOCAL:
+		case SH_CALL_LOCAL: case SH_MAY_GOTO:
 			break;
 		case SH_LDDW:
 			if (id == ISA_LDDW_FUNC)
@@ -304,8 +305,7 @@ static int check_flow(const struct bpfrt_insn *insns, size_t n, uint8_t *is_hi,
 				continue;
 			last = i;
 			f = &isa_forms[isa_decode(&insns[i])];
-			if (f->shape != SH_JA && f->shape != SH_JA32 &&
-			    f->shape != SH_JCOND_IMM && f->shape != SH_JCOND_REG)
+			if (!isa_shape_jumps(f->shape))
 				continue;
 			t = isa_branch_target(insns, i);
 			if (t < (int64_t)lo || t >= (int64_t)hi) {

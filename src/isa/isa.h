@@ -24,8 +24,18 @@ enum {
 	BPF_JA = 0x00, BPF_JEQ = 0x10, BPF_JGT = 0x20, BPF_JGE = 0x30,
 	BPF_JSET = 0x40, BPF_JNE = 0x50, BPF_JSGT = 0x60, BPF_JSGE = 0x70,
 	BPF_CALL = 0x80, BPF_EXIT = 0x90, BPF_JLT = 0xa0, BPF_JLE = 0xb0,
-	BPF_JSLT = 0xc0, BPF_JSLE = 0xd0,
+	BPF_JSLT = 0xc0, BPF_JSLE = 0xd0, BPF_JCOND = 0xe0,
 };
+/* BPF_JCOND's kinds, in src_reg (only one exists). */
+enum { BPF_MAY_GOTO = 0 };
+/*
+ * may_goto's loop budget: each function invocation (a call frame, a
+ * callback, a tail-called program) starts with this many; every may_goto
+ * takes one and, once none is left, jumps. The kernel's count-based form
+ * (BPF_MAX_LOOPS); bpfrt does not use the kernel's timed variant, so runs
+ * are deterministic.
+ */
+#define ISA_MAY_GOTO_BUDGET (8u * 1024 * 1024)
 enum { BPF_W = 0x00, BPF_H = 0x08, BPF_B = 0x10, BPF_DW = 0x18 };
 enum {
 	BPF_IMM = 0x00, BPF_ABS = 0x20, BPF_IND = 0x40, BPF_MEM = 0x60,
@@ -81,6 +91,7 @@ enum isa_shape {
 	SH_CALL_LOCAL,	/* call the function at +imm */
 	SH_CALLX,	/* call helper whose id is in dst */
 	SH_EXIT,
+	SH_MAY_GOTO,	/* goto +off once the loop budget is spent (BPF_JCOND) */
 };
 
 /* Which field, beyond the opcode byte, tells forms apart. */
@@ -254,6 +265,7 @@ enum {
 	X(CALL_LOCAL, 0x85, D_SRC,  1,  "call",     SH_CALL_LOCAL, 1, G_BASE32) \
 	X(CALLX,      0x8d, D_NONE, 0,  "call",     SH_CALLX,     1, G_CALLX) \
 	X(EXIT,       0x95, D_NONE, 0,  "exit",     SH_EXIT,      1, G_BASE32) \
+	X(MAY_GOTO,   0xe5, D_NONE, 0,  "may_goto", SH_MAY_GOTO,  1, G_BASE32) \
 	/* JMP32 (32-bit comparisons) */ \
 	X(JA32,       0x06, D_NONE, 0,  "ja32",     SH_JA32,      4, G_BASE32) \
 	X(JEQ32_IMM,  0x16, D_NONE, 0,  "jeq32",    SH_JCOND_IMM, 3, G_BASE32) \
@@ -317,6 +329,13 @@ enum isa_form_id isa_decode(const struct bpfrt_insn *insn);
 static inline uint64_t isa_imm64(const struct bpfrt_insn *insn)
 {
 	return (uint64_t)(uint32_t)insn[0].imm | (uint64_t)(uint32_t)insn[1].imm << 32;
+}
+
+/* Does the shape jump (conditionally or not) within its function? */
+static inline int isa_shape_jumps(unsigned shape)
+{
+	return shape == SH_JA || shape == SH_JA32 || shape == SH_JCOND_IMM ||
+	       shape == SH_JCOND_REG || shape == SH_MAY_GOTO;
 }
 
 /* Target slot of a jump or local call at slot i. */

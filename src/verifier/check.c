@@ -119,7 +119,7 @@ static void compute_liveness(struct env *e)
 			case SH_JA: case SH_JA32:
 				out = e->live[isa_branch_target(ins, k)];
 				break;
-			case SH_JCOND_IMM: case SH_JCOND_REG:
+			case SH_JCOND_IMM: case SH_JCOND_REG: case SH_MAY_GOTO:
 				out = e->live[k + 1] | e->live[isa_branch_target(ins, k)];
 				break;
 			case SH_LDDW:
@@ -209,10 +209,13 @@ static int check_cfg(struct env *e)
 			break;
 		case SH_JCOND_IMM:
 		case SH_JCOND_REG:
+		case SH_MAY_GOTO:
 			next[0] = i + 1;
 			next[1] = isa_branch_target(ins, i);
 			e->prune[i + 1] = 1;
 			e->prune[next[1]] = 1;
+			if (f->shape == SH_MAY_GOTO)
+				e->prune[i] = 1;	/* where a loop's iterations are compared */
 			break;
 		case SH_LDDW:
 			next[0] = i + 2;
@@ -495,6 +498,7 @@ static int walk(struct env *e)
 		bool end = false;
 
 		e->cur_insn = (int)i;
+		e->fresh = NULL;
 		if (e->prune[i]) {
 			ret = chk_visit(e, st, i);
 			if (ret < 0)
@@ -604,6 +608,33 @@ static int walk(struct env *e)
 				chk_st_free(e, t);
 				end = true;	/* cannot happen at all: a dead path */
 			}
+			break;
+		}
+		case SH_MAY_GOTO: {
+			/*
+			 * As the kernel does: this path goes on where the budget is
+			 * spent; the fall-through (one more iteration) is explored
+			 * later, one may_goto deeper, with the numbers that changed
+			 * since the previous visit here and that nothing relied on
+			 * made unknown, so that its iterations converge (chk_visit).
+			 */
+			struct vstate *prev = NULL, *t;
+			for (struct vstate *p = st->parent; p && !prev; p = p->parent)
+				if (p->insn == i && p != e->fresh && p->branches && chk_same_callsites(p, st))
+					prev = p;
+			e->jumps++;
+			if (!(t = chk_st_copy(e, st))) {
+				ret = chk_fail(e, -ENOMEM, "out of memory");
+				break;
+			}
+			t->may_goto_depth++;
+			if (prev)
+				chk_widen_imprecise(t, prev);
+			if ((ret = chk_hist_push(e, t, &h)) || (ret = chk_push(e, t, i + 1, i))) {
+				chk_st_free(e, t);
+				break;
+			}
+			i = (uint32_t)isa_branch_target(e->insns, i);
 			break;
 		}
 		case SH_CALL:

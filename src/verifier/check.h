@@ -115,6 +115,7 @@ struct vstate {
 	bool hashed;		/* hash is computed (only loops need it) */
 	uint64_t types, wild;	/* the top frame's register types, 4 bits each; wild: unset ones */
 	uint32_t epoch;		/* callback calls so far on this path */
+	uint32_t may_goto_depth;	/* may_goto fall-throughs taken on this path */
 	uint32_t hits, misses;	/* how often it pruned, and did not */
 	/* precision (check_prec.c): the instructions since the parent state */
 	struct hent *hist;
@@ -153,6 +154,7 @@ struct env {
 	size_t logpos;
 	int cur_insn;
 	bool cb_return;		/* the state has just come back from a callback */
+	struct vstate *fresh;	/* the state chk_visit stored at this instruction, or NULL */
 };
 
 /* ---- Small helpers ---------------------------------------------------------------- */
@@ -253,6 +255,10 @@ int chk_do_jcond(struct env *e, struct vstate *st, const struct bpfrt_insn *in,
 int chk_do_helper(struct env *e, struct vstate *st, const struct bpfrt_insn *in);
 int chk_do_callback(struct env *e, struct vstate *st, uint32_t i, uint32_t id, uint32_t *next);
 void chk_widen(struct vstate *st, const struct vstate *old);
+/* may_goto: st's numbers that differ from old's and that old's paths did not rely on become unknown. */
+void chk_widen_imprecise(struct vstate *st, const struct vstate *old);
+/* Do the states have the same frames, made by the same calls? */
+bool chk_same_callsites(const struct vstate *a, const struct vstate *b);
 int chk_do_call(struct env *e, struct vstate *st, size_t i, uint32_t target);
 int chk_do_exit(struct env *e, struct vstate *st, uint32_t *next);
 int chk_check_stack_depth(struct env *e);

@@ -481,6 +481,36 @@ static void type_key(const struct vstate *st, uint64_t *types, uint64_t *wild)
 	}
 }
 
+bool chk_same_callsites(const struct vstate *a, const struct vstate *b)
+{
+	if (a->nfr != b->nfr)
+		return false;
+	for (unsigned i = 0; i < a->nfr; i++)
+		if (a->fr[i]->callsite != b->fr[i]->callsite)
+			return false;
+	return true;
+}
+
+/* A number of st differs from old's, which no path from old relied on: any number. */
+static void widen_reg(struct reg *c, const struct reg *o)
+{
+	if (c->type == T_SCALAR && o->type == T_SCALAR && !o->precise && !sc_equal(&c->s, &o->s))
+		mark_unknown(c);
+}
+
+void chk_widen_imprecise(struct vstate *st, const struct vstate *old)
+{
+	for (unsigned fi = 0; fi < st->nfr && fi < old->nfr; fi++) {
+		struct frame *f = st->fr[fi];
+		const struct frame *o = old->fr[fi];
+		for (unsigned r = 0; r < ISA_NREGS; r++)
+			widen_reg(&f->regs[r], &o->regs[r]);
+		for (uint32_t k = 0; k < f->nslots && k < o->nslots; k++)
+			if (f->slots[k].ssize && o->slots[k].ssize)
+				widen_reg(&f->slots[k].spill, &o->slots[k].spill);
+	}
+}
+
 /*
  * A path ended: its stored ancestors have one unfinished path fewer. A
  * state with none left is finished: its history is no longer needed (only
@@ -497,6 +527,28 @@ void chk_path_done(struct env *e, struct vstate *parent)
 }
 
 /*
+ * st is contained in v, an ancestor still being explored (a loop that
+ * converged). v's marks are not complete yet, so the states st's path went
+ * through since v must count everything st has; v and the states before it
+ * need nothing more: v's own paths, which cover st's, mark what they rely on
+ * there as they find it. (The kernel marks the same way, through its loop
+ * entries.) The walk is cut at v by unlinking it for a moment.
+ */
+static int relied_since(struct env *e, struct vstate *st, struct vstate *v)
+{
+	struct vstate *x = st;
+
+	while (x->parent && x->parent != v)
+		x = x->parent;
+	if (!x->parent)
+		return chk_relied_from(e, st, v, true);
+	x->parent = NULL;
+	int ret = chk_relied_from(e, st, v, true);
+	x->parent = v;
+	return ret;
+}
+
+/*
  * At a prune point: 1 if a verified state there contains st (the path is
  * safe), 0 to go on (st was remembered), or an error (an endless loop).
  */
@@ -508,6 +560,7 @@ int chk_visit(struct env *e, struct vstate *st, uint32_t insn)
 	bool hashed = false;
 
 	type_key(st, &types, &wild);
+	bool may_goto = e->form[insn] == ISA_MAY_GOTO;
 	bool cb_return = e->cb_return;
 	e->cb_return = false;
 	for (struct vstate **link = &e->visited[insn], *v; (v = *link); link = &v->next) {
@@ -539,6 +592,19 @@ int chk_visit(struct env *e, struct vstate *st, uint32_t insn)
 			}
 			continue;
 		}
+		if (v->branches && may_goto && v->may_goto_depth != st->may_goto_depth) {
+			/*
+			 * An earlier iteration of a may_goto loop: the budget bounds
+			 * the iterations (as the kernel's "range within" rule), so a
+			 * state it contains adds nothing: the loop has converged.
+			 */
+			looping = true;
+			if (state_sub(v, st, CMP_FULL)) {
+				int ret = relied_since(e, st, v);
+				return ret ? ret : 1;
+			}
+			continue;
+		}
 		if (v->branches) {
 			/* an ancestor still being explored: a loop; the same state again never ends */
 			looping = true;
@@ -550,7 +616,8 @@ int chk_visit(struct env *e, struct vstate *st, uint32_t insn)
 				v->hash = hash_state(e, v, insn);	/* (v keeps only live registers: the same) */
 				v->hashed = true;
 			}
-			if (v->epoch == st->epoch && v->hash == h && state_sub(v, st, CMP_EXACT))
+			if (v->epoch == st->epoch && v->may_goto_depth == st->may_goto_depth &&
+			    v->hash == h && state_sub(v, st, CMP_EXACT))
 				return chk_fail(e, -EINVAL, "infinite loop: the same state comes back to insn "
 					    "%u", insn);
 			continue;
@@ -571,8 +638,8 @@ int chk_visit(struct env *e, struct vstate *st, uint32_t insn)
 		return chk_fail(e, -E2BIG, "the verifier's states take more than %u MB: the program is "
 			    "too complex", MAX_STATE_MEM >> 20);
 	uint64_t di = e->processed - e->prev_processed, dj = e->jumps - e->prev_jumps;
-	if (looping && !cb_return && dj < 20 && di < 100)
-		return 0;	/* (after a callback, always: the next iteration must find it) */
+	if (looping && !cb_return && !may_goto && dj < 20 && di < 100)
+		return 0;	/* (after a callback or at may_goto, always: the next iteration must find it) */
 	if (len >= 256)
 		return 0;
 	e->prev_processed = e->processed;
@@ -602,6 +669,7 @@ int chk_visit(struct env *e, struct vstate *st, uint32_t insn)
 	copy->hashed = hashed && !cb_return;	/* (widening changes it) */
 	type_key(copy, &copy->types, &copy->wild);
 	copy->branches = 1;
+	e->fresh = copy;
 	copy->parent = st->parent;
 	copy->next = e->visited[insn];
 	e->visited[insn] = copy;

@@ -34,6 +34,7 @@ static void sample_text(int f, char *buf, size_t len)
 	case SH_CALL:        snprintf(buf, len, "%s 7", m); break;
 	case SH_CALL_LOCAL:  snprintf(buf, len, "%s local +0", m); break;
 	case SH_EXIT:        snprintf(buf, len, "%s", m); break;
+	case SH_MAY_GOTO:    snprintf(buf, len, "%s +0", m); break;
 	}
 }
 

@@ -176,6 +176,7 @@ struct jit {
 	bool may_tail;		/* it calls bpf_tail_call (or callx, which may) */
 	bool has_funcs;		/* helpers may call its functions back (lddw src 4) */
 	bool calls;		/* it calls (helpers, callx, locally) or loads packets */
+	bool may_goto;		/* it has may_goto: frames keep a budget in env->loops */
 	bool leaf;		/* unchecked, no calls: needs no env (jit_leaf_fn) */
 	bool leaf_exit;		/* leaf without stack that saves nothing: each exit
 				   stores r0 in opts */
@@ -399,8 +400,8 @@ static void mark_targets(struct jit *j)
 			     sh == SH_CALL_LOCAL;
 		if (sh == SH_CALL || sh == SH_CALLX)
 			j->used |= 1u << R3 | 1u << R4 | 1u << R5;	/* arguments */
-		if (sh == SH_JA || sh == SH_JA32 || sh == SH_JCOND_IMM ||
-		    sh == SH_JCOND_REG || sh == SH_CALL_LOCAL) {
+		j->may_goto |= sh == SH_MAY_GOTO;
+		if (isa_shape_jumps(sh) || sh == SH_CALL_LOCAL) {
 			size_t t = (size_t)isa_branch_target(j->insns, i);
 
 			j->flags[t] |= F_TARGET;
@@ -430,7 +431,7 @@ static void mark_targets(struct jit *j)
 	 * env: jit_run calls it without setting up a run at all. Its one frame,
 	 * if it names r10, is on the native stack.
 	 */
-	j->leaf = !j->checked && !j->calls && !j->has_funcs;
+	j->leaf = !j->checked && !j->calls && !j->has_funcs && !j->may_goto;
 	j->leaf_exit = j->leaf && !j->frames &&
 		       !(j->used & (1u << R6 | 1u << R7 | 1u << R8 | 1u << R9));
 }
@@ -730,7 +731,7 @@ static bool compute_liveness(struct jit *j)
 			use_def(j, i, &use, &def);
 			if (sh != SH_EXIT && sh != SH_JA && sh != SH_JA32)
 				out = j->live[i + (sh == SH_LDDW ? 2 : 1)];
-			if (sh == SH_JA || sh == SH_JA32 || sh == SH_JCOND_IMM || sh == SH_JCOND_REG)
+			if (isa_shape_jumps(sh))
 				out |= j->live[isa_branch_target(j->insns, i)];
 			live = (uint16_t)(use | (out & ~def));
 			if (live != j->live[i]) {
@@ -826,8 +827,7 @@ static bool ends_block(const struct bpfrt_insn *in)
 {
 	unsigned shape = shape_of(in);
 
-	return shape == SH_JA || shape == SH_JA32 || shape == SH_JCOND_IMM ||
-	       shape == SH_JCOND_REG || shape == SH_EXIT || shape == SH_CALL_LOCAL ||
+	return isa_shape_jumps(shape) || shape == SH_EXIT || shape == SH_CALL_LOCAL ||
 	       calls_out(in);
 }
 
@@ -1656,6 +1656,37 @@ static void pop_used(struct jit *j, const int8_t *regs, size_t n, int always,
 			emit_pop(&j->e, xreg[regs[k]]);
 }
 
+/* ---- may_goto ------------------------------------------------------------ */
+
+/*
+ * The running frame's may_goto budget, through r11: env->loops[k - 1],
+ * where r10 is k frames above the stack's bottom (1..BPFRT_MAX_FRAMES).
+ */
+static struct x86_mem loops_slot(struct jit *j)
+{
+	emit_mov_rr(&j->e, true, X_TMP, X_RBP);
+	emit_alu_rm(&j->e, true, ALU_SUB, X_TMP, ENV_RUN(stack_lo));
+	emit_shift_ri(&j->e, true, SHIFT_SHR, X_TMP, 9);	/* log2 BPFRT_STACK_SIZE */
+	return x86_mem_index(X_ENV, X_TMP, 8, (int32_t)offsetof(struct jit_env, loops) - 8);
+}
+
+/* A frame begins (r10 is its own): its budget is full. */
+static void loops_init(struct jit *j)
+{
+	_Static_assert(BPFRT_STACK_SIZE == 1u << 9, "frames are 512 bytes");
+	emit_store_imm(&j->e, 8, loops_slot(j), (int32_t)ISA_MAY_GOTO_BUDGET);
+}
+
+/* may_goto: to the target if the frame's budget is spent, else take one. */
+static void tr_may_goto(struct jit *j, size_t i)
+{
+	struct x86_mem m = loops_slot(j);
+
+	emit_alu_mi(&j->e, true, ALU_CMP, m, 0);
+	jump(j, CC_E, (uint32_t)isa_branch_target(j->insns, i));
+	emit_alu_mi(&j->e, true, ALU_SUB, m, 1);
+}
+
 /* The callee-saved eBPF registers: a local call keeps them (and r10). */
 static const int8_t callee_saved[] = { R6, R7, R8, R9 };
 
@@ -1671,6 +1702,8 @@ static void tr_call_local(struct jit *j, size_t i)
 	emit_alu_ri(e, true, ALU_SUB, X_RBP, (int32_t)BPFRT_STACK_SIZE);
 	if (j->checked)
 		call_label(j, fixed_label(j, LF_ZERO_FRAME));
+	if (j->may_goto)
+		loops_init(j);
 	call_label(j, (uint32_t)isa_branch_target(j->insns, i));
 	pop_used(j, callee_saved, ARRAY_SIZE(callee_saved), X_RBP, mask);
 	if (j->may_tail) {	/* the callee may have tail-called another program */
@@ -2221,6 +2254,9 @@ static void tr_insn(struct jit *j, size_t i)
 	case SH_JCOND_IMM: case SH_JCOND_REG:
 		tr_jcond(j, i, in, shape == SH_JCOND_IMM);
 		break;
+	case SH_MAY_GOTO:
+		tr_may_goto(j, i);
+		break;
 	case SH_CALL:
 		tr_call(j, i, in);
 		break;
@@ -2303,6 +2339,8 @@ static void emit_entry(struct jit *j)
 	 */
 	if (j->checked && j->frames)
 		call_label(j, fixed_label(j, LF_ZERO_FRAME));
+	if (j->may_goto)
+		loops_init(j);
 	for (size_t k = 0; k < ARRAY_SIZE(zeroed); k++)	/* what may be read before written */
 		if ((j->used & j->live[0]) >> zeroed[k] & 1)
 			emit_zero(e, xreg[zeroed[k]]);
@@ -2398,6 +2436,7 @@ static void emit_faults(struct jit *j)
 	if (j->may_tail) {
 		label_bind(j, fixed_label(j, LF_TAIL));
 		emit_store_imm(e, 4, ENV_RUN_FAIL, 0);
+		loops_init(j);	/* the target's budget (it may have may_goto) */
 		if (j->checked)
 			call_label(j, fixed_label(j, LF_ZERO_FRAME));
 		else	/* no opts: a leaf's exit returns r0 (leaf_return) */
@@ -2427,6 +2466,11 @@ static void emit_cb_entry(struct jit *j)
 	emit_load(e, 8, false, X_RBP, x86_mem(X_TMP2, (int32_t)offsetof(struct jit_cb, frame)));
 	emit_load(e, 8, false, X_ENV, x86_mem(X_TMP2, (int32_t)offsetof(struct jit_cb, env)));
 	emit_store(e, 8, ENV(saved_rsp), X_RSP);
+	if (j->may_goto) {
+		emit_mov_rr(e, true, X_TMP2, X_TMP);	/* loops_init uses r11 */
+		loops_init(j);
+		emit_mov_rr(e, true, X_TMP, X_TMP2);
+	}
 	if (j->checked) {
 		emit_load(e, 8, false, X_BUDGET, ENV(budget));
 		emit_push(e, X_TMP);	/* LF_ZERO_FRAME uses r11; stays aligned */

@@ -72,6 +72,12 @@ struct jit_env {
 	const void *exit_to;		/* that entry's epilogue: where faults leave */
 	uint64_t fault_addr;		/* address, or callx helper id */
 	uint32_t fault_idx;		/* instruction (budget: segment start) */
+	/*
+	 * may_goto's budget of each frame: loops[(r10 - stack_lo) / 512 - 1].
+	 * Set when a frame is entered (the entry, a local call, a callback, a
+	 * tail call); outside the program's stack, so it cannot touch it.
+	 */
+	uint64_t loops[BPFRT_MAX_FRAMES];
 };
 
 /* How a run ended; jit_run turns it into the interpreter's message. */
