@@ -1328,6 +1328,7 @@ static const struct bpfrt_insn catalog_all[] = {
 	ATOMICS(BPF_W), ATOMICS(BPF_DW),
 	JMPS(BPF_JMP, 2, 3), JMPS(BPF_JMP32, 2, 3),
 	I(BPF_JMP | BPF_JA, 0, 0, 0, 0), I(BPF_JMP32 | BPF_JA, 0, 0, 0, 0),
+	I(0xe5 /* may_goto */, 0, 0, 1, 0), I(BPF_ALU64 | BPF_MOV | BPF_K, 2, 0, 0, 1),
 	I(BPF_LD | BPF_IMM | BPF_DW, 4, 0, 0, (int32_t)0x90abcdef), I(0, 0, 0, 0, 0x12345678),
 	I(BPF_LD | BPF_IMM | BPF_DW, 4, 0, 0, -1), I(0, 0, 0, 0, -1),
 	I(BPF_LD | BPF_IMM | BPF_DW, 4, 0, 0, 5), I(0, 0, 0, 0, 0),

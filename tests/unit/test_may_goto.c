@@ -357,6 +357,15 @@ struct vcase {
 static const struct vcase vcases[] = {
 	{ "endless count", "mov %r0, 0\nl: may_goto o\nadd %r0, 1\nja l\no: exit\n", true, false },
 	{ "nothing changes", "mov %r0, 0\nl: may_goto o\nja l\no: exit\n", true, false },
+	/* spent, it jumps to itself, spent again: it would never end */
+	{ "spins once spent", "mov %r0, 0\nl: may_goto l\nexit\n", false, false },
+	/* spent, it jumps back into the loop, which never spends anything again */
+	{ "loops once spent",
+	  "mov %r0, 0\n"
+	  "l: may_goto back\n"
+	  "exit\n"
+	  "back: ja back2\n"
+	  "back2: ja back\n", false, false },
 	/* the loop's index, widened to any number, indexes the stack: refused */
 	{ "unbounded index",
 	  "mov %r1, 0\n"
