@@ -202,6 +202,56 @@ static void verify_case(struct bench_case *c)
 		snprintf(c->verdict, sizeof(c->verdict), "%.250s (%s)", err.msg, strerror(-ret));
 }
 
+/* The input rounded up to 8 bytes: where a kernel variant's zero word is. */
+static size_t len8(const struct bench_case *c)
+{
+	return (c->len + 7) & ~(size_t)7;
+}
+
+/*
+ * The workload's kernel variant behind a stub, for bpfrt: the call the
+ * kernel column's stub makes (kernel.c), with the input as ctx and the
+ * zero word after it. Verified as the plain code is, ctx_size = len8 + 8.
+ */
+static int kvariant_init(struct bench_case *c)
+{
+	const struct workload *wl = c->wl;
+	struct bpfrt_insn stub[] = {
+		{ .code = 0xbf, .dst_reg = 3, .src_reg = 1 },		/* r3 = r1 */
+		{ .code = 0x07, .dst_reg = 3, .imm = (int32_t)len8(c) },	/* r3 += len8 */
+		{ .code = 0x79, .dst_reg = 3, .src_reg = 3 },		/* r3 = *(u64 *)r3 */
+		{ .code = 0xb7, .dst_reg = 2, .imm = (int32_t)c->len },	/* r2 = len */
+		{ .code = 0x85, .src_reg = 1, .imm = 1 },		/* call the variant */
+		{ .code = 0x95 },					/* exit */
+	};
+	size_t ns = sizeof(stub) / sizeof(stub[0]), n = ns + wl->kbpf_bytes / sizeof(*stub);
+	struct bpfrt_insn *insns = malloc(n * sizeof(*insns));
+	BPFRT_OPTS(bpfrt_prog_opts, po, .maps = &c->map, .nmaps = c->map ? 1 : 0);
+	BPFRT_OPTS(bpfrt_verify_opts, vo, .type = BPFRT_PROG_UNSPEC,
+		   .ctx_size = (uint32_t)(len8(c) + 8));
+	struct bpfrt_error err;
+	int ret;
+
+	if (!insns)
+		return -ENOMEM;
+	memcpy(insns, stub, sizeof(stub));
+	memcpy(insns + ns, wl->kbpf, wl->kbpf_bytes);
+	if (wl->map)
+		bench_patch_map(insns + ns, n - ns, wl->map->magic, 5 /* BPF_PSEUDO_MAP_IDX */, 0);
+	ret = bpfrt_prog_new(insns, n, &po, &c->kprog, &c->err);
+	free(insns);
+	if (!ret && wl->map)
+		ret = bpfrt_prog_use_builtin_helpers(c->kprog);
+	if (ret)
+		return ret;
+	ret = bpfrt_prog_verify(c->kprog, &vo, &err);
+	c->kverified = ret == 0;
+	c->kprocessed = vo.insns_processed;
+	if (ret)
+		snprintf(c->kverdict, sizeof(c->kverdict), "%.250s (%s)", err.msg, strerror(-ret));
+	return 0;
+}
+
 static int case_init(struct bench_case *c, const struct workload *wl)
 {
 	int err;
@@ -209,22 +259,26 @@ static int case_init(struct bench_case *c, const struct workload *wl)
 	memset(c, 0, sizeof(*c));
 	c->wl = wl;
 	c->len = wl->len;
-	c->mem = aligned_alloc(64, (wl->len + 63) & ~(size_t)63);
+	c->mem = aligned_alloc(64, (len8(c) + 8 + 63) & ~(size_t)63);
 	c->ninsns = wl->bpf_bytes / sizeof(struct bpfrt_insn);
 	c->insns = malloc(wl->bpf_bytes);
 	if (!c->mem || !c->insns)
 		return -ENOMEM;
 	memcpy(c->insns, wl->bpf, wl->bpf_bytes);
+	memset(c->mem, 0, len8(c) + 8);
 	wl->fill(c->mem, c->len);
 	err = prog_init(c);
 	if (!err)
 		verify_case(c);
+	if (!err && !c->verified && wl->kbpf)
+		err = kvariant_init(c);
 	return err;
 }
 
 static void case_fini(struct bench_case *c)
 {
 	bpfrt_prog_free(c->prog);
+	bpfrt_prog_free(c->kprog);
 	bpfrt_map_free(c->map);
 	free(c->insns);
 	free(c->mem);
@@ -349,6 +403,7 @@ static void prepare_engines(struct bench_case *c, void **state, bool *ready,
 		int err;
 
 		c->note[0] = '\0';
+		c->ran_variant = false;
 		if (!engine_selected(eng->name)) {
 			ready[e] = false;
 			snprintf(row->note[e], sizeof(row->note[e]), "not asked for (-e)");
@@ -357,6 +412,7 @@ static void prepare_engines(struct bench_case *c, void **state, bool *ready,
 		err = eng->setup ? eng->setup(c, &state[e]) : 0;
 		ready[e] = !err;
 		snprintf(row->note[e], sizeof(row->note[e]), "%s", c->note);
+		row->variant[e] = c->ran_variant;
 		if (err == -ENOTSUP)
 			continue;
 		if (err)

@@ -59,7 +59,8 @@ extern const size_t bench_nworkloads;
 /* One workload made ready for every engine. */
 struct bench_case {
 	const struct workload *wl;
-	uint8_t *mem;			/* input, aligned to 64 bytes */
+	uint8_t *mem;			/* input, aligned to 64 bytes; then zeroes
+					   up to len8 + 8 (the zero word) */
 	size_t len;
 	struct bpfrt_insn *insns;	/* the eBPF code, as instructions */
 	size_t ninsns;
@@ -68,8 +69,19 @@ struct bench_case {
 	bool verified;			/* bpfrt's verifier accepts it (raw type, r1 = mem,
 					   r2 = len, ctx_size = len): may run unchecked */
 	char verdict[300];		/* the verifier's word, if it refused */
+	/*
+	 * Where the verifier refuses the workload and it has a kernel variant:
+	 * a stub that calls the variant as the kernel's does (r1 = mem, r2 =
+	 * len, r3 = the zero word after the input, at len rounded up to 8),
+	 * which "jit" runs if the verifier accepts it (kverified).
+	 */
+	struct bpfrt_prog *kprog;
+	bool kverified;
+	uint64_t kprocessed;		/* the verifier's instructions processed */
+	char kverdict[300];		/* its word, if it refused that too */
 	struct bpfrt_error err;		/* the last failure, for messages */
 	char note[320];			/* an engine's word on what it ran, or why not */
+	bool ran_variant;		/* the engine's setup chose the kernel variant */
 };
 
 enum engine_kind {
@@ -115,6 +127,7 @@ struct row {
 	double ns[BENCH_MAX_ENGINES];
 	double spread[BENCH_MAX_ENGINES];	/* (slowest - fastest round) / median */
 	char note[BENCH_MAX_ENGINES][320];	/* what the engine ran, or why not */
+	bool variant[BENCH_MAX_ENGINES];	/* it ran the kernel variant, not insns' code */
 };
 
 /* The tables, the verdicts on the targets, the legend. */

@@ -1,7 +1,8 @@
 /* engines.c — the columns of the bench: native, bpfrt's JIT and interpreter (both modes), the kernel, the switch baseline.
  *
- * The unchecked JIT runs in "jit" only what bpfrt's verifier accepts; what
- * it rejects runs in "jit-vouched", so both show and neither hides the other.
+ * The unchecked JIT runs in "jit" only what bpfrt's verifier accepts (the
+ * workload, else its kernel variant); what it rejects runs in "jit-vouched",
+ * so both show and neither hides the other.
  *
  * A new engine is one more row in bench_engines[]: a run function and, if
  * it needs per-case state, setup and teardown. The kernel's functions are
@@ -25,20 +26,29 @@ static int native_run(struct bench_case *c, void *state, uint64_t reps,
 	return 0;
 }
 
-static int bpfrt_run(struct bench_case *c, enum bpfrt_engine engine, bool checked,
-		     uint64_t reps, uint64_t *ret)
+/* Run the workload's code, or (kvariant) the stub and its kernel variant. */
+static int bpfrt_run_prog(struct bench_case *c, enum bpfrt_engine engine, bool checked,
+			  bool kvariant, uint64_t reps, uint64_t *ret)
 {
 	BPFRT_OPTS(bpfrt_run_opts, opts, .engine = engine,
-		   .checked = checked, .ctx = c->mem, .ctx_len = c->len);
+		   .checked = checked, .ctx = c->mem,
+		   .ctx_len = kvariant ? ((c->len + 7) & ~(size_t)7) + 8 : c->len);
+	struct bpfrt_prog *prog = kvariant ? c->kprog : c->prog;
 
 	for (uint64_t i = 0; i < reps; i++) {
-		int err = bpfrt_prog_run(c->prog, &opts, &c->err);
+		int err = bpfrt_prog_run(prog, &opts, &c->err);
 
 		if (err)
 			return err;
 	}
 	*ret = opts.retval;
 	return 0;
+}
+
+static int bpfrt_run(struct bench_case *c, enum bpfrt_engine engine, bool checked,
+		     uint64_t reps, uint64_t *ret)
+{
+	return bpfrt_run_prog(c, engine, checked, false, reps, ret);
 }
 
 static int interp_run(struct bench_case *c, void *state, uint64_t reps,
@@ -57,15 +67,26 @@ static int interp_checked_run(struct bench_case *c, void *state, uint64_t reps,
 
 /*
  * The unchecked engines run only code bpfrt's verifier accepted
- * (bench.c, verify_case); for the rest the column says why not.
+ * (bench.c, verify_case); where it refuses the workload, its kernel
+ * variant if it accepts that (*state set: kvariant_init), as the kernel
+ * column does; for the rest the column says why not.
  */
 static int verified_setup(struct bench_case *c, void **state)
 {
-	(void)state;
+	static char kvariant;
+
 	if (c->verified)
 		return 0;
-	snprintf(c->note, sizeof(c->note), "not run: bpfrt's verifier rejects it: %.270s",
-		 c->verdict);
+	if (c->kverified) {
+		*state = &kvariant;
+		c->ran_variant = true;
+		snprintf(c->note, sizeof(c->note), "variant workloads/%s (verified in %llu "
+			 "insns processed): bpfrt's verifier rejects the plain code: %.150s",
+			 c->wl->kname, (unsigned long long)c->kprocessed, c->verdict);
+		return 0;
+	}
+	snprintf(c->note, sizeof(c->note), "not run: bpfrt's verifier rejects it: %.150s%s%.90s",
+		 c->verdict, c->kprog ? "; and its kernel variant: " : "", c->kverdict);
 	return -ENOTSUP;
 }
 
@@ -83,11 +104,10 @@ static int vouched_setup(struct bench_case *c, void **state)
 	return -ENOTSUP;
 }
 
-/* bpfrt's JIT unchecked: for verified code. */
+/* bpfrt's JIT unchecked: for verified code (state: the kernel variant). */
 static int jit_run(struct bench_case *c, void *state, uint64_t reps, uint64_t *ret)
 {
-	(void)state;
-	return bpfrt_run(c, BPFRT_ENGINE_JIT, false, reps, ret);
+	return bpfrt_run_prog(c, BPFRT_ENGINE_JIT, false, state != NULL, reps, ret);
 }
 
 static int jit_checked_run(struct bench_case *c, void *state, uint64_t reps,

@@ -37,9 +37,10 @@ static double ns_per_run(const struct row *row, size_t e)
 	return row->ns[e];
 }
 
+/* (Not for a kernel variant: insns counts the workload's own code.) */
 static double ns_per_insn(const struct row *row, size_t e)
 {
-	return row->insns ? row->ns[e] / (double)row->insns : NAN;
+	return row->insns && !row->variant[e] ? row->ns[e] / (double)row->insns : NAN;
 }
 
 static double vs_baseline(const struct row *row, size_t e)
@@ -313,13 +314,15 @@ static void print_legend(const struct row *rows, size_t n)
 	       "  native      the workload's C compiled for this CPU\n"
 	       "  jit         bpfrt's x86-64 JIT, checked=false: the mode for verified code,\n"
 	       "              run only where bpfrt's verifier accepts the workload (raw type:\n"
-	       "              r1 = the input, r2 = its length, ctx_size = its length)\n"
+	       "              r1 = the input, r2 = its length, ctx_size = its length), else\n"
+	       "              its kernel variant, as the kernel column runs it (may_goto\n"
+	       "              loops; \"jit ran\" says which; its ns/insn is not shown, the\n"
+	       "              count being the plain code's)\n"
 	       "  jit-vouched the same JIT, checked=false, on the workloads bpfrt's verifier\n"
-	       "              rejects (why: under \"jit ran\"); the bench vouches for them, and\n"
-	       "              checks their results against native. Where \"kernel ran\" says\n"
-	       "              \"the same code as bpfrt\", Linux's verifier accepts what bpfrt's\n"
-	       "              rejects; its variants (may_goto loops, checks again) bpfrt cannot\n"
-	       "              run: it has no may_goto\n"
+	       "              rejects (why: under \"jit ran\"), the plain code; the bench\n"
+	       "              vouches for them, and checks their results against native.\n"
+	       "              Where \"kernel ran\" says \"the same code as bpfrt\", Linux's\n"
+	       "              verifier accepts what bpfrt's rejects\n"
 	       "  jit-checked bpfrt's JIT, checked=true: every access bounds-checked, "
 	       "an instruction budget\n"
 	       "  kernel      the Linux kernel's JIT, as an XDP program run by "
