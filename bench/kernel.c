@@ -260,10 +260,11 @@ static void describe(struct bench_case *c, struct kstate *k)
 	a.info.info = (uintptr_t)&info;
 	if (sys_bpf(BPF_OBJ_GET_INFO_BY_FD, &a) < 0)
 		return;
-	snprintf(c->note, sizeof(c->note), "%s%s: %u insns after the verifier, "
-		 "%u bytes of x86-64%s", c->wl->kname ? "variant workloads/" : "",
+	snprintf(c->note, sizeof(c->note), "%s%s: verified in %u insns processed (with "
+		 "the stub), %u insns after the verifier, %u bytes of x86-64%s",
+		 c->wl->kname ? "variant workloads/" : "",
 		 c->wl->kname ? c->wl->kname : "the same code as bpfrt",
-		 info.xlated_prog_len / 8, info.jited_prog_len,
+		 info.verified_insns, info.xlated_prog_len / 8, info.jited_prog_len,
 		 info.jited_prog_len ? "" : " (NOT JITed: the kernel's interpreter ran)");
 }
 
