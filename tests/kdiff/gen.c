@@ -1058,6 +1058,9 @@ static void emit_step(struct gen *g)
 		return;
 	if (k < 160 || k >= 184)
 		emit_simple(g);
+	else if (k < 162)	/* may_goto, forward: the budget is never spent here */
+		push_jump(g, mk(BPF_JMP | 0xe0 /* BPF_JCOND */, 0, 0, 0, 0),
+			  (int)gen_below(&g->rng, 10));
 	else if (k < 174)
 		push_jump(g, jcond(g), (int)gen_below(&g->rng, 10));
 	else if (k < 183)
