@@ -174,6 +174,20 @@ TEST(may_goto_budget)
 	expect("instruction budget", p, 1000, -ELOOP, 0);
 	bpfrt_prog_free(p);
 
+	/* a budget that runs out at every point of a longer block: the same stop everywhere */
+	p = prog_text("mov %r0, 0\n"
+		      "l: add %r0, 1\n"
+		      "add %r0, 2\n"
+		      "may_goto out\n"
+		      "add %r0, 3\n"
+		      "stxdw [%r10-8], %r0\n"
+		      "ja l\n"
+		      "out: exit\n");
+	for (uint64_t b = 1; b < 40; b++)
+		expect("budget at each instruction", p, b, -ELOOP, 0);
+	expect("longer block", p, 0, 0, 6 * B + 3);
+	bpfrt_prog_free(p);
+
 	/* a loop that ends by itself long before, with may_goto first in its body */
 	p = prog_text("mov %r0, 0\n"
 		      "l: may_goto out\n"
