@@ -57,6 +57,8 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
+#include <time.h>
 
 #include "emit.h"
 #include "exec/idiom.h"
@@ -179,6 +181,8 @@ struct jit {
 	bool leaf;		/* unchecked, no calls: needs no env (jit_leaf_fn) */
 	bool leaf_exit;		/* leaf without stack that saves nothing: each exit
 				   stores r0 in opts */
+	bool blind;		/* constant blinding (bpfrt_prog_opts.jit_blind) */
+	uint64_t rng;		/* blinding: the generator's state */
 	uint16_t *flags;	/* F_* per slot */
 	uint32_t *blk_charge;	/* checked: instructions in the block starting here */
 	uint32_t *seg_charge;	/* checked: in the segment starting here */
@@ -505,7 +509,7 @@ static bool selectable(const struct bpfrt_insn *in)
 static void mark_selects(struct jit *j)
 {
 	for (size_t i = 0; i + 2 < j->n; i++) {
-		unsigned sh;
+		unsigned sh, op;
 
 		if (j->flags[i] & (F_HI | F_FUSED | F_SWITCH))
 			continue;
@@ -514,6 +518,9 @@ static void mark_selects(struct jit *j)
 		    (j->flags[i + 1] & (F_TARGET | F_FUSE | F_FUSED | F_HI)) ||
 		    !selectable(&j->insns[i + 1]))
 			continue;
+		op = BPF_OP(j->insns[i + 1].code);
+		if (j->blind && (op == BPF_LSH || op == BPF_RSH || op == BPF_ARSH))
+			continue;	/* a blinded count needs r9 and r11 */
 		j->flags[i] |= F_SELECT;
 		j->flags[i + 1] |= F_FUSED;
 	}
@@ -630,7 +637,11 @@ static void mark_fusion(struct jit *j)
 	for (size_t i = 0; i < j->n; i++) {
 		if (j->flags[i] & (F_HI | F_COPY | F_FUSED))
 			continue;
-		if (fusable(j->insns, i, j->n, j->flags)) {
+		enum isa_form_id b = i + 1 < j->n ? isa_decode(&j->insns[i + 1]) : ISA_MOV64_REG;
+
+		/* blinding: no lea with the program's constant as displacement */
+		if (fusable(j->insns, i, j->n, j->flags) &&
+		    !(j->blind && (b == ISA_ADD64_IMM || b == ISA_SUB64_IMM || b == ISA_ADD32_IMM))) {
 			j->flags[i] |= F_FUSE;
 			j->flags[i + 1] |= F_FUSED;
 			if (load_fusable(j, i)) {
@@ -1008,6 +1019,56 @@ static struct x86_mem mem_operand(struct jit *j, size_t idx, unsigned base, int1
 	return m;
 }
 
+/* ---- Constant blinding ------------------------------------------------- */
+
+/*
+ * Under blinding (docs/design.md) no immediate the program chose reaches the
+ * code as it is: each is emitted XORed with a fresh random value, which the
+ * code XORs back into a register at run time. The forms are of fixed size,
+ * so the layout does not depend on the values drawn (each pass draws anew).
+ * The generator (splitmix64) is seeded from getrandom per translation.
+ */
+static void blind_seed(struct jit *j)
+{
+	uint64_t seed;
+
+	if (getrandom(&seed, sizeof(seed), 0) != (ssize_t)sizeof(seed)) {
+		struct timespec ts;
+
+		clock_gettime(CLOCK_MONOTONIC, &ts);
+		seed = (uint64_t)ts.tv_nsec ^ (uint64_t)ts.tv_sec << 32 ^ (uintptr_t)j;
+	}
+	j->rng = seed;
+}
+
+static uint64_t blind_rand(struct jit *j)
+{
+	uint64_t z = (j->rng += UINT64_C(0x9e3779b97f4a7c15));
+
+	z = (z ^ (z >> 30)) * UINT64_C(0xbf58476d1ce4e5b9);
+	z = (z ^ (z >> 27)) * UINT64_C(0x94d049bb133111eb);
+	return z ^ (z >> 31);
+}
+
+/* reg = k, sign-extended to 64 bits if w, else zero-extended: (k ^ r) ^ r. */
+static void blind_imm(struct jit *j, bool w, int reg, int32_t k)
+{
+	uint32_t r = (uint32_t)blind_rand(j);
+
+	emit_mov_ri32(&j->e, w, reg, (int32_t)((uint32_t)k ^ r));
+	emit_alu_ri32(&j->e, w, ALU_XOR, reg, (int32_t)r);
+}
+
+/* reg = v (a 64-bit constant), with X_TMP's help: (v ^ r) ^ r. */
+static void blind_imm64(struct jit *j, int reg, uint64_t v)
+{
+	uint64_t r = blind_rand(j);
+
+	emit_mov_ri64(&j->e, reg, v ^ r);
+	emit_mov_ri64(&j->e, X_TMP, r);
+	emit_alu_rr(&j->e, true, ALU_XOR, reg, X_TMP);
+}
+
 /* ---- ALU --------------------------------------------------------------- */
 
 /* The upper half of a 32-bit result is zero: x86 32-bit operations do it. */
@@ -1027,6 +1088,9 @@ static void alu_imm(struct jit *j, bool w, enum x86_alu op, int d, int32_t imm)
 	} else if (imm == -1 && op == ALU_AND) {
 		if (!w)
 			zext32(j, d);
+	} else if (j->blind) {
+		blind_imm(j, w, X_TMP, imm);
+		emit_alu_rr(&j->e, w, op, d, X_TMP);
 	} else {
 		emit_alu_ri(&j->e, w, op, d, imm);
 	}
@@ -1052,6 +1116,9 @@ static void mul_imm(struct jit *j, bool w, int d, int32_t imm)
 	} else if (c == 1) {
 		if (!w)
 			zext32(j, d);
+	} else if (j->blind) {		/* no shift by a count derived from it either */
+		blind_imm(j, w, X_TMP, imm);
+		emit_imul_rr(&j->e, w, d, X_TMP);
 	} else if ((c & (c - 1)) == 0) {
 		emit_shift_ri(&j->e, w, SHIFT_SHL, d, (unsigned)__builtin_ctzll(c));
 	} else {
@@ -1212,6 +1279,9 @@ static void divmod_imm(struct jit *j, bool w, bool sign, bool mod, int d, int32_
 			zext32(j, d);
 	} else if (sign && sc == -1) {
 		divmod_by_minus1(j, w, mod, d);
+	} else if (j->blind) {		/* a real division: no mask or count derived from c */
+		blind_imm(j, w, X_TMP, imm);
+		divmod_core(j, w, sign, mod, d);
 	} else if (!sign && pow2) {
 		if (mod)
 			emit_alu_ri(&j->e, w, ALU_AND, d, (int32_t)(c - 1));
@@ -1252,6 +1322,8 @@ static void tr_mov(struct jit *j, const struct bpfrt_insn *in, bool w, bool imm)
 
 		if (v == 0)
 			emit_zero(&j->e, d);
+		else if (j->blind)
+			blind_imm(j, w, d, in->imm);
 		else
 			emit_mov_ri(&j->e, d, v);
 	} else if (in->off) {		/* movsx */
@@ -1287,7 +1359,11 @@ static void tr_alu(struct jit *j, const struct bpfrt_insn *in, unsigned shape)
 			divmod_reg(j, w, in->off == 1, op == BPF_MOD, d, s);
 		break;
 	case BPF_LSH: case BPF_RSH: case BPF_ARSH:
-		if (imm)
+		if (imm && j->blind && ((unsigned)in->imm & (w ? 63 : 31))) {
+			/* by a register (x86 masks the count as eBPF does) */
+			blind_imm(j, false, X_TMP2, in->imm);
+			shift_reg(j, w, x86_shift_of(op), d, X_TMP2);
+		} else if (imm)
 			shift_imm(j, w, x86_shift_of(op), d, in->imm);
 		else
 			shift_reg(j, w, x86_shift_of(op), d, s);
@@ -1371,10 +1447,14 @@ static void tr_st(struct jit *j, size_t i, const struct bpfrt_insn *in, bool reg
 	unsigned size = isa_size(in->code);
 	struct x86_mem m = mem_operand(j, i, in->dst_reg, in->off, size, false);
 
-	if (reg)
+	if (reg) {
 		emit_store(&j->e, size, m, xreg[in->src_reg]);
-	else
+	} else if (j->blind) {		/* m is never based on r11 here (not atomic) */
+		blind_imm(j, size == 8, X_TMP, in->imm);
+		emit_store(&j->e, size, m, X_TMP);
+	} else {
 		emit_store_imm(&j->e, size, m, in->imm);
+	}
 }
 
 /*
@@ -1553,7 +1633,7 @@ static bool tr_inline_lookup(struct jit *j, size_t i, const struct bpfrt_insn *i
 	struct bpfrt_map *m;
 	uint32_t null, done;
 
-	if (j->checked || in->imm != HELPER_MAP_LOOKUP_ELEM ||
+	if (j->checked || j->blind || in->imm != HELPER_MAP_LOOKUP_ELEM ||
 	    prog_helper(j->prog, HELPER_MAP_LOOKUP_ELEM) != builtin_lookup() ||
 	    !(m = lookup_map_arg(j, i)) || m->type != BPFRT_MAP_ARRAY || m->stride > INT32_MAX)
 		return false;
@@ -1584,7 +1664,9 @@ static void tr_call(struct jit *j, size_t i, const struct bpfrt_insn *in)
 	if (tr_inline_lookup(j, i, in))
 		return;
 	if (!j->checked) {	/* map helpers: inline or the map's own function (inline_hash.c) */
-		hash = jit_hash_lookup(&j->e, j->prog, in->imm, lookup_map_arg(j, i), &site);
+		if (!j->blind)	/* inline code holds the map's sizes and seed */
+			hash = jit_hash_lookup(&j->e, j->prog, in->imm, lookup_map_arg(j, i),
+					       &site);
 		if (hash == JIT_HASH_INLINE)
 			return;
 		fn = jit_map_call_target(j->prog, in->imm, lookup_map_arg(j, i));
@@ -1695,10 +1777,15 @@ static void tr_ld_pkt(struct jit *j, size_t i, const struct bpfrt_insn *in, bool
 {
 	struct emit *e = &j->e;
 
-	if (ind)
+	if (j->blind) {
+		blind_imm(j, false, X_TMP, in->imm);
+		if (ind)
+			emit_alu_rr(e, false, ALU_ADD, X_TMP, xreg[in->src_reg]);
+	} else if (ind) {
 		emit_lea(e, false, X_TMP, x86_mem(xreg[in->src_reg], in->imm));
-	else
+	} else {
 		emit_mov_ri(e, X_TMP, (uint32_t)in->imm);
+	}
 	for (size_t k = 0; k < ARRAY_SIZE(kept_regs); k++)
 		emit_push(e, kept_regs[k]);
 	emit_mov_rr(e, true, X_RDI, X_ENV);
@@ -1732,6 +1819,16 @@ static enum x86_cc x86_cc_of(unsigned op)
 	}
 }
 
+/* Blinding: the flags of cmp (test for jset) d, k, with k in scratch. */
+static void blind_flags(struct jit *j, bool w, unsigned op, int d, int32_t k, int scratch)
+{
+	blind_imm(j, w, scratch, k);
+	if (op == BPF_JSET)
+		emit_test_rr(&j->e, w, d, scratch);
+	else
+		emit_alu_rr(&j->e, w, ALU_CMP, d, scratch);
+}
+
 /* A compare and a conditional jump; jmp32 compares the low halves. */
 static void tr_jcond(struct jit *j, size_t i, const struct bpfrt_insn *in, bool imm)
 {
@@ -1750,6 +1847,8 @@ static void tr_jcond(struct jit *j, size_t i, const struct bpfrt_insn *in, bool 
 		emit_alu_rr(e, w, ALU_CMP, d, xreg[in->src_reg]);
 	else if (op == BPF_JSET && in->imm == 0)
 		return;		/* never taken */
+	else if (j->blind && in->imm != 0)
+		blind_flags(j, w, op, d, in->imm, X_TMP);
 	else if (op == BPF_JSET && in->imm > 0 && in->imm <= 0xff)
 		emit_test_r8i(e, d, (uint8_t)in->imm);
 	else if (op == BPF_JSET)
@@ -1917,6 +2016,8 @@ static void jcond_flags(struct jit *j, const struct bpfrt_insn *in)
 		emit_test_rr(e, w, d, xreg[in->src_reg]);
 	else if (!imm)
 		emit_alu_rr(e, w, ALU_CMP, d, xreg[in->src_reg]);
+	else if (j->blind && (in->imm != 0 || op == BPF_JSET))
+		blind_flags(j, w, op, d, in->imm, X_TMP2);	/* r11 holds the value */
 	else if (op == BPF_JSET)
 		emit_test_ri(e, w, d, in->imm);
 	else if (in->imm == 0)
@@ -1938,7 +2039,9 @@ static void tr_select(struct jit *j, size_t i)
 	unsigned op = BPF_OP(in->code);
 	int d = xreg[in->dst_reg], s = xreg[in->src_reg], src = X_TMP;
 
-	if (op == BPF_MOV && imm) {
+	if (op == BPF_MOV && imm && j->blind) {
+		blind_imm(j, w, X_TMP, in->imm);
+	} else if (op == BPF_MOV && imm) {
 		emit_mov_ri(e, X_TMP, w ? (uint64_t)(int64_t)in->imm : (uint32_t)in->imm);
 	} else if (op == BPF_MOV) {
 		if (w)
@@ -1953,7 +2056,10 @@ static void tr_select(struct jit *j, size_t i)
 		else if (op == BPF_LSH || op == BPF_RSH || op == BPF_ARSH)
 			emit_shift_ri(e, w, x86_shift_of(op), X_TMP,
 				      (unsigned)in->imm & (w ? 63 : 31));
-		else if (imm)
+		else if (imm && j->blind) {
+			blind_imm(j, w, X_TMP2, in->imm);
+			emit_alu_rr(e, w, x86_alu_of(op), X_TMP, X_TMP2);
+		} else if (imm)
 			emit_alu_ri(e, w, x86_alu_of(op), X_TMP, in->imm);
 		else
 			emit_alu_rr(e, w, x86_alu_of(op), X_TMP, s);
@@ -2198,6 +2304,8 @@ static void tr_insn(struct jit *j, size_t i)
 		prog_lddw(j->prog, i, &v, NULL);	/* check_runnable vouched for it */
 		if (v == 0)
 			emit_zero(&j->e, xreg[in->dst_reg]);
+		else if (j->blind)	/* all of them: map and function addresses too */
+			blind_imm64(j, xreg[in->dst_reg], v);
 		else
 			emit_mov_ri(&j->e, xreg[in->dst_reg], v);
 		break;
@@ -2730,7 +2838,10 @@ static int jit_state_init(struct jit *j, const struct bpfrt_prog *prog, bool che
 			  struct jit_code *code)
 {
 	*j = (struct jit){ .prog = prog, .insns = prog->insns, .n = prog->n,
-			   .checked = checked, .bmi2 = cpu_has_bmi2(), .align_loops = true };
+			   .checked = checked, .bmi2 = cpu_has_bmi2(), .align_loops = true,
+			   .blind = prog->jit_blind };
+	if (j->blind)
+		blind_seed(j);
 	j->flags = calloc(prog->n, sizeof(*j->flags));
 	j->blk_charge = calloc(prog->n, sizeof(*j->blk_charge));
 	j->seg_charge = calloc(prog->n, sizeof(*j->seg_charge));
@@ -2770,10 +2881,11 @@ int jit_prepare(const struct bpfrt_prog *prog, bool checked, struct jit_code **o
 	ret = jit_state_init(&j, prog, checked, code);
 	if (!ret) {
 		mark_targets(&j);
-		if (!checked)
+		if (!checked && !j.blind)	/* tables of the program's values */
 			mark_switches(&j);
 		mark_copies(&j);
-		mark_rotates(&j);
+		if (!j.blind)		/* one rol by a count from the program */
+			mark_rotates(&j);
 		mark_fusion(&j);
 		if (!checked)
 			mark_selects(&j);
