@@ -230,7 +230,7 @@ TEST(jit_switch_tables)
 					 0x7fffff00, (int32_t)0x80000010 };
 	static struct gen g;
 	static uint64_t v[12 + 5 * 3 * 64];
-	unsigned tables = 0, trees = 0, diffs = 0, lookups = 0, vtables = 0;
+	unsigned tables = 0, trees = 0, diffs = 0, lookups = 0, vtables = 0, btables = 0;
 
 	g.seed = 12345;
 	for (unsigned t = 0; t < 400; t++) {
@@ -238,8 +238,9 @@ TEST(jit_switch_tables)
 		size_t nkeys = 3 + rnd(&g) % 60, nv;
 		int32_t base = bases[rnd(&g) % (sizeof(bases) / sizeof(bases[0]))];
 		unsigned gap = 1 + (rnd(&g) % 4 == 0 ? rnd(&g) % 40 : 0);
-		struct bpfrt_prog *p = NULL;
+		struct bpfrt_prog *p = NULL, *pb = NULL;
 		struct bpfrt_error err;
+		BPFRT_OPTS(bpfrt_prog_opts, blind, .jit_blind = true);
 
 		g.w32 = rnd(&g) % 2;
 		g.sign = rnd(&g) % 2;
@@ -253,16 +254,23 @@ TEST(jit_switch_tables)
 			   "tree %u: %s", t, err.msg))
 			continue;
 		trees++;
+		if (!CHECK(bpfrt_prog_new(g.in, g.n, &blind, &pb, &err) == 0, "%s", err.msg))
+			break;
 		nv = values(&g, keys, nkeys, v);
 		for (size_t k = 0; k < nv; k++) {
-			uint64_t want, interp, jit, jitc;
+			uint64_t want, interp, jit, jitc, jitb;
 
 			/* the reference: the checked interpreter, which has no tables */
 			if (!run1(p, BPFRT_ENGINE_INTERP, true, v[k], &want) ||
 			    !run1(p, BPFRT_ENGINE_INTERP, false, v[k], &interp) ||
 			    !run1(p, BPFRT_ENGINE_JIT, false, v[k], &jit) ||
-			    !run1(p, BPFRT_ENGINE_JIT, true, v[k], &jitc))
+			    !run1(p, BPFRT_ENGINE_JIT, true, v[k], &jitc) ||
+			    !run1(pb, BPFRT_ENGINE_JIT, false, v[k], &jitb))
 				break;
+			/* constant blinding keeps jump tables, not tables of values */
+			CHECK(jitb == want, "tree %u, r3 = %#llx: blinded JIT %#llx, want %#llx",
+			      t, (unsigned long long)v[k], (unsigned long long)jitb,
+			      (unsigned long long)want);
 			if (!CHECK(jit == want && jitc == want && interp == want,
 				   "tree %u (%zu keys from %d, gap %u, %s %s), r3 = %#llx: checked "
 				   "interpreter %#llx, interpreter %#llx, JIT %#llx, checked JIT "
@@ -277,8 +285,12 @@ TEST(jit_switch_tables)
 		case 1: tables++; break;
 		case 2: vtables++; break;
 		}
+		btables += has_table(pb) == 1;
+		CHECK(has_table(pb) != 2, "tree %u: a table of values under blinding", t);
 		bpfrt_prog_free(p);
+		bpfrt_prog_free(pb);
 	}
+	CHECK(btables >= tables, "blinded: %u jump tables, unblinded %u", btables, tables);
 	/* most trees have enough compares and a dense enough range for a table */
 	CHECK(tables > (trees - lookups) / 3, "only %u of %u trees became jump tables",
 	      tables, trees - lookups);

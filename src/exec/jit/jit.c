@@ -459,6 +459,10 @@ static void mark_switches(struct jit *j)
 		if ((j->flags[i] & F_HI) || node[i] || shape_of(&j->insns[i]) != SH_JCOND_IMM ||
 		    !jswitch_find(j->insns, j->n, i, &sw, node))
 			continue;
+		if (j->blind && sw.values) {	/* a table of the program's constants */
+			jswitch_free(&sw);
+			continue;
+		}
 		if (j->nsw == cap) {
 			size_t ncap = cap ? 2 * cap : 4;
 
@@ -519,8 +523,8 @@ static void mark_selects(struct jit *j)
 		    !selectable(&j->insns[i + 1]))
 			continue;
 		op = BPF_OP(j->insns[i + 1].code);
-		if (j->blind && (op == BPF_LSH || op == BPF_RSH || op == BPF_ARSH))
-			continue;	/* a blinded count needs r9 and r11 */
+		if (j->blind && !j->bmi2 && (op == BPF_LSH || op == BPF_RSH || op == BPF_ARSH))
+			continue;	/* a blinded count needs shlx, r9 and r11 */
 		j->flags[i] |= F_SELECT;
 		j->flags[i + 1] |= F_FUSED;
 	}
@@ -1939,9 +1943,18 @@ static void tr_switch(struct jit *j, struct jswitch *sw)
 		emit_movsx_rr(e, true, 4, X_TMP, x);
 	else
 		emit_mov_rr(e, false, X_TMP, x);
-	if (sw->lo)
+	if (sw->lo && j->blind) {	/* lo is a case value; count from two */
+		blind_imm(j, true, X_TMP2, (int32_t)sw->lo);
+		emit_alu_rr(e, true, ALU_SUB, X_TMP, X_TMP2);
+	} else if (sw->lo) {
 		emit_alu_ri(e, true, ALU_SUB, X_TMP, (int32_t)sw->lo);
-	emit_alu_ri(e, true, ALU_CMP, X_TMP, (int32_t)(sw->count - 1));
+	}
+	if (j->blind) {
+		blind_imm(j, true, X_TMP2, (int32_t)(sw->count - 1));
+		emit_alu_rr(e, true, ALU_CMP, X_TMP, X_TMP2);
+	} else {
+		emit_alu_ri(e, true, ALU_CMP, X_TMP, (int32_t)(sw->count - 1));
+	}
 	if (sw->has_below && sw->has_above)
 		jump(j, CC_A, out = label_new(j));
 	else
@@ -1961,7 +1974,10 @@ static void tr_switch(struct jit *j, struct jswitch *sw)
 	}
 	if (sw->has_below && sw->has_above) {
 		label_bind(j, out);
-		emit_alu_ri(e, sw->w64, ALU_CMP, x, (int32_t)sw->lo);
+		if (j->blind)
+			blind_flags(j, sw->w64, BPF_JEQ, x, (int32_t)sw->lo, X_TMP);
+		else
+			emit_alu_ri(e, sw->w64, ALU_CMP, x, (int32_t)sw->lo);
 		jump(j, sw->sign ? CC_L : CC_B, below);
 		jump(j, CC_ALWAYS, above);
 	}
@@ -2053,7 +2069,10 @@ static void tr_select(struct jit *j, size_t i)
 		if ((op == BPF_LSH || op == BPF_RSH || op == BPF_ARSH) &&
 		    !((unsigned)in->imm & (w ? 63 : 31)))
 			emit_mov_rr(e, w, X_TMP, X_TMP);	/* by 0: zero-extends */
-		else if (op == BPF_LSH || op == BPF_RSH || op == BPF_ARSH)
+		else if ((op == BPF_LSH || op == BPF_RSH || op == BPF_ARSH) && j->blind) {
+			blind_imm(j, false, X_TMP2, in->imm);	/* mark_selects: BMI2 */
+			emit_shiftx(e, w, x86_shift_of(op), X_TMP, X_TMP, X_TMP2);
+		} else if (op == BPF_LSH || op == BPF_RSH || op == BPF_ARSH)
 			emit_shift_ri(e, w, x86_shift_of(op), X_TMP,
 				      (unsigned)in->imm & (w ? 63 : 31));
 		else if (imm && j->blind) {
@@ -2881,7 +2900,7 @@ int jit_prepare(const struct bpfrt_prog *prog, bool checked, struct jit_code **o
 	ret = jit_state_init(&j, prog, checked, code);
 	if (!ret) {
 		mark_targets(&j);
-		if (!checked && !j.blind)	/* tables of the program's values */
+		if (!checked)
 			mark_switches(&j);
 		mark_copies(&j);
 		if (!j.blind)		/* one rol by a count from the program */
