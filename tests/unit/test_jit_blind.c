@@ -478,3 +478,146 @@ TEST(jit_blind_fresh)
 	}
 	free(insns);
 }
+
+/* ---- Random programs: every immediate form, blinded and not ---------------- */
+
+#define I(c, d, s, o, i) \
+	((struct bpfrt_insn){ .code = (c), .dst_reg = (d), .src_reg = (s), .off = (o), .imm = (i) })
+
+static uint32_t rnd_state = 2463534242u;
+
+static uint32_t rnd(void)
+{
+	rnd_state ^= rnd_state << 13;
+	rnd_state ^= rnd_state >> 17;
+	rnd_state ^= rnd_state << 5;
+	return rnd_state;
+}
+
+/* Constants of every kind: 0, ±1, small, powers of two and their negations, any. */
+static int32_t rnd_imm(void)
+{
+	switch (rnd() % 6) {
+	case 0: return (int32_t)(rnd() % 3) - 1;
+	case 1: return (int32_t)(rnd() % 512) - 256;
+	case 2: return (int32_t)(1u << (rnd() % 32));
+	case 3: return -(int32_t)(1u << (rnd() % 31));
+	default: return (int32_t)rnd();
+	}
+}
+
+/*
+ * r1..r5 and r0 worked on by ALU immediates (every op, both widths, signed
+ * division too), lddw, stores of immediates to the stack read back, LD_ABS
+ * and LD_IND, and forward compares with immediates (jump tables and selects
+ * included, in runs of compares on one register).
+ */
+static size_t gen_prog(struct bpfrt_insn *in, size_t max)
+{
+	static const uint8_t alu_ops[] = { 0x00, 0x10, 0x20, 0x30, 0x40, 0x50, 0x60, 0x70,
+					   0x90, 0xa0, 0xb0, 0xc0 };
+	static const uint8_t jmp_ops[] = { 0x10, 0x20, 0x30, 0x40, 0x50, 0x60, 0x70, 0xa0,
+					   0xb0, 0xc0, 0xd0 };
+	size_t n = 0;
+
+	in[n++] = I(0x79, 6, 1, 0, 0);		/* r6 = *(u64 *)ctx: the input */
+	for (unsigned r = 0; r <= 5; r++)
+		in[n++] = I(0xbf, r, 6, 0, 0);
+	while (n + 12 < max) {
+		unsigned d = rnd() % 6, op;
+
+		switch (rnd() % 8) {
+		case 0: case 1: case 2: {
+			int32_t k = rnd_imm();
+
+			op = alu_ops[rnd() % sizeof(alu_ops)];
+			if (op == 0x60 || op == 0x70 || op == 0xc0)	/* shifts: in range */
+				k &= 31;
+			in[n++] = I((uint8_t)(op | (rnd() % 2 ? 0x07 : 0x04)), d, 0,
+				    (op == 0x30 || op == 0x90) ? (int16_t)(rnd() % 2) : 0, k);
+			break;
+		}
+		case 3:
+			in[n++] = I(0x18, d, 0, 0, rnd_imm());
+			in[n++] = I(0, 0, 0, 0, rnd_imm());
+			break;
+		case 4: {
+			static const uint8_t sz[] = { 0x10, 0x08, 0x00, 0x18 };	/* h b w dw */
+			uint8_t s = sz[rnd() % 4];
+
+			in[n++] = I((uint8_t)(0x62 | s), 10, 0, -16, rnd_imm());
+			in[n++] = I((uint8_t)(0x61 | s), d, 10, -16, 0);
+			break;
+		}
+		case 5:
+			in[n++] = I((uint8_t)(0x20 | (rnd() % 3) << 3), 0, 0, 0, (int32_t)(rnd() % 24));
+			in[n++] = I(0x57, 2, 0, 0, 7);
+			in[n++] = I((uint8_t)(0x40 | (rnd() % 3) << 3), 0, 2, 0, (int32_t)(rnd() % 16));
+			break;
+		default: {
+			unsigned runs = 1 + rnd() % 8;
+
+			for (unsigned k = 0; k < runs; k++) {
+				op = jmp_ops[rnd() % sizeof(jmp_ops)];
+				in[n++] = I((uint8_t)(op | (rnd() % 2 ? 0x05 : 0x06)), d, 0,
+					    (int16_t)(rnd() % 2), rnd() % 2 ? rnd_imm() : (int32_t)k);
+				in[n++] = I(0xb7, (rnd() % 5) + 1, 0, 0, rnd_imm());
+			}
+			break;
+		}
+		}
+	}
+	for (unsigned r = 1; r <= 5; r++)
+		in[n++] = I(0xaf, 0, r, 0, 0);		/* r0 ^= r1..r5 */
+	in[n++] = I(0x95, 0, 0, 0, 0);
+	return n;
+}
+
+static int run_pkt(struct bpfrt_prog *prog, enum bpfrt_engine engine, bool checked,
+		   uint64_t input, const uint8_t *pkt, uint64_t *r0)
+{
+	BPFRT_OPTS(bpfrt_run_opts, o, .engine = engine, .checked = checked, .ctx = &input,
+		   .ctx_len = sizeof(input), .pkt = pkt, .pkt_len = 64);
+	struct bpfrt_error err;
+	int ret = bpfrt_prog_run(prog, &o, &err);
+
+	*r0 = ret ? (uint64_t)ret : o.retval;
+	return ret;
+}
+
+TEST(jit_blind_random)
+{
+	static struct bpfrt_insn in[200];
+	uint8_t pkt[64];
+	unsigned progs = 0, bad = 0;
+
+	for (size_t k = 0; k < sizeof(pkt); k++)
+		pkt[k] = (uint8_t)(k * 37 + 11);
+	for (unsigned t = 0; t < 300 && bad < 10; t++) {
+		size_t n = gen_prog(in, sizeof(in) / sizeof(*in) - 8);
+		struct bpfrt_prog *p = new_prog(in, n, false), *b = new_prog(in, n, true);
+
+		if (!CHECK(p && b, "program %u not created", t))
+			break;
+		progs++;
+		for (unsigned v = 0; v < 4; v++) {
+			uint64_t input = (uint64_t)rnd() << 32 | rnd(), want, got[3];
+			int wret = run_pkt(p, BPFRT_ENGINE_INTERP, true, input, pkt, &want);
+			int r0 = run_pkt(b, BPFRT_ENGINE_JIT, true, input, pkt, &got[0]);
+			int r1 = run_pkt(b, BPFRT_ENGINE_JIT, false, input, pkt, &got[1]);
+			int r2 = run_pkt(p, BPFRT_ENGINE_JIT, false, input, pkt, &got[2]);
+
+			if (!CHECK(wret == r0 && wret == r1 && wret == r2 && want == got[0] &&
+				   want == got[1] && want == got[2],
+				   "program %u, input %#llx: interpreter %#llx, blinded JIT checked "
+				   "%#llx, unchecked %#llx, plain JIT %#llx", t,
+				   (unsigned long long)input, (unsigned long long)want,
+				   (unsigned long long)got[0], (unsigned long long)got[1],
+				   (unsigned long long)got[2]))
+				bad++;
+		}
+		bpfrt_prog_free(p);
+		bpfrt_prog_free(b);
+	}
+	CHECK(progs == 300, "only %u programs", progs);
+}
