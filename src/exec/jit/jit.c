@@ -459,10 +459,6 @@ static void mark_switches(struct jit *j)
 		if ((j->flags[i] & F_HI) || node[i] || shape_of(&j->insns[i]) != SH_JCOND_IMM ||
 		    !jswitch_find(j->insns, j->n, i, &sw, node))
 			continue;
-		if (j->blind && sw.values) {	/* a table of the program's constants */
-			jswitch_free(&sw);
-			continue;
-		}
 		if (j->nsw == cap) {
 			size_t ncap = cap ? 2 * cap : 4;
 
@@ -1960,10 +1956,15 @@ static void tr_switch(struct jit *j, struct jswitch *sw)
 	else
 		jump(j, CC_A, sw->has_below ? below : above);
 	if (sw->values) {
+		if (j->blind)	/* entries of 16 bytes: v ^ r, r */
+			emit_alu_rr(e, true, ALU_ADD, X_TMP, X_TMP);
 		for (unsigned k = 0; k < sw->nval; k++) {
 			lea_label(j, X_TMP2, sw->tlabel[k]);
 			emit_load(e, 8, false, xreg[sw->vreg[k]],
 				  x86_mem_index(X_TMP2, X_TMP, 8, 0));
+			if (j->blind)
+				emit_alu_rm(e, true, ALU_XOR, xreg[sw->vreg[k]],
+					    x86_mem_index(X_TMP2, X_TMP, 8, 8));
 		}
 		jump(j, CC_ALWAYS, sw->leaf);
 	} else {
@@ -2007,8 +2008,14 @@ static void emit_switch_tables(struct jit *j)
 		if (sw->values) {
 			for (unsigned m = 0; m < sw->nval; m++) {
 				label_bind(j, sw->tlabel[m]);
-				for (uint32_t v = 0; v < sw->count; v++)
-					emit_u64(e, sw->val[(size_t)v * sw->nval + m]);
+				for (uint32_t v = 0; v < sw->count; v++) {
+					uint64_t x = sw->val[(size_t)v * sw->nval + m];
+					uint64_t r = j->blind ? blind_rand(j) : 0;
+
+					emit_u64(e, x ^ r);
+					if (j->blind)
+						emit_u64(e, r);
+				}
 			}
 			continue;
 		}
