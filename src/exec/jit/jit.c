@@ -2062,8 +2062,11 @@ static void tr_select(struct jit *j, size_t i)
 	unsigned op = BPF_OP(in->code);
 	int d = xreg[in->dst_reg], s = xreg[in->src_reg], src = X_TMP;
 
-	if (op == BPF_MOV && imm && j->blind) {
-		blind_imm(j, w, X_TMP, in->imm);
+	if (op == BPF_MOV && imm && j->blind) {	/* the flags are set after */
+		if (in->imm == 0)
+			emit_zero(e, X_TMP);
+		else
+			blind_imm(j, w, X_TMP, in->imm);
 	} else if (op == BPF_MOV && imm) {
 		emit_mov_ri(e, X_TMP, w ? (uint64_t)(int64_t)in->imm : (uint32_t)in->imm);
 	} else if (op == BPF_MOV) {
