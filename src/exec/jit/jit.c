@@ -48,6 +48,11 @@
  * body (mark_colds), make rotates one rol (idiom.h), and use liveness; checked
  * code tries a copy loop whole when its checks and budget allow.
  *
+ * Blinding (bpfrt_prog_opts.jit_blind, docs/design.md): every immediate of
+ * the program is emitted as k ^ r, r fresh per constant, XORed back into a
+ * scratch register at run time; rewrites that would put a constant (or what
+ * is derived from it) in the code as it is are not done, or blinded too.
+ *
  * Layout. Jumps are emitted short (rel8) when they fit: passes repeat,
  * deciding each jump from the previous pass's positions, until the code
  * stops shrinking; the final pass writes the bytes into RW memory that is
