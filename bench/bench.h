@@ -116,7 +116,7 @@ struct engine {
 extern const struct engine bench_engines[];
 extern const size_t bench_nengines;
 
-#define BENCH_MAX_ENGINES 8
+#define BENCH_MAX_ENGINES 9
 
 /* ---- Results (bench.c measures, report.c prints) ---------------------- */
 

@@ -4,6 +4,8 @@
  * workload, else its kernel variant); what it rejects runs in "jit-vouched",
  * so both show and neither hides the other.
  *
+ * "jit-blind" is the jit column with constant blinding (jit_blind).
+ *
  * A new engine is one more row in bench_engines[]: a run function and, if
  * it needs per-case state, setup and teardown. The kernel's functions are
  * in kernel.c.
@@ -117,6 +119,44 @@ static int jit_checked_run(struct bench_case *c, void *state, uint64_t reps,
 	return bpfrt_run(c, BPFRT_ENGINE_JIT, true, reps, ret);
 }
 
+/*
+ * The JIT with constant blinding (bpfrt_prog_opts.jit_blind), unchecked, on
+ * every workload (jit and jit-vouched together): its own program, with the
+ * case's map.
+ */
+static int blind_setup(struct bench_case *c, void **state)
+{
+	BPFRT_OPTS(bpfrt_prog_opts, po, .maps = &c->map, .nmaps = c->wl->map ? 1 : 0,
+		   .jit_blind = true);
+	struct bpfrt_prog *prog;
+	int err;
+
+	if (!c->verified)
+		snprintf(c->note, sizeof(c->note), "vouched for, as in jit-vouched");
+	err = bpfrt_prog_new(c->insns, c->ninsns, &po, &prog, &c->err);
+	if (!err && c->wl->map)
+		err = bpfrt_prog_use_builtin_helpers(prog);
+	if (!err)
+		*state = prog;
+	return err;
+}
+
+static int blind_run(struct bench_case *c, void *state, uint64_t reps, uint64_t *ret)
+{
+	struct bpfrt_prog *plain = c->prog;
+	int err;
+
+	c->prog = state;
+	err = bpfrt_run(c, BPFRT_ENGINE_JIT, false, reps, ret);
+	c->prog = plain;
+	return err;
+}
+
+static void blind_teardown(void *state)
+{
+	bpfrt_prog_free(state);
+}
+
 /* The baseline has no helpers: workloads with maps are not for it. */
 static int switch_setup(struct bench_case *c, void **state)
 {
@@ -150,6 +190,8 @@ const struct engine bench_engines[] = {
 	{ .name = "jit", .kind = ENGINE_EBPF, .setup = verified_setup, .run = jit_run },
 	{ .name = "jit-vouched", .kind = ENGINE_EBPF, .setup = vouched_setup, .run = jit_run },
 	ENGINE("jit-checked", ENGINE_EBPF, jit_checked_run),
+	{ .name = "jit-blind", .kind = ENGINE_EBPF, .setup = blind_setup, .run = blind_run,
+	  .teardown = blind_teardown },
 	{ .name = "kernel", .kind = ENGINE_EBPF, .setup = kernel_setup,
 	  .run = kernel_run, .teardown = kernel_teardown,
 	  .elapsed = kernel_elapsed, .output = kernel_output,

@@ -51,7 +51,7 @@ int cmd_xdp_replay(int argc, char **argv);	/* xdp_replay.c */
  * already there, if pindir is not NULL), its programs given bpfrt's
  * helpers; NULL after a message.
  */
-struct bpfrt_obj *cli_obj_load(const char *file, const char *pindir);
+struct bpfrt_obj *cli_obj_load(const char *file, const char *pindir, bool jit_blind);
 /* Its program called name, or its only one; NULL after a message listing them. */
 struct bpfrt_prog *cli_obj_pick_prog(struct bpfrt_obj *obj, const char *file, const char *name);
 

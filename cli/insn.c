@@ -135,14 +135,16 @@ int cmd_asm(int argc, char **argv)
 	return 0;
 }
 
-/* disasm FILE jited [checked]: the JIT's code. */
-static int disasm_jited(struct bpfrt_insn *insns, size_t n, bool checked, const char *path)
+/* disasm FILE jited [checked] [blind]: the JIT's code (blind: its constants blinded). */
+static int disasm_jited(struct bpfrt_insn *insns, size_t n, bool checked, bool blind,
+			const char *path)
 {
+	BPFRT_OPTS(bpfrt_prog_opts, o, .jit_blind = blind);
 	struct bpfrt_prog *prog;
 	struct bpfrt_error err;
 	int ret;
 
-	if (bpfrt_prog_new(insns, n, NULL, &prog, &err)) {
+	if (bpfrt_prog_new(insns, n, &o, &prog, &err)) {
 		fprintf(stderr, "bpfrt: %s: %s\n", path, err.msg);
 		free(insns);
 		return 1;
@@ -156,7 +158,7 @@ static int disasm_jited(struct bpfrt_insn *insns, size_t n, bool checked, const 
 int cmd_disasm(int argc, char **argv)
 {
 	struct bpfrt_insn *insns;
-	bool opcodes = false, jited = false, checked = false;
+	bool opcodes = false, jited = false, checked = false, blind = false;
 	int status = 0;
 	size_t n;
 
@@ -167,17 +169,19 @@ int cmd_disasm(int argc, char **argv)
 			jited = true;
 		else if (jited && cli_is_kw(argv[i], "checked"))
 			checked = true;
+		else if (jited && cli_is_kw(argv[i], "blind"))
+			blind = true;
 		else
 			argc = -1;
 	}
 	if (argc < 1 || (jited && opcodes)) {
-		fprintf(stderr, "usage: bpfrt disasm FILE [opcodes | jited [checked]]\n");
+		fprintf(stderr, "usage: bpfrt disasm FILE [opcodes | jited [checked] [blind]]\n");
 		return 2;
 	}
 	if (cli_load_insns(argv[0], &insns, &n))
 		return 1;
 	if (jited)
-		return disasm_jited(insns, n, checked, argv[0]);
+		return disasm_jited(insns, n, checked, blind, argv[0]);
 	for (size_t i = 0; i < n;) {
 		char text[160];
 		int slots = bpfrt_disasm_insn(insns, n, i, text, sizeof(text));

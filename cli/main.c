@@ -12,7 +12,7 @@ static const struct cli_cmd objects[] = {
 	{ "map", do_map, "map COMMAND ...           create, show, update, lookup, dump maps" },
 	{ "xdp", do_xdp, "xdp COMMAND ...           run XDP programs over packets" },
 	{ "asm", cmd_asm, "asm FILE.s [out FILE]     assemble to raw instructions" },
-	{ "disasm", cmd_disasm, "disasm FILE [opcodes | jited [checked]]\n"
+	{ "disasm", cmd_disasm, "disasm FILE [opcodes | jited [checked] [blind]]\n"
 	  "                           print instructions as text, or the JIT's x86-64 code" },
 	{ "run", cmd_run, "run FILE [data_in FILE] [data_out FILE] [repeat N] [checked] [-j]\n"
 	  "                           run a raw program (r1 = data, r2 = its length); verified\n"

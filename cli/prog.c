@@ -21,7 +21,7 @@ static const struct cli_cmd prog_cmds[] = {
 	{ "pin", cmd_prog_pin, "pin PROG FILE        pin PROG at FILE too" },
 	{ "run", cmd_prog_run, "run OBJ [name PROG] [data_in FILE] [data_out FILE] [ctx_in FILE] "
 	  "[ctx_out FILE]\n                           [repeat N] [checked|unchecked] "
-	  "[--interpret|--jit]\n                           run a program as BPF_PROG_TEST_RUN "
+	  "[--interpret|--jit] [--blind]\n                           run a program as BPF_PROG_TEST_RUN "
 	  "does: verified, or\n                           with runtime checks instead if 'checked'" },
 	{ "verify", cmd_prog_verify, "verify FILE [name PROG | section SEC] [type TYPE] [ctx_size N] [-v] [-j]\n"
 	  "                           verify every program (or one) of an object or raw file" },

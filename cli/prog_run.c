@@ -11,7 +11,9 @@
 
 static const char prog_run_usage[] =
 	"usage: bpfrt prog run OBJ [name PROG] [data_in FILE] [data_out FILE] [ctx_in FILE]\n"
-	"                      [ctx_out FILE] [repeat N] [checked|unchecked] [--interpret|--jit] [-j]\n";
+	"                      [ctx_out FILE] [repeat N] [checked|unchecked] [--interpret|--jit]\n"
+	"                      [--blind] [-j]\n"
+	"  --blind: the JIT blinds the program's constants (for untrusted programs)\n";
 
 static int write_file(const char *path, const void *p, size_t len)
 {
@@ -59,13 +61,18 @@ struct bpfrt_prog *cli_obj_pick_prog(struct bpfrt_obj *obj, const char *file, co
 	return prog;
 }
 
-/* Open and load an object (its maps pinned in pindir, if given), every program given bpfrt's helpers. */
-struct bpfrt_obj *cli_obj_load(const char *file, const char *pindir)
+/*
+ * Open and load an object (its maps pinned in pindir, if given), every
+ * program given bpfrt's helpers and, if jit_blind, JIT code with its
+ * constants blinded.
+ */
+struct bpfrt_obj *cli_obj_load(const char *file, const char *pindir, bool jit_blind)
 {
+	BPFRT_OPTS(bpfrt_obj_opts, o, .jit_blind = jit_blind);
 	struct bpfrt_obj *obj = NULL;
 	struct bpfrt_error err;
 
-	if (bpfrt_obj_open(file, NULL, &obj, &err)) {
+	if (bpfrt_obj_open(file, &o, &obj, &err)) {
 		cli_err("%s: %s", file, err.msg);
 		return NULL;
 	}
@@ -91,7 +98,7 @@ struct bpfrt_obj *cli_obj_load(const char *file, const char *pindir)
 int cmd_prog_run(int argc, char **argv)
 {
 	BPFRT_OPTS(bpfrt_test_run_opts, t, .engine = BPFRT_ENGINE_JIT);
-	bool want_checked = false;
+	bool want_checked = false, blind = false;
 	const char *name = NULL, *data_in = NULL, *data_out = NULL, *ctx_in = NULL;
 	const char *ctx_out = NULL;
 	void *din = NULL, *cin = NULL, *dout = NULL, *cout = NULL;
@@ -113,6 +120,8 @@ int cmd_prog_run(int argc, char **argv)
 			t.engine = BPFRT_ENGINE_INTERP;
 		} else if (!strcmp(a, "--jit")) {
 			t.engine = BPFRT_ENGINE_JIT;
+		} else if (!strcmp(a, "--blind")) {
+			blind = true;
 		} else if (cli_is_kw(a, "checked")) {
 			want_checked = true;	/* unverified: every access checked */
 		} else if (cli_is_kw(a, "unchecked")) {
@@ -140,6 +149,8 @@ int cmd_prog_run(int argc, char **argv)
 			goto usage;
 		}
 	}
+	if (blind && t.engine != BPFRT_ENGINE_JIT)
+		return cli_usage_err("prog run: --blind is for the JIT, not --interpret");
 	if (data_in && !(din = cli_read_file(data_in, &dlen)))
 		goto out;
 	if (ctx_in && !(cin = cli_read_file(ctx_in, &clen)))
@@ -148,7 +159,7 @@ int cmd_prog_run(int argc, char **argv)
 		cli_err("input files are limited to 4 GiB");
 		goto out;
 	}
-	obj = cli_obj_load(argv[0], NULL);
+	obj = cli_obj_load(argv[0], NULL, blind);
 	if (!obj || !(prog = cli_obj_pick_prog(obj, argv[0], name)))
 		goto out;
 	if (cli_gate(obj, prog, bpfrt_prog_get_type(prog),

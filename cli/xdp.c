@@ -7,7 +7,7 @@ static const struct cli_cmd xdp_cmds[] = {
 	{ "help", xdp_help, "help                 this list" },
 	{ "replay", cmd_xdp_replay, "replay OBJ IN.pcap [name PROG] [pass|tx|drop|redirect|aborted FILE]...\n"
 	  "                           [pinmaps DIR] [ringbuf MAP] [verdicts] [checked|unchecked]\n"
-	  "                           [--interpret|--jit]\n"
+	  "                           [--interpret|--jit] [--blind]\n"
 	  "                           every packet of a capture through an XDP program" },
 };
 

@@ -12,7 +12,8 @@
 static const char replay_usage[] =
 	"usage: bpfrt xdp replay OBJ IN.pcap [name PROG] [pass FILE] [tx FILE] [drop FILE]\n"
 	"                        [redirect FILE] [aborted FILE] [pinmaps DIR] [ringbuf MAP] [verdicts]\n"
-	"                        [checked|unchecked] [--interpret|--jit] [-j]\n";
+	"                        [checked|unchecked] [--interpret|--jit] [--blind] [-j]\n"
+	"  --blind: the JIT blinds the program's constants (for untrusted programs)\n";
 
 static const char *const action_names[] = { "aborted", "drop", "pass", "tx", "redirect" };
 #define NACTIONS 5
@@ -22,6 +23,7 @@ struct replay {
 	const char *out_file[NACTIONS];
 	const char *ringbuf, *pinmaps;
 	bool verdicts, json;
+	bool blind;			/* '--blind': the JIT blinds constants */
 	bool want_checked;		/* 'checked': run unverified, every access checked */
 	struct bpfrt_xdp_run_opts run;
 
@@ -79,6 +81,10 @@ static int parse_args(struct replay *r, int argc, char **argv)
 		}
 		if (!strcmp(a, "--interpret") || !strcmp(a, "--jit")) {
 			r->run.engine = a[2] == 'i' ? BPFRT_ENGINE_INTERP : BPFRT_ENGINE_JIT;
+			continue;
+		}
+		if (!strcmp(a, "--blind")) {
+			r->blind = true;
 			continue;
 		}
 		if (cli_is_kw(a, "verdicts")) {
@@ -329,7 +335,7 @@ int cmd_xdp_replay(int argc, char **argv)
 			pcap_datalink(r.in));
 		goto out;
 	}
-	obj = cli_obj_load(r.obj_file, r.pinmaps);
+	obj = cli_obj_load(r.obj_file, r.pinmaps, r.blind);
 	if (!obj || !(prog = cli_obj_pick_prog(obj, r.obj_file, r.name)))
 		goto out;
 	if (bpfrt_prog_get_type(prog) != BPFRT_PROG_XDP) {

@@ -1,5 +1,6 @@
 /* fuzz_jit.c — libFuzzer target: arbitrary bytecode through the checked interpreter and the
- * checked JIT, which must agree on the result, r0, instructions counted and ctx memory.
+ * checked JIT, which must agree on the result, r0, instructions counted and ctx memory;
+ * the JIT with constant blinding (jit_blind) too, checked and unchecked.
  *
  * Each engine runs twice, over host stack scribbled with zeros and with
  * 0xe7, and must answer the same both times: a checked run never shows old
@@ -179,10 +180,32 @@ static bool same(const struct outcome *a, const struct outcome *b)
 	       a->insns == b->insns && !memcmp(a->ctx, b->ctx, sizeof(a->ctx));
 }
 
+static void give_helpers(struct bpfrt_prog *prog)
+{
+	bpfrt_prog_set_helper(prog, 1, "peek", peek_helper);
+	/* callbacks: bpf_loop runs any function an lddw src 4 names */
+	for (size_t k = 0; k < helper_callback_ndefs; k++)
+		if (helper_callback_defs[k].id == HELPER_LOOP)
+			bpfrt_prog_set_helper(prog, HELPER_LOOP, "loop", helper_callback_defs[k].fn);
+}
+
+/* The same program with its constants blinded (jit_blind): the same outcomes. */
+static struct bpfrt_prog *blinded(const struct bpfrt_insn *insns, size_t n)
+{
+	BPFRT_OPTS(bpfrt_prog_opts, o, .jit_blind = true);
+	struct bpfrt_prog *prog;
+	struct bpfrt_error err;
+
+	if (bpfrt_prog_new(insns, n, &o, &prog, &err))
+		fail("a program valid unblinded is invalid blinded");
+	give_helpers(prog);
+	return prog;
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct bpfrt_insn *insns;
-	struct bpfrt_prog *prog;
+	struct bpfrt_prog *prog, *bprog;
 	struct bpfrt_error err;
 	size_t n = size / sizeof(*insns);
 
@@ -193,19 +216,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	memset(pkt, 0xa5, sizeof(pkt));
 	memset(ro, 0x11, sizeof(ro));
 	if (bpfrt_prog_new(insns, n, NULL, &prog, &err) == 0) {
-		struct outcome i0, i1, j0, j1;
+		struct outcome i0, i1, j0, j1, b0;
 
-		bpfrt_prog_set_helper(prog, 1, "peek", peek_helper);
-		/* callbacks: bpf_loop runs any function an lddw src 4 names */
-		for (size_t k = 0; k < helper_callback_ndefs; k++)
-			if (helper_callback_defs[k].id == HELPER_LOOP)
-				bpfrt_prog_set_helper(prog, HELPER_LOOP, "loop",
-						      helper_callback_defs[k].fn);
+		give_helpers(prog);
+		bprog = blinded(insns, n);
 		run(prog, BPFRT_ENGINE_INTERP, 0x00);	/* prepare: it uses the stack too */
 		i0 = run(prog, BPFRT_ENGINE_INTERP, 0x00);
 		i1 = run(prog, BPFRT_ENGINE_INTERP, 0xe7);
 		j0 = run(prog, BPFRT_ENGINE_JIT, 0x00);
 		j1 = run(prog, BPFRT_ENGINE_JIT, 0xe7);
+		b0 = run(bprog, BPFRT_ENGINE_JIT, 0xe7);
 		if (!same(&i0, &i1))
 			fail("the interpreter showed old stack data");
 		if (!same(&j0, &j1))
@@ -219,10 +239,26 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				memcmp(i0.ctx, j0.ctx, sizeof(ctx)) ? ", ctx differs" : "");
 			fail("the engines disagree");
 		}
+		if (!may_see_addresses(insns, n) && !same(&i0, &b0)) {
+			fprintf(stderr, "interp:  %d insn %d r0 %#llx, %llu insns\n"
+				"blinded: %d insn %d r0 %#llx, %llu insns%s\n", i0.ret, i0.insn,
+				(unsigned long long)i0.r0, (unsigned long long)i0.insns,
+				b0.ret, b0.insn, (unsigned long long)b0.r0,
+				(unsigned long long)b0.insns,
+				memcmp(i0.ctx, b0.ctx, sizeof(ctx)) ? ", ctx differs" : "");
+			fail("the interpreter and the blinded JIT disagree");
+		}
 		if (safe_unchecked(insns, n) && !may_see_addresses(insns, n)) {
 			struct outcome u = run_unchecked(prog, BPFRT_ENGINE_INTERP);
 			struct outcome v = run_unchecked(prog, BPFRT_ENGINE_JIT);
+			struct outcome w = run_unchecked(bprog, BPFRT_ENGINE_JIT);
 
+			if (u.ret != w.ret || u.r0 != w.r0) {
+				fprintf(stderr, "unchecked interp: %d r0 %#llx, blinded JIT: %d "
+					"r0 %#llx\n", u.ret, (unsigned long long)u.r0, w.ret,
+					(unsigned long long)w.r0);
+				fail("the blinded JIT disagrees unchecked");
+			}
 			if (u.ret != v.ret || u.r0 != v.r0) {
 				fprintf(stderr, "unchecked interp: %d r0 %#llx, JIT: %d r0 %#llx\n",
 					u.ret, (unsigned long long)u.r0, v.ret,
@@ -231,6 +267,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			}
 		}
 		bpfrt_prog_free(prog);
+		bpfrt_prog_free(bprog);
 	} else if (err.msg[0] == '\0') {
 		fail("an invalid program without a message");
 	}

@@ -132,6 +132,15 @@ struct bpfrt_prog_opts {
 	 * passes as ctx and which hooks may run it. Default BPFRT_PROG_UNSPEC.
 	 */
 	enum bpfrt_prog_type type;
+	/*
+	 * Added later: the JIT blinds the program's constants (docs/design.md,
+	 * "Constant blinding"), for programs from someone you do not trust:
+	 * no immediate of the program (ALU, jump, store, lddw) appears as it
+	 * is in executable memory, each being emitted XORed with a fresh
+	 * random value and restored at run time. Results do not change; the
+	 * code is somewhat slower. The interpreter ignores it.
+	 */
+	bool jit_blind;
 };
 
 /*
@@ -294,6 +303,7 @@ struct bpfrt_map_opts {
 	const char *name;	/* up to 15 characters kept, like the kernel */
 	struct bpfrt_map *inner;	/* maps of maps: the template inner map */
 	unsigned int ncpus;	/* per-CPU maps: slots; 0 = the machine's CPUs */
+	bool jit_blind;		/* added later: bpfrt_prog_opts.jit_blind for every program */
 };
 
 struct bpfrt_map_info {
@@ -436,6 +446,7 @@ struct bpfrt_obj_opts {
 	enum bpfrt_prog_type default_type;
 	unsigned int cpu;	/* for bpfrt_prog_new: newest ISA version; 0 = 4 */
 	unsigned int ncpus;	/* per-CPU maps: slots; 0 = the machine's CPUs */
+	bool jit_blind;		/* added later: bpfrt_prog_opts.jit_blind for every program */
 };
 
 /*

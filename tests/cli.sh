@@ -42,6 +42,10 @@ t "disasm opcodes" 0 "b7 00 00 00 00 00 00 00" "$B" disasm "$T/c.bin" opcodes
 t "disasm jited" 0 "; 23: (95) exit" "$B" disasm examples/checksum.s jited
 t "disasm jited x86" 0 "movzx ebx, word ptr \[rdx\]" "$B" disasm examples/checksum.s jited
 t "disasm jited checked" 0 "; checked code" "$B" disasm examples/checksum.s jited checked
+printf 'mov %%r0, 0x5a5a1234\nexit\n' >"$T/k.s"
+t "disasm jited constant" 0 "mov eax, 0x5A5A1234" "$B" disasm "$T/k.s" jited
+t "disasm jited blind" 1 "" sh -c "'$B' disasm '$T/k.s' jited blind | grep -i 5a5a1234"
+t "disasm jited blind xor" 0 "xor rax, 0x" "$B" disasm "$T/k.s" jited blind
 t "disasm jited usage" 2 "usage: bpfrt disasm FILE" "$B" disasm examples/checksum.s jited opcodes
 
 # Bad input: a clear message naming the place and the cause.

@@ -31,6 +31,8 @@ t "xdp run" 0 "^Return value: 3, duration (average): [0-9]*ns$" \
 t "xdp data_out: MACs swapped" 0 "^02000000000202000000000108" \
 	sh -c "xxd -p '$T/out.bin' | tr -d '\n'"
 t "xdp drop" 0 "^Return value: 1," "$B" prog run "$O/xdp_progs.o" name xdp_parse data_in "$T/tcp.bin"
+t "xdp drop blind" 0 "^Return value: 1," "$B" prog run "$O/xdp_progs.o" name xdp_parse data_in "$T/tcp.bin" --blind
+t "blind not interpreted" 2 "--blind is for the JIT" "$B" prog run "$O/xdp_progs.o" name xdp_parse --interpret --blind
 t "json" 0 "ok 3" sh -c "'$B' -j prog run '$O/xdp_progs.o' name xdp_parse data_in '$T/udp.bin' repeat 100 |
 	python3 -c 'import json,sys; d=json.load(sys.stdin); assert set(d)=={\"retval\",\"duration\"}; print(\"ok\", d[\"retval\"])'"
 t "json after" 0 "ok 3" sh -c "'$B' prog run '$O/xdp_progs.o' name xdp_parse data_in '$T/udp.bin' -j |

@@ -93,6 +93,9 @@ BPFRT_API int bpfrt_prog_new(const struct bpfrt_insn *insns, size_t n,
 	atomic_init(&prog->refcnt, 1);
 	if (opts && opts->sz >= offsetof(struct bpfrt_prog_opts, type) + sizeof(opts->type))
 		prog->type = opts->type;
+	if (opts && opts->sz >= offsetof(struct bpfrt_prog_opts, jit_blind) +
+				sizeof(opts->jit_blind))
+		prog->jit_blind = opts->jit_blind;
 	pthread_mutex_init(&prog->lock, NULL);
 	ret = find_funcs(prog);
 	if (ret) {

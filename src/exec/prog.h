@@ -29,6 +29,7 @@ struct bpfrt_prog {
 	size_t nfuncs;
 
 	enum bpfrt_prog_type type;	/* bpfrt_prog_opts.type */
+	bool jit_blind;			/* bpfrt_prog_opts.jit_blind */
 
 	struct helper_slot *helpers;	/* indexed by helper id */
 	size_t nhelpers;

@@ -161,7 +161,7 @@ static int create_prog(struct bpfrt_obj *obj, size_t i, struct bpfrt_error *err)
 	for (size_t k = 0; k < p->nmaps; k++)
 		p->table[k] = obj->maps[p->maps[k]].map;
 	BPFRT_OPTS(bpfrt_prog_opts, o, .cpu = obj->cpu, .maps = p->table, .nmaps = p->nmaps,
-		   .type = p->type);
+		   .type = p->type, .jit_blind = obj->jit_blind);
 	ret = bpfrt_prog_new(p->insns, p->n, &o, &p->prog, &perr);
 	return ret ? prog_error(obj, i, ret, &perr, err) : 0;
 }

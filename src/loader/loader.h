@@ -191,6 +191,7 @@ struct bpfrt_obj {
 	uint32_t kversion;
 	enum bpfrt_prog_type default_type;
 	unsigned cpu, ncpus;
+	bool jit_blind;			/* bpfrt_obj_opts.jit_blind */
 	bool loaded;
 	char *pin_dir;			/* bpfrt_obj_pin_maps: where maps are shared, or NULL */
 	char *path;			/* bpfrt_obj_open: the file's absolute path, or NULL */

@@ -50,6 +50,8 @@ static void take_opts(struct bpfrt_obj *obj, const struct bpfrt_obj_opts *o)
 	obj->default_type = o->default_type;
 	obj->cpu = o->cpu;
 	obj->ncpus = o->ncpus;
+	if (o->sz >= offsetof(struct bpfrt_obj_opts, jit_blind) + sizeof(o->jit_blind))
+		obj->jit_blind = o->jit_blind;
 }
 
 /* Parse obj->image: each stage reads what the ones before it found. */

@@ -1,4 +1,5 @@
 /* test_jit_switch.c — compare trees as jump tables (unchecked JIT and interpreter): every value in and around the tree, against the checked interpreter. */
+#define _GNU_SOURCE
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -200,6 +201,26 @@ static int has_table(struct bpfrt_prog *p)
 	return 0;
 }
 
+/* Blinded code must hold none of the tree's moved constants (rnd32: of any size). */
+static bool holds_constant(struct bpfrt_prog *p, const struct gen *g)
+{
+	const void *code;
+	const uint32_t *offs;
+	size_t len;
+	struct bpfrt_error err;
+
+	if (bpfrt_prog_jited(p, false, &code, &len, &offs, &err))
+		return false;
+	for (size_t i = 0; i < g->n; i++) {
+		int32_t k = g->in[i].imm;
+
+		if ((g->in[i].code == 0xb7 || g->in[i].code == 0xb4) &&
+		    (k >= 0x100000 || k <= -0x100000) && memmem(code, len, &k, 4))
+			return true;
+	}
+	return false;
+}
+
 /* Values in and around the keys, the ends of every range, high halves set (jmp32). */
 static size_t values(struct gen *g, const int32_t *keys, size_t nkeys, uint64_t *v)
 {
@@ -230,7 +251,7 @@ TEST(jit_switch_tables)
 					 0x7fffff00, (int32_t)0x80000010 };
 	static struct gen g;
 	static uint64_t v[12 + 5 * 3 * 64];
-	unsigned tables = 0, trees = 0, diffs = 0, lookups = 0, vtables = 0;
+	unsigned tables = 0, trees = 0, diffs = 0, lookups = 0, vtables = 0, btables = 0;
 
 	g.seed = 12345;
 	for (unsigned t = 0; t < 400; t++) {
@@ -238,8 +259,9 @@ TEST(jit_switch_tables)
 		size_t nkeys = 3 + rnd(&g) % 60, nv;
 		int32_t base = bases[rnd(&g) % (sizeof(bases) / sizeof(bases[0]))];
 		unsigned gap = 1 + (rnd(&g) % 4 == 0 ? rnd(&g) % 40 : 0);
-		struct bpfrt_prog *p = NULL;
+		struct bpfrt_prog *p = NULL, *pb = NULL;
 		struct bpfrt_error err;
+		BPFRT_OPTS(bpfrt_prog_opts, blind, .jit_blind = true);
 
 		g.w32 = rnd(&g) % 2;
 		g.sign = rnd(&g) % 2;
@@ -253,16 +275,23 @@ TEST(jit_switch_tables)
 			   "tree %u: %s", t, err.msg))
 			continue;
 		trees++;
+		if (!CHECK(bpfrt_prog_new(g.in, g.n, &blind, &pb, &err) == 0, "%s", err.msg))
+			break;
 		nv = values(&g, keys, nkeys, v);
 		for (size_t k = 0; k < nv; k++) {
-			uint64_t want, interp, jit, jitc;
+			uint64_t want, interp, jit, jitc, jitb;
 
 			/* the reference: the checked interpreter, which has no tables */
 			if (!run1(p, BPFRT_ENGINE_INTERP, true, v[k], &want) ||
 			    !run1(p, BPFRT_ENGINE_INTERP, false, v[k], &interp) ||
 			    !run1(p, BPFRT_ENGINE_JIT, false, v[k], &jit) ||
-			    !run1(p, BPFRT_ENGINE_JIT, true, v[k], &jitc))
+			    !run1(p, BPFRT_ENGINE_JIT, true, v[k], &jitc) ||
+			    !run1(pb, BPFRT_ENGINE_JIT, false, v[k], &jitb))
 				break;
+			/* constant blinding keeps both kinds of table */
+			CHECK(jitb == want, "tree %u, r3 = %#llx: blinded JIT %#llx, want %#llx",
+			      t, (unsigned long long)v[k], (unsigned long long)jitb,
+			      (unsigned long long)want);
 			if (!CHECK(jit == want && jitc == want && interp == want,
 				   "tree %u (%zu keys from %d, gap %u, %s %s), r3 = %#llx: checked "
 				   "interpreter %#llx, interpreter %#llx, JIT %#llx, checked JIT "
@@ -277,8 +306,13 @@ TEST(jit_switch_tables)
 		case 1: tables++; break;
 		case 2: vtables++; break;
 		}
+		btables += has_table(pb) != 0;	/* tables of values: v ^ r, r */
+		CHECK(!holds_constant(pb, &g), "tree %u: a constant in blinded code", t);
 		bpfrt_prog_free(p);
+		bpfrt_prog_free(pb);
 	}
+	CHECK(btables >= tables + vtables, "blinded: %u tables, unblinded %u", btables,
+	      tables + vtables);
 	/* most trees have enough compares and a dense enough range for a table */
 	CHECK(tables > (trees - lookups) / 3, "only %u of %u trees became jump tables",
 	      tables, trees - lookups);

@@ -151,6 +151,20 @@ void emit_mov_ri(struct emit *e, int dst, uint64_t v)
 	}
 }
 
+void emit_mov_ri32(struct emit *e, bool w64, int dst, int32_t imm)
+{
+	emit_op_rr(e, w64, 0, OP(0xc7), 0, dst);
+	emit_u32(e, (uint32_t)imm);
+}
+
+void emit_mov_ri64(struct emit *e, int dst, uint64_t v)
+{
+	check_reg(dst);
+	emit_rex(e, true, -1, -1, dst, 0);
+	emit_u8(e, (uint8_t)(0xb8 + (dst & 7)));
+	emit_u64(e, v);
+}
+
 void emit_zero(struct emit *e, int dst)
 {
 	emit_alu_rr(e, false, ALU_XOR, dst, dst);
@@ -275,6 +289,13 @@ void emit_alu_ri(struct emit *e, bool w64, enum x86_alu op, int dst, int32_t imm
 		emit_op_rr(e, w64, 0, OP(0x81), (int)op, dst);
 		emit_u32(e, (uint32_t)imm);
 	}
+}
+
+void emit_alu_ri32(struct emit *e, bool w64, enum x86_alu op, int dst, int32_t imm)
+{
+	assert(op <= ALU_CMP);
+	emit_op_rr(e, w64, 0, OP(0x81), (int)op, dst);
+	emit_u32(e, (uint32_t)imm);
 }
 
 void emit_alu_rm(struct emit *e, bool w64, enum x86_alu op, int reg, struct x86_mem m)

@@ -55,6 +55,13 @@ void emit_u64(struct emit *e, uint64_t v);
 void emit_mov_rr(struct emit *e, bool w64, int dst, int src);
 /* dst = v, in the shortest form (zero-extended imm32, sign-extended, imm64). */
 void emit_mov_ri(struct emit *e, int dst, uint64_t v);
+/*
+ * Fixed-size forms, whatever the value (constant blinding must not change
+ * the layout from pass to pass): mov dst, imm32 (C7 /0: sign-extended to
+ * 64 bits if w64, else zero-extended), and movabs dst, imm64.
+ */
+void emit_mov_ri32(struct emit *e, bool w64, int dst, int32_t imm);
+void emit_mov_ri64(struct emit *e, int dst, uint64_t v);
 /* dst = 0 with xor (clobbers the flags). */
 void emit_zero(struct emit *e, int dst);
 void emit_lea(struct emit *e, bool w64, int dst, struct x86_mem m);
@@ -74,6 +81,8 @@ void emit_pop(struct emit *e, int reg);
 void emit_alu_rr(struct emit *e, bool w64, enum x86_alu op, int dst, int src);
 /* op dst, imm: the imm8 form when it fits, sign-extended to 64 bits if w64. */
 void emit_alu_ri(struct emit *e, bool w64, enum x86_alu op, int dst, int32_t imm);
+/* op dst, imm32, never the imm8 form (fixed size, as emit_mov_ri32). */
+void emit_alu_ri32(struct emit *e, bool w64, enum x86_alu op, int dst, int32_t imm);
 /* op reg, [m] */
 void emit_alu_rm(struct emit *e, bool w64, enum x86_alu op, int reg, struct x86_mem m);
 /* op [m], reg — with lock when `lock` (add/or/and/xor to memory). */

@@ -48,6 +48,11 @@
  * body (mark_colds), make rotates one rol (idiom.h), and use liveness; checked
  * code tries a copy loop whole when its checks and budget allow.
  *
+ * Blinding (bpfrt_prog_opts.jit_blind, docs/design.md): every immediate of
+ * the program is emitted as k ^ r, r fresh per constant, XORed back into a
+ * scratch register at run time; rewrites that would put a constant (or what
+ * is derived from it) in the code as it is are not done, or blinded too.
+ *
  * Layout. Jumps are emitted short (rel8) when they fit: passes repeat,
  * deciding each jump from the previous pass's positions, until the code
  * stops shrinking; the final pass writes the bytes into RW memory that is
@@ -57,6 +62,8 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
+#include <time.h>
 
 #include "emit.h"
 #include "exec/idiom.h"
@@ -180,6 +187,8 @@ struct jit {
 	bool leaf;		/* unchecked, no calls: needs no env (jit_leaf_fn) */
 	bool leaf_exit;		/* leaf without stack that saves nothing: each exit
 				   stores r0 in opts */
+	bool blind;		/* constant blinding (bpfrt_prog_opts.jit_blind) */
+	uint64_t rng;		/* blinding: the generator's state */
 	uint16_t *flags;	/* F_* per slot */
 	uint32_t *blk_charge;	/* checked: instructions in the block starting here */
 	uint32_t *seg_charge;	/* checked: in the segment starting here */
@@ -506,7 +515,7 @@ static bool selectable(const struct bpfrt_insn *in)
 static void mark_selects(struct jit *j)
 {
 	for (size_t i = 0; i + 2 < j->n; i++) {
-		unsigned sh;
+		unsigned sh, op;
 
 		if (j->flags[i] & (F_HI | F_FUSED | F_SWITCH))
 			continue;
@@ -515,6 +524,9 @@ static void mark_selects(struct jit *j)
 		    (j->flags[i + 1] & (F_TARGET | F_FUSE | F_FUSED | F_HI)) ||
 		    !selectable(&j->insns[i + 1]))
 			continue;
+		op = BPF_OP(j->insns[i + 1].code);
+		if (j->blind && !j->bmi2 && (op == BPF_LSH || op == BPF_RSH || op == BPF_ARSH))
+			continue;	/* a blinded count needs shlx, r9 and r11 */
 		j->flags[i] |= F_SELECT;
 		j->flags[i + 1] |= F_FUSED;
 	}
@@ -631,7 +643,11 @@ static void mark_fusion(struct jit *j)
 	for (size_t i = 0; i < j->n; i++) {
 		if (j->flags[i] & (F_HI | F_COPY | F_FUSED))
 			continue;
-		if (fusable(j->insns, i, j->n, j->flags)) {
+		enum isa_form_id b = i + 1 < j->n ? isa_decode(&j->insns[i + 1]) : ISA_MOV64_REG;
+
+		/* blinding: no lea with the program's constant as displacement */
+		if (fusable(j->insns, i, j->n, j->flags) &&
+		    !(j->blind && (b == ISA_ADD64_IMM || b == ISA_SUB64_IMM || b == ISA_ADD32_IMM))) {
 			j->flags[i] |= F_FUSE;
 			j->flags[i + 1] |= F_FUSED;
 			if (load_fusable(j, i)) {
@@ -1008,6 +1024,56 @@ static struct x86_mem mem_operand(struct jit *j, size_t idx, unsigned base, int1
 	return m;
 }
 
+/* ---- Constant blinding ------------------------------------------------- */
+
+/*
+ * Under blinding (docs/design.md) no immediate the program chose reaches the
+ * code as it is: each is emitted XORed with a fresh random value, which the
+ * code XORs back into a register at run time. The forms are of fixed size,
+ * so the layout does not depend on the values drawn (each pass draws anew).
+ * The generator (splitmix64) is seeded from getrandom per translation.
+ */
+static void blind_seed(struct jit *j)
+{
+	uint64_t seed;
+
+	if (getrandom(&seed, sizeof(seed), 0) != (ssize_t)sizeof(seed)) {
+		struct timespec ts;
+
+		clock_gettime(CLOCK_MONOTONIC, &ts);
+		seed = (uint64_t)ts.tv_nsec ^ (uint64_t)ts.tv_sec << 32 ^ (uintptr_t)j;
+	}
+	j->rng = seed;
+}
+
+static uint64_t blind_rand(struct jit *j)
+{
+	uint64_t z = (j->rng += UINT64_C(0x9e3779b97f4a7c15));
+
+	z = (z ^ (z >> 30)) * UINT64_C(0xbf58476d1ce4e5b9);
+	z = (z ^ (z >> 27)) * UINT64_C(0x94d049bb133111eb);
+	return z ^ (z >> 31);
+}
+
+/* reg = k, sign-extended to 64 bits if w, else zero-extended: (k ^ r) ^ r. */
+static void blind_imm(struct jit *j, bool w, int reg, int32_t k)
+{
+	uint32_t r = (uint32_t)blind_rand(j);
+
+	emit_mov_ri32(&j->e, w, reg, (int32_t)((uint32_t)k ^ r));
+	emit_alu_ri32(&j->e, w, ALU_XOR, reg, (int32_t)r);
+}
+
+/* reg = v (a 64-bit constant), with X_TMP's help: (v ^ r) ^ r. */
+static void blind_imm64(struct jit *j, int reg, uint64_t v)
+{
+	uint64_t r = blind_rand(j);
+
+	emit_mov_ri64(&j->e, reg, v ^ r);
+	emit_mov_ri64(&j->e, X_TMP, r);
+	emit_alu_rr(&j->e, true, ALU_XOR, reg, X_TMP);
+}
+
 /* ---- ALU --------------------------------------------------------------- */
 
 /* The upper half of a 32-bit result is zero: x86 32-bit operations do it. */
@@ -1027,6 +1093,9 @@ static void alu_imm(struct jit *j, bool w, enum x86_alu op, int d, int32_t imm)
 	} else if (imm == -1 && op == ALU_AND) {
 		if (!w)
 			zext32(j, d);
+	} else if (j->blind) {
+		blind_imm(j, w, X_TMP, imm);
+		emit_alu_rr(&j->e, w, op, d, X_TMP);
 	} else {
 		emit_alu_ri(&j->e, w, op, d, imm);
 	}
@@ -1052,6 +1121,9 @@ static void mul_imm(struct jit *j, bool w, int d, int32_t imm)
 	} else if (c == 1) {
 		if (!w)
 			zext32(j, d);
+	} else if (j->blind) {		/* no shift by a count derived from it either */
+		blind_imm(j, w, X_TMP, imm);
+		emit_imul_rr(&j->e, w, d, X_TMP);
 	} else if ((c & (c - 1)) == 0) {
 		emit_shift_ri(&j->e, w, SHIFT_SHL, d, (unsigned)__builtin_ctzll(c));
 	} else {
@@ -1212,6 +1284,9 @@ static void divmod_imm(struct jit *j, bool w, bool sign, bool mod, int d, int32_
 			zext32(j, d);
 	} else if (sign && sc == -1) {
 		divmod_by_minus1(j, w, mod, d);
+	} else if (j->blind) {		/* a real division: no mask or count derived from c */
+		blind_imm(j, w, X_TMP, imm);
+		divmod_core(j, w, sign, mod, d);
 	} else if (!sign && pow2) {
 		if (mod)
 			emit_alu_ri(&j->e, w, ALU_AND, d, (int32_t)(c - 1));
@@ -1252,6 +1327,8 @@ static void tr_mov(struct jit *j, const struct bpfrt_insn *in, bool w, bool imm)
 
 		if (v == 0)
 			emit_zero(&j->e, d);
+		else if (j->blind)
+			blind_imm(j, w, d, in->imm);
 		else
 			emit_mov_ri(&j->e, d, v);
 	} else if (in->off) {		/* movsx */
@@ -1287,7 +1364,11 @@ static void tr_alu(struct jit *j, const struct bpfrt_insn *in, unsigned shape)
 			divmod_reg(j, w, in->off == 1, op == BPF_MOD, d, s);
 		break;
 	case BPF_LSH: case BPF_RSH: case BPF_ARSH:
-		if (imm)
+		if (imm && j->blind && ((unsigned)in->imm & (w ? 63 : 31))) {
+			/* by a register (x86 masks the count as eBPF does) */
+			blind_imm(j, false, X_TMP2, in->imm);
+			shift_reg(j, w, x86_shift_of(op), d, X_TMP2);
+		} else if (imm)
 			shift_imm(j, w, x86_shift_of(op), d, in->imm);
 		else
 			shift_reg(j, w, x86_shift_of(op), d, s);
@@ -1371,10 +1452,14 @@ static void tr_st(struct jit *j, size_t i, const struct bpfrt_insn *in, bool reg
 	unsigned size = isa_size(in->code);
 	struct x86_mem m = mem_operand(j, i, in->dst_reg, in->off, size, false);
 
-	if (reg)
+	if (reg) {
 		emit_store(&j->e, size, m, xreg[in->src_reg]);
-	else
+	} else if (j->blind) {		/* m is never based on r11 here (not atomic) */
+		blind_imm(j, size == 8, X_TMP, in->imm);
+		emit_store(&j->e, size, m, X_TMP);
+	} else {
 		emit_store_imm(&j->e, size, m, in->imm);
+	}
 }
 
 /*
@@ -1553,7 +1638,7 @@ static bool tr_inline_lookup(struct jit *j, size_t i, const struct bpfrt_insn *i
 	struct bpfrt_map *m;
 	uint32_t null, done;
 
-	if (j->checked || in->imm != HELPER_MAP_LOOKUP_ELEM ||
+	if (j->checked || j->blind || in->imm != HELPER_MAP_LOOKUP_ELEM ||
 	    prog_helper(j->prog, HELPER_MAP_LOOKUP_ELEM) != builtin_lookup() ||
 	    !(m = lookup_map_arg(j, i)) || m->type != BPFRT_MAP_ARRAY || m->stride > INT32_MAX)
 		return false;
@@ -1584,7 +1669,9 @@ static void tr_call(struct jit *j, size_t i, const struct bpfrt_insn *in)
 	if (tr_inline_lookup(j, i, in))
 		return;
 	if (!j->checked) {	/* map helpers: inline or the map's own function (inline_hash.c) */
-		hash = jit_hash_lookup(&j->e, j->prog, in->imm, lookup_map_arg(j, i), &site);
+		if (!j->blind)	/* inline code holds the map's sizes and seed */
+			hash = jit_hash_lookup(&j->e, j->prog, in->imm, lookup_map_arg(j, i),
+					       &site);
 		if (hash == JIT_HASH_INLINE)
 			return;
 		fn = jit_map_call_target(j->prog, in->imm, lookup_map_arg(j, i));
@@ -1728,10 +1815,15 @@ static void tr_ld_pkt(struct jit *j, size_t i, const struct bpfrt_insn *in, bool
 {
 	struct emit *e = &j->e;
 
-	if (ind)
+	if (j->blind) {
+		blind_imm(j, false, X_TMP, in->imm);
+		if (ind)
+			emit_alu_rr(e, false, ALU_ADD, X_TMP, xreg[in->src_reg]);
+	} else if (ind) {
 		emit_lea(e, false, X_TMP, x86_mem(xreg[in->src_reg], in->imm));
-	else
+	} else {
 		emit_mov_ri(e, X_TMP, (uint32_t)in->imm);
+	}
 	for (size_t k = 0; k < ARRAY_SIZE(kept_regs); k++)
 		emit_push(e, kept_regs[k]);
 	emit_mov_rr(e, true, X_RDI, X_ENV);
@@ -1765,6 +1857,16 @@ static enum x86_cc x86_cc_of(unsigned op)
 	}
 }
 
+/* Blinding: the flags of cmp (test for jset) d, k, with k in scratch. */
+static void blind_flags(struct jit *j, bool w, unsigned op, int d, int32_t k, int scratch)
+{
+	blind_imm(j, w, scratch, k);
+	if (op == BPF_JSET)
+		emit_test_rr(&j->e, w, d, scratch);
+	else
+		emit_alu_rr(&j->e, w, ALU_CMP, d, scratch);
+}
+
 /* A compare and a conditional jump; jmp32 compares the low halves. */
 static void tr_jcond(struct jit *j, size_t i, const struct bpfrt_insn *in, bool imm)
 {
@@ -1783,6 +1885,8 @@ static void tr_jcond(struct jit *j, size_t i, const struct bpfrt_insn *in, bool 
 		emit_alu_rr(e, w, ALU_CMP, d, xreg[in->src_reg]);
 	else if (op == BPF_JSET && in->imm == 0)
 		return;		/* never taken */
+	else if (j->blind && in->imm != 0)
+		blind_flags(j, w, op, d, in->imm, X_TMP);
 	else if (op == BPF_JSET && in->imm > 0 && in->imm <= 0xff)
 		emit_test_r8i(e, d, (uint8_t)in->imm);
 	else if (op == BPF_JSET)
@@ -1873,18 +1977,32 @@ static void tr_switch(struct jit *j, struct jswitch *sw)
 		emit_movsx_rr(e, true, 4, X_TMP, x);
 	else
 		emit_mov_rr(e, false, X_TMP, x);
-	if (sw->lo)
+	if (sw->lo && j->blind) {	/* lo is a case value; count from two */
+		blind_imm(j, true, X_TMP2, (int32_t)sw->lo);
+		emit_alu_rr(e, true, ALU_SUB, X_TMP, X_TMP2);
+	} else if (sw->lo) {
 		emit_alu_ri(e, true, ALU_SUB, X_TMP, (int32_t)sw->lo);
-	emit_alu_ri(e, true, ALU_CMP, X_TMP, (int32_t)(sw->count - 1));
+	}
+	if (j->blind) {
+		blind_imm(j, true, X_TMP2, (int32_t)(sw->count - 1));
+		emit_alu_rr(e, true, ALU_CMP, X_TMP, X_TMP2);
+	} else {
+		emit_alu_ri(e, true, ALU_CMP, X_TMP, (int32_t)(sw->count - 1));
+	}
 	if (sw->has_below && sw->has_above)
 		jump(j, CC_A, out = label_new(j));
 	else
 		jump(j, CC_A, sw->has_below ? below : above);
 	if (sw->values) {
+		if (j->blind)	/* entries of 16 bytes: v ^ r, r */
+			emit_alu_rr(e, true, ALU_ADD, X_TMP, X_TMP);
 		for (unsigned k = 0; k < sw->nval; k++) {
 			lea_label(j, X_TMP2, sw->tlabel[k]);
 			emit_load(e, 8, false, xreg[sw->vreg[k]],
 				  x86_mem_index(X_TMP2, X_TMP, 8, 0));
+			if (j->blind)
+				emit_alu_rm(e, true, ALU_XOR, xreg[sw->vreg[k]],
+					    x86_mem_index(X_TMP2, X_TMP, 8, 8));
 		}
 		jump(j, CC_ALWAYS, sw->leaf);
 	} else {
@@ -1895,7 +2013,10 @@ static void tr_switch(struct jit *j, struct jswitch *sw)
 	}
 	if (sw->has_below && sw->has_above) {
 		label_bind(j, out);
-		emit_alu_ri(e, sw->w64, ALU_CMP, x, (int32_t)sw->lo);
+		if (j->blind)
+			blind_flags(j, sw->w64, BPF_JEQ, x, (int32_t)sw->lo, X_TMP);
+		else
+			emit_alu_ri(e, sw->w64, ALU_CMP, x, (int32_t)sw->lo);
 		jump(j, sw->sign ? CC_L : CC_B, below);
 		jump(j, CC_ALWAYS, above);
 	}
@@ -1925,8 +2046,14 @@ static void emit_switch_tables(struct jit *j)
 		if (sw->values) {
 			for (unsigned m = 0; m < sw->nval; m++) {
 				label_bind(j, sw->tlabel[m]);
-				for (uint32_t v = 0; v < sw->count; v++)
-					emit_u64(e, sw->val[(size_t)v * sw->nval + m]);
+				for (uint32_t v = 0; v < sw->count; v++) {
+					uint64_t x = sw->val[(size_t)v * sw->nval + m];
+					uint64_t r = j->blind ? blind_rand(j) : 0;
+
+					emit_u64(e, x ^ r);
+					if (j->blind)
+						emit_u64(e, r);
+				}
 			}
 			continue;
 		}
@@ -1950,6 +2077,8 @@ static void jcond_flags(struct jit *j, const struct bpfrt_insn *in)
 		emit_test_rr(e, w, d, xreg[in->src_reg]);
 	else if (!imm)
 		emit_alu_rr(e, w, ALU_CMP, d, xreg[in->src_reg]);
+	else if (j->blind && (in->imm != 0 || op == BPF_JSET))
+		blind_flags(j, w, op, d, in->imm, X_TMP2);	/* r11 holds the value */
 	else if (op == BPF_JSET)
 		emit_test_ri(e, w, d, in->imm);
 	else if (in->imm == 0)
@@ -1971,7 +2100,12 @@ static void tr_select(struct jit *j, size_t i)
 	unsigned op = BPF_OP(in->code);
 	int d = xreg[in->dst_reg], s = xreg[in->src_reg], src = X_TMP;
 
-	if (op == BPF_MOV && imm) {
+	if (op == BPF_MOV && imm && j->blind) {	/* the flags are set after */
+		if (in->imm == 0)
+			emit_zero(e, X_TMP);
+		else
+			blind_imm(j, w, X_TMP, in->imm);
+	} else if (op == BPF_MOV && imm) {
 		emit_mov_ri(e, X_TMP, w ? (uint64_t)(int64_t)in->imm : (uint32_t)in->imm);
 	} else if (op == BPF_MOV) {
 		if (w)
@@ -1983,10 +2117,16 @@ static void tr_select(struct jit *j, size_t i)
 		if ((op == BPF_LSH || op == BPF_RSH || op == BPF_ARSH) &&
 		    !((unsigned)in->imm & (w ? 63 : 31)))
 			emit_mov_rr(e, w, X_TMP, X_TMP);	/* by 0: zero-extends */
-		else if (op == BPF_LSH || op == BPF_RSH || op == BPF_ARSH)
+		else if ((op == BPF_LSH || op == BPF_RSH || op == BPF_ARSH) && j->blind) {
+			blind_imm(j, false, X_TMP2, in->imm);	/* mark_selects: BMI2 */
+			emit_shiftx(e, w, x86_shift_of(op), X_TMP, X_TMP, X_TMP2);
+		} else if (op == BPF_LSH || op == BPF_RSH || op == BPF_ARSH)
 			emit_shift_ri(e, w, x86_shift_of(op), X_TMP,
 				      (unsigned)in->imm & (w ? 63 : 31));
-		else if (imm)
+		else if (imm && j->blind) {
+			blind_imm(j, w, X_TMP2, in->imm);
+			emit_alu_rr(e, w, x86_alu_of(op), X_TMP, X_TMP2);
+		} else if (imm)
 			emit_alu_ri(e, w, x86_alu_of(op), X_TMP, in->imm);
 		else
 			emit_alu_rr(e, w, x86_alu_of(op), X_TMP, s);
@@ -2231,6 +2371,8 @@ static void tr_insn(struct jit *j, size_t i)
 		prog_lddw(j->prog, i, &v, NULL);	/* check_runnable vouched for it */
 		if (v == 0)
 			emit_zero(&j->e, xreg[in->dst_reg]);
+		else if (j->blind)	/* all of them: map and function addresses too */
+			blind_imm64(j, xreg[in->dst_reg], v);
 		else
 			emit_mov_ri(&j->e, xreg[in->dst_reg], v);
 		break;
@@ -2774,7 +2916,10 @@ static int jit_state_init(struct jit *j, const struct bpfrt_prog *prog, bool che
 			  struct jit_code *code)
 {
 	*j = (struct jit){ .prog = prog, .insns = prog->insns, .n = prog->n,
-			   .checked = checked, .bmi2 = cpu_has_bmi2(), .align_loops = true };
+			   .checked = checked, .bmi2 = cpu_has_bmi2(), .align_loops = true,
+			   .blind = prog->jit_blind };
+	if (j->blind)
+		blind_seed(j);
 	j->flags = calloc(prog->n, sizeof(*j->flags));
 	j->blk_charge = calloc(prog->n, sizeof(*j->blk_charge));
 	j->seg_charge = calloc(prog->n, sizeof(*j->seg_charge));
@@ -2817,7 +2962,8 @@ int jit_prepare(const struct bpfrt_prog *prog, bool checked, struct jit_code **o
 		if (!checked)
 			mark_switches(&j);
 		mark_copies(&j);
-		mark_rotates(&j);
+		if (!j.blind)		/* one rol by a count from the program */
+			mark_rotates(&j);
 		mark_fusion(&j);
 		if (!checked)
 			mark_selects(&j);
