@@ -27,9 +27,9 @@
  * are marked precise in the stored states the path went through, up to the
  * first where they already were (everything before that was marked then).
  *
- * The history of a path is kept per state: the instructions since its
- * parent (the last stored state), with what the instruction alone does not
- * say — the stack slot a load or store touched and whether the load read a
+ * The history of a path is kept per state (shared with the state's copies,
+ * struct hseg): the instructions since its parent (the last stored state),
+ * with what the instruction alone does not say — the stack slot a load or store touched and whether the load read a
  * spill, frame changes, and which copies of a number a jump refined (copies
  * share an id; refining one refines all).
  *
