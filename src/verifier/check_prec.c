@@ -29,9 +29,10 @@
  *
  * The history of a path is kept per state (shared with the state's copies,
  * struct hseg): the instructions since its parent (the last stored state),
- * with what the instruction alone does not say — the stack slot a load or store touched and whether the load read a
- * spill, frame changes, and which copies of a number a jump refined (copies
- * share an id; refining one refines all).
+ * with what the instruction alone does not say — the stack slot a load or
+ * store touched and whether the load read a spill, frame changes, and
+ * which copies of a number a jump refined (copies share an id; refining
+ * one refines all).
  *
  * A stored state is used to prune only once all its paths are finished, so
  * by then every decision below it has been propagated into it. A path that

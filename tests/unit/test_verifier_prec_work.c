@@ -1,4 +1,4 @@
-/* test_verifier_prec_work.c — precision backtracking does bounded work: history entries walked back per instruction, on constructed worst cases and on the fuzzers' slow inputs. */
+/* test_verifier_prec_work.c — precision backtracking does bounded work (entries walked per instruction) on loops and slow fuzz inputs. */
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
@@ -106,7 +106,7 @@ TEST(verifier_prec_work_constructed)
 		-E2BIG);
 }
 
-/* fuzz_verifier's slow inputs (tests/fuzz-regressions/verifier-slow-precision-*), as it builds them */
+/* fuzz_verifier's slow inputs as it builds them (tests/fuzz-regressions/verifier-slow-*) */
 TEST(verifier_prec_work_fuzz_inputs)
 {
 	static const char *const inputs[] = {
