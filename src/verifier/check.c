@@ -582,6 +582,8 @@ static int walk(struct env *e)
 			ret = chk_do_jcond(e, st, in, f, &t, &take, &fall);
 			if (!ret)
 				ret = prec_jump(e, st, in, isreg, dtype, stype, take, fall);
+			if (!ret && t)
+				chk_prec_share(t, st);	/* t was copied before the marks */
 			if (ret) {
 				chk_st_free(e, t);
 				break;
@@ -752,6 +754,7 @@ out:
 		res->insns_processed = e.processed;
 		res->states = e.states;
 		res->peak_states = e.peak_states;
+		res->prec_steps = e.bt_steps;
 		res->peak_mem_bytes = e.peak_mem + in->n * (2 + 2 * sizeof(uint32_t) + sizeof(void *));
 	}
 	if (e.visited)

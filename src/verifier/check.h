@@ -95,7 +95,10 @@ struct hent {
 	uint8_t sframe, slot;	/* H_STACK */
 	uint8_t nlinked;	/* jumps: copies a refinement also changed */
 	uint16_t linked[HLINKED];	/* frame << 8 | register, or 16 + stack slot */
+	uint16_t done;		/* registers of frame already walked back from just before it */
 };
+
+struct hseg;		/* a piece of history (check_prec.c) */
 
 struct vstate {
 	struct frame *fr[BPFRT_MAX_FRAMES];
@@ -117,13 +120,16 @@ struct vstate {
 	uint32_t epoch;		/* callback calls so far on this path */
 	uint32_t may_goto_depth;	/* may_goto fall-throughs taken on this path */
 	uint32_t hits, misses;	/* how often it pruned, and did not */
-	/* precision (check_prec.c): the instructions since the parent state */
-	struct hent *hist;
-	uint32_t nhist, hcap;
+	/* precision (check_prec.c): the instructions since the parent state, shared with its copies */
+	struct hseg *hist;
+	uint32_t nhist;
 	uint8_t nlinked;	/* the current instruction's refined copies */
 	uint16_t linked[HLINKED];
 	bool saturated;		/* stored: everything counts (it and its ancestors), see chk_hist_push */
 	uint64_t rdone[BPFRT_MAX_FRAMES];	/* slots whose reads are marked since the parent */
+	/* what was walked back from the current instruction (cleared when the position moves) */
+	uint16_t pdone[BPFRT_MAX_FRAMES];
+	uint64_t psdone[BPFRT_MAX_FRAMES];
 };
 
 struct pending {
@@ -268,6 +274,10 @@ int chk_check_stack_depth(struct env *e);
 int chk_hist_push(struct env *e, struct vstate *st, const struct hent *h);
 void chk_hist_free(struct env *e, struct vstate *st);
 int chk_hist_copy(struct env *e, struct vstate *dst, const struct vstate *src);
+/* dst, the state just stored from src, takes src's history; src's starts again from dst. */
+void chk_hist_move(struct vstate *dst, struct vstate *src);
+/* dst, a copy of src made at the same instruction, learns what src walked back from there since. */
+void chk_prec_share(struct vstate *dst, const struct vstate *src);
 /*
  * A decision depends on the number in register regno of the current frame
  * (stack slot `slot` of frame fi): the states st came from must compare it

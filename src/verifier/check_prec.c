@@ -27,11 +27,12 @@
  * are marked precise in the stored states the path went through, up to the
  * first where they already were (everything before that was marked then).
  *
- * The history of a path is kept per state: the instructions since its
- * parent (the last stored state), with what the instruction alone does not
- * say — the stack slot a load or store touched and whether the load read a
- * spill, frame changes, and which copies of a number a jump refined (copies
- * share an id; refining one refines all).
+ * The history of a path is kept per state (shared with the state's copies,
+ * struct hseg): the instructions since its parent (the last stored state),
+ * with what the instruction alone does not say — the stack slot a load or
+ * store touched and whether the load read a spill, frame changes, and
+ * which copies of a number a jump refined (copies share an id; refining
+ * one refines all).
  *
  * A stored state is used to prune only once all its paths are finished, so
  * by then every decision below it has been propagated into it. A path that
@@ -41,13 +42,39 @@
 
 /* ---- The history -------------------------------------------------------------------- */
 
+/* What must be precise (or what was walked back already): registers and stack slots, per frame. */
+struct bt {
+	uint16_t regs[BPFRT_MAX_FRAMES];
+	uint64_t slots[BPFRT_MAX_FRAMES];
+};
+
+/*
+ * A path's history is a chain of pieces, newest first, back to the state
+ * it was stored from: a copy of the state (a branch) shares the chain, and
+ * each of the two then writes its own new pieces, so what came before the
+ * branch is kept once, and what walks back through it learn is learnt for
+ * both. A piece is written only by the one state that holds it (refs 1) and
+ * ends where the next begins; `done` says what was walked back from its end.
+ */
+struct hseg {
+	struct hseg *up;	/* the entries before, or NULL: the stored parent */
+	uint32_t refs;		/* states and newer pieces that hold it */
+	uint32_t n, cap;
+	bool walked;		/* a walk went back from its end (done, read say what) */
+	struct bt done;
+	uint64_t read[BPFRT_MAX_FRAMES];	/* slots whose reads were walked back from its end */
+	struct hent e[];
+};
+
+#define HSEG_MAX 64	/* entries of a piece at most (so walks meet a piece's end often) */
+
 /*
  * A path that goes on for long without storing a state (a loop at the cap
- * of states per instruction) would keep a long history, copied at every
- * branch. Past HIST_MAX entries it is dropped instead, and every state the
- * path came from counts everything (every number precise, every slot read):
- * what precision would have marked is then marked already, so nothing a
- * walk back would need is lost.
+ * of states per instruction) would keep a long history. Past HIST_MAX
+ * entries it is dropped instead, and every state the path came from counts
+ * everything (every number precise, every slot read): what precision would
+ * have marked is then marked already, so nothing a walk back would need is
+ * lost.
  */
 #define HIST_MAX 512
 
@@ -67,60 +94,20 @@ static void saturate(struct vstate *st)
 	}
 }
 
-int chk_hist_push(struct env *e, struct vstate *st, const struct hent *h)
+static size_t seg_bytes(uint32_t cap)
 {
-	if (st->nhist == HIST_MAX) {
-		saturate(st);
-		st->nhist = 0;
+	return sizeof(struct hseg) + cap * sizeof(struct hent);
+}
+
+static void seg_put(struct env *e, struct hseg *g)
+{
+	while (g && !--g->refs) {
+		struct hseg *up = g->up;
+		e->mem -= seg_bytes(g->cap);
+		free(g);
+		g = up;
 	}
-	if (st->nhist == st->hcap) {
-		uint32_t cap = st->hcap ? st->hcap * 2 : 16;
-		struct hent *p = realloc(st->hist, cap * sizeof(*p));
-		if (!p)
-			return chk_fail(e, -ENOMEM, "out of memory");
-		e->mem += (cap - st->hcap) * sizeof(*p);
-		if (e->mem > e->peak_mem)
-			e->peak_mem = e->mem;
-		st->hist = p;
-		st->hcap = cap;
-	}
-	st->hist[st->nhist++] = *h;
-	return 0;
 }
-
-void chk_hist_free(struct env *e, struct vstate *st)
-{
-	e->mem -= st->hcap * sizeof(*st->hist);
-	free(st->hist);
-	st->hist = NULL;
-	st->nhist = st->hcap = 0;
-}
-
-/* dst (a fresh copy of src, sharing its hist pointer) gets its own history. */
-int chk_hist_copy(struct env *e, struct vstate *dst, const struct vstate *src)
-{
-	dst->hist = NULL;
-	dst->nhist = dst->hcap = 0;
-	if (!src->nhist)
-		return 0;
-	dst->hist = malloc(src->nhist * sizeof(*dst->hist));
-	if (!dst->hist)
-		return -ENOMEM;
-	memcpy(dst->hist, src->hist, src->nhist * sizeof(*dst->hist));
-	dst->nhist = dst->hcap = src->nhist;
-	e->mem += dst->hcap * sizeof(*dst->hist);
-	if (e->mem > e->peak_mem)
-		e->peak_mem = e->mem;
-	return 0;
-}
-
-/* ---- Backtracking ------------------------------------------------------------------- */
-
-/* What must be precise: registers and stack slots, per frame. */
-struct bt {
-	uint16_t regs[BPFRT_MAX_FRAMES];
-	uint64_t slots[BPFRT_MAX_FRAMES];
-};
 
 static bool bt_empty(const struct bt *b)
 {
@@ -130,6 +117,91 @@ static bool bt_empty(const struct bt *b)
 		any |= b->regs[f] | b->slots[f];
 	return !any;
 }
+
+/* The current instruction moved: nothing is walked back from the new one yet. */
+static void moved(struct vstate *st)
+{
+	memset(st->pdone, 0, sizeof(st->pdone));
+	memset(st->psdone, 0, sizeof(st->psdone));
+}
+
+int chk_hist_push(struct env *e, struct vstate *st, const struct hent *h)
+{
+	struct hseg *g = st->hist;
+
+	if (st->nhist == HIST_MAX) {
+		saturate(st);
+		chk_hist_free(e, st);
+		g = NULL;
+	}
+	/* a piece another state holds, or whose end was walked from, stays as it is */
+	if (!g || g->refs > 1 || g->n == HSEG_MAX || g->walked) {
+		struct hseg *ng = malloc(seg_bytes(4));
+		if (!ng)
+			return chk_fail(e, -ENOMEM, "out of memory");
+		memset(ng, 0, sizeof(*ng));
+		ng->up = g;	/* (st's hold on g is now ng's) */
+		ng->refs = 1;
+		ng->cap = 4;
+		e->mem += seg_bytes(ng->cap);
+		st->hist = g = ng;
+	} else if (g->n == g->cap) {
+		uint32_t cap = g->cap * 2 < HSEG_MAX ? g->cap * 2 : HSEG_MAX;
+		struct hseg *ng = realloc(g, seg_bytes(cap));
+		if (!ng)
+			return chk_fail(e, -ENOMEM, "out of memory");
+		e->mem += seg_bytes(cap) - seg_bytes(ng->cap);
+		ng->cap = cap;
+		st->hist = g = ng;
+	}
+	if (e->mem > e->peak_mem)
+		e->peak_mem = e->mem;
+	struct hent *n = &g->e[g->n++];
+	*n = *h;
+	/* what was walked back from just before it */
+	n->done = st->pdone[h->frame];
+	st->nhist++;
+	moved(st);
+	return 0;
+}
+
+void chk_hist_free(struct env *e, struct vstate *st)
+{
+	seg_put(e, st->hist);
+	st->hist = NULL;
+	st->nhist = 0;
+}
+
+/* dst (a fresh copy of src, sharing its hist pointer) holds the history too. */
+int chk_hist_copy(struct env *e, struct vstate *dst, const struct vstate *src)
+{
+	(void)e;
+	dst->hist = NULL;
+	dst->nhist = 0;
+	if (!src->nhist || !src->hist)
+		return 0;
+	dst->hist = src->hist;
+	dst->hist->refs++;
+	dst->nhist = src->nhist;
+	return 0;
+}
+
+void chk_hist_move(struct vstate *dst, struct vstate *src)
+{
+	dst->hist = src->hist;
+	dst->nhist = src->nhist;
+	src->hist = NULL;
+	src->nhist = 0;
+	moved(src);	/* (from the new state, nothing is walked back: it is not marked) */
+}
+
+void chk_prec_share(struct vstate *dst, const struct vstate *src)
+{
+	memcpy(dst->pdone, src->pdone, sizeof(dst->pdone));
+	memcpy(dst->psdone, src->psdone, sizeof(dst->psdone));
+}
+
+/* ---- Backtracking ------------------------------------------------------------------- */
 
 static bool bt_has_loc(const struct bt *b, uint16_t loc)
 {
@@ -146,6 +218,19 @@ static void bt_set_loc(struct bt *b, uint16_t loc)
 		b->regs[f] |= (uint16_t)(1u << x);
 	else
 		b->slots[f] |= 1ull << (x - 16);
+}
+
+/* Drop from b what d says was walked back from here; d then holds b too. */
+static void bt_seen(struct bt *b, struct bt *d)
+{
+	for (unsigned fi = 0; fi < BPFRT_MAX_FRAMES; fi++) {
+		uint16_t r = b->regs[fi];
+		uint64_t sl = b->slots[fi];
+		b->regs[fi] &= (uint16_t)~d->regs[fi];
+		b->slots[fi] &= ~d->slots[fi];
+		d->regs[fi] |= r;
+		d->slots[fi] |= sl;
+	}
 }
 
 /*
@@ -291,18 +376,53 @@ static bool bt_mark(struct vstate *p, struct bt *b)
 	return any;
 }
 
-/* Walk st's history back, then each stored ancestor's, marking as it goes. */
+/*
+ * Walk st's history back, then each stored ancestor's, marking as it goes.
+ *
+ * No walk goes again where one went before (marks are only ever added):
+ * what was walked back from the current instruction (st->pdone, psdone),
+ * from the end of a piece of history (hseg.done: the branches that share
+ * it meet there), and, for the registers of its frame, from just before a
+ * history entry (hent.done) is dropped from b, and the walk ends when
+ * nothing is left. A loop that decides on its counter at each iteration
+ * then walks back one iteration, not its whole path (docs/verifier.md,
+ * "Precision"). Each step backwards, and each marking, acts on every
+ * location alone (the set a jump adds is added for any of its operands),
+ * so walking the parts of a set apart marks what walking it at once does:
+ * leaving out parts walked before changes no mark, only the work.
+ */
 static int backtrack(struct env *e, struct vstate *st, struct bt *b)
 {
+	struct bt d;
+
 	e->marks++;
+	memcpy(d.regs, st->pdone, sizeof(d.regs));
+	memcpy(d.slots, st->psdone, sizeof(d.slots));
+	bt_seen(b, &d);
+	memcpy(st->pdone, d.regs, sizeof(d.regs));
+	memcpy(st->psdone, d.slots, sizeof(d.slots));
+	if (bt_empty(b))
+		return 0;
 	for (struct vstate *s = st; s; s = s->parent) {
 		if (s != st && !bt_mark(s, b))
 			return 0;	/* all already precise there (and so before) */
-		for (uint32_t k = s->nhist; k-- > 0;) {
-			bt_insn(e, &s->hist[k], b);
-			e->bt_steps++;
-			if (bt_empty(b))
-				return 0;
+		for (struct hseg *g = s->hist; g; g = g->up) {
+			if (g != st->hist) {
+				g->walked = true;
+				bt_seen(b, &g->done);
+				if (bt_empty(b))
+					return 0;
+			}
+			for (uint32_t k = g->n; k-- > 0;) {
+				struct hent *h = &g->e[k];
+				bt_insn(e, h, b);
+				e->bt_steps++;
+				uint16_t *r = &b->regs[h->frame], seen = *r & h->done;
+				h->done |= *r;
+				*r &= (uint16_t)~seen;
+				if (bt_empty(b))
+					return 0;
+			}
 		}
 	}
 	return 0;
@@ -377,14 +497,26 @@ static int live_walk(struct env *e, struct vstate *st, struct bt *b)
 	for (struct vstate *s = st; s; s = s->parent) {
 		if (s != st && !live_mark(s, b))
 			return 0;
-		for (uint32_t k = s->nhist; k-- > 0;) {
-			const struct hent *h = &s->hist[k];
-			e->bt_steps++;
-			if (!(h->flags & (H_FULL | H_ENTER | H_CBENTER | H_RET | H_CBRET)))
-				continue;	/* nothing it does ends a read */
-			live_insn(h, b);
-			if (bt_empty(b))
-				return 0;
+		for (struct hseg *g = s->hist; g; g = g->up) {
+			if (g != st->hist) {
+				g->walked = true;
+				for (unsigned fi = 0; fi < BPFRT_MAX_FRAMES; fi++) {
+					uint64_t m = b->slots[fi];
+					b->slots[fi] &= ~g->read[fi];
+					g->read[fi] |= m;
+				}
+				if (bt_empty(b))
+					return 0;
+			}
+			for (uint32_t k = g->n; k-- > 0;) {
+				const struct hent *h = &g->e[k];
+				e->bt_steps++;
+				if (!(h->flags & (H_FULL | H_ENTER | H_CBENTER | H_RET | H_CBRET)))
+					continue;	/* nothing it does ends a read */
+				live_insn(h, b);
+				if (bt_empty(b))
+					return 0;
+			}
 		}
 	}
 	return 0;

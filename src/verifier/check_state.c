@@ -651,11 +651,7 @@ int chk_visit(struct env *e, struct vstate *st, uint32_t insn)
 	st->nhist = nhist;
 	if (!copy)
 		return chk_fail(e, -ENOMEM, "out of memory");
-	copy->hist = st->hist;
-	copy->nhist = st->nhist;
-	copy->hcap = st->hcap;
-	st->hist = NULL;
-	st->nhist = st->hcap = 0;
+	chk_hist_move(copy, st);
 	memset(st->rdone, 0, sizeof(st->rdone));
 	/* what is never read from here on does not matter: it matches anything */
 	for (unsigned fi = 0; fi < copy->nfr; fi++) {

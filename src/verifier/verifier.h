@@ -55,6 +55,7 @@ struct vinput {
 
 struct vresult {
 	uint64_t insns_processed, states, peak_states, peak_mem_bytes;
+	uint64_t prec_steps;	/* history entries precision and stack liveness walked back (tests) */
 };
 
 /* Verify; 0 if safe, else a negative errno with err saying why and where. */
