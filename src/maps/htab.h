@@ -105,13 +105,18 @@ static inline struct pcache *htab_pcache(const struct bpfrt_map *m)
 	return (struct pcache *)(m->base + hhdr(m)->pcache_off);
 }
 
+/* hash.c: the slow paths of the two below (the caches' retries, the free list, the bump, stealing). */
+void htab_free_elem_slow(struct bpfrt_map *m, uint32_t i);
+bool htab_alloc_elem_slow(struct bpfrt_map *m, uint32_t *i);
+
+/* This CPU's cache (one try inline), else the free list. */
 static inline void htab_free_elem(struct bpfrt_map *m, uint32_t i)
 {
 	struct htab_hdr *h = hhdr(m);
 	struct pool p = htab_pool(m);
 
-	if (!h->npcache || !pcache_push(htab_pcache(m), h->npcache, &p, i))
-		flist_push(&h->free_head, &p, i);
+	if (__builtin_expect(!h->npcache || pcache_push_once(htab_pcache(m), h->npcache, &p, i), 0))
+		htab_free_elem_slow(m, i);
 }
 
 /* This CPU's cache, the free list, the never used, then the other CPUs' caches. */
@@ -120,10 +125,9 @@ static inline bool htab_alloc_elem(struct bpfrt_map *m, uint32_t *i)
 	struct htab_hdr *h = hhdr(m);
 	struct pool p = htab_pool(m);
 
-	if (h->npcache && pcache_pop(htab_pcache(m), h->npcache, &p, i))
+	if (__builtin_expect(h->npcache && !pcache_pop_once(htab_pcache(m), h->npcache, &p, i), 1))
 		return true;
-	return flist_pop(&h->free_head, &p, i) || pool_bump(&h->bump, m->max_entries, i) ||
-	       (h->npcache && pcache_steal(htab_pcache(m), h->npcache, &p, i));
+	return htab_alloc_elem_slow(m, i);
 }
 
 static inline bool htab_is_lru(const struct bpfrt_map *m)
