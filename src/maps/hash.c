@@ -151,6 +151,7 @@ void htab_init(struct bpfrt_map *m)
 	h->npcache = l.npcache;
 	h->pcache_off = l.npcache ? l.pcache_off : 0;
 	h->lru_head = h->lru_tail = LRU_NONE;
+	h->hash4 = HTAB_HASH4_FAST;
 	for (uint32_t i = 0; i < l.nbuckets; i++)
 		atomic_init(&((struct htab_bucket *)(m->base + l.buckets_off))[i].head,
 			    LINK_NULLS(i));
@@ -193,11 +194,12 @@ enum { HK_HASH = 0, HK_LRU = 1, HK_PCPU = 2, HK_ANY = 4 };
 
 static HOT uint32_t key_hash(const struct bpfrt_map *m, const void *key, uint32_t ks)
 {
+	if (ks == 4 || (!ks && m->key_size == 4))	/* devmap_hash and hash_of_maps: ks 0, size 4 */
+		return __builtin_expect(htab_hash4_fast(m), 1) ? map_hash4(key, m->seed)
+							       : map_hash(key, 4, m->seed);
 	if (ks)
 		return map_hash(key, ks, m->seed);
-	switch (m->key_size) {	/* devmap_hash and hash_of_maps come here with 4 */
-	case 4:
-		return map_hash(key, 4, m->seed);
+	switch (m->key_size) {
 	case 8:
 		return map_hash(key, 8, m->seed);
 	default:

@@ -23,6 +23,7 @@
 #define LINK_ELEM(i)   ((uint32_t)(i) << 1)
 #define LINK_NULLS(b)  ((uint32_t)(b) << 1 | 1)
 #define LRU_NONE       UINT32_MAX
+#define HTAB_HASH4_FAST 1u
 
 struct htab_hdr {
 	uint64_t seed;
@@ -32,6 +33,11 @@ struct htab_hdr {
 	uint64_t pcache_off;		/* 0 in small maps (and in blocks of older builds) */
 	alignas(64) _Atomic uint64_t free_head;	/* see flist_push */
 	_Atomic uint32_t bump;			/* elements [0, bump) were handed out */
+	/*
+	 * HTAB_HASH4_FAST: 4-byte keys hash with map_hash4 (one multiply);
+	 * 0 in blocks of older builds, whose 4-byte keys hash with map_hash.
+	 */
+	uint32_t hash4;
 	/*
 	 * Once the element count; no longer kept (two atomic adds per insert and
 	 * delete for a number nothing read). The word stays so that the layout
@@ -65,6 +71,12 @@ struct lru_node {
 static inline struct htab_hdr *hhdr(const struct bpfrt_map *m)
 {
 	return (struct htab_hdr *)(m->base + MAP_FAMILY_OFF);
+}
+
+/* Does m hash its 4-byte keys with map_hash4 (hashfn.h)? */
+static inline bool htab_hash4_fast(const struct bpfrt_map *m)
+{
+	return hhdr(m)->hash4 == HTAB_HASH4_FAST;
 }
 
 static inline struct htab_bucket *hbucket(const struct bpfrt_map *m, uint32_t b)
