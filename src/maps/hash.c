@@ -151,6 +151,7 @@ void htab_init(struct bpfrt_map *m)
 	h->npcache = l.npcache;
 	h->pcache_off = l.npcache ? l.pcache_off : 0;
 	h->lru_head = h->lru_tail = LRU_NONE;
+	h->hash4 = HTAB_HASH4_FAST;
 	for (uint32_t i = 0; i < l.nbuckets; i++)
 		atomic_init(&((struct htab_bucket *)(m->base + l.buckets_off))[i].head,
 			    LINK_NULLS(i));
@@ -180,13 +181,25 @@ int htab_attach(struct bpfrt_map *m)
 #define HOT __attribute__((always_inline)) inline
 #define KSZ(m, ks) ((ks) ? (uint32_t)(ks) : (m)->key_size)
 
+/*
+ * The writers are templates over the map's type too: `kind` is HK_HASH,
+ * HK_LRU, HK_PCPU or HK_LRU | HK_PCPU in the copies of the program face,
+ * where the type is known, and HK_ANY in the generic copy (user space,
+ * callbacks), which asks the map. A plain hash map's update then has no
+ * LRU or per-CPU code in it at all.
+ */
+enum { HK_HASH = 0, HK_LRU = 1, HK_PCPU = 2, HK_ANY = 4 };
+#define K_LRU(m, kind) ((kind) & HK_ANY ? htab_is_lru(m) : ((kind) & HK_LRU) != 0)
+#define K_PCPU(m, kind) ((kind) & HK_ANY ? (m)->pcpu != NULL : ((kind) & HK_PCPU) != 0)
+
 static HOT uint32_t key_hash(const struct bpfrt_map *m, const void *key, uint32_t ks)
 {
+	if (ks == 4 || (!ks && m->key_size == 4))	/* devmap_hash and hash_of_maps: ks 0, size 4 */
+		return __builtin_expect(htab_hash4_fast(m), 1) ? map_hash4(key, m->seed)
+							       : map_hash(key, 4, m->seed);
 	if (ks)
 		return map_hash(key, ks, m->seed);
-	switch (m->key_size) {	/* devmap_hash and hash_of_maps come here with 4 */
-	case 4:
-		return map_hash(key, 4, m->seed);
+	switch (m->key_size) {
 	case 8:
 		return map_hash(key, 8, m->seed);
 	default:
@@ -285,6 +298,27 @@ uint32_t htab_elems_in_use(struct bpfrt_map *m)
 
 /* ---- Writing elements ----------------------------------------------------- */
 
+void htab_free_elem_slow(struct bpfrt_map *m, uint32_t i)
+{
+	struct htab_hdr *h = hhdr(m);
+	struct pool p = htab_pool(m);
+
+	if (!h->npcache || !pcache_push(htab_pcache(m), h->npcache, &p, i))
+		flist_push(&h->free_head, &p, i);
+}
+
+bool htab_alloc_elem_slow(struct bpfrt_map *m, uint32_t *i)
+{
+	struct htab_hdr *h = hhdr(m);
+	struct pool p = htab_pool(m);
+
+	if (h->npcache && pcache_pop(htab_pcache(m), h->npcache, &p, i))
+		return true;
+	return flist_pop(&h->free_head, &p, i) || pool_bump(&h->bump, m->max_entries, i) ||
+	       (h->npcache && pcache_steal(htab_pcache(m), h->npcache, &p, i));
+}
+
+
 /* How an update writes the value: copied (this CPU's or all CPUs'), or by a callback. */
 struct htab_write {
 	const void *value;
@@ -315,16 +349,16 @@ static HOT void copy_bytes(void *d, const void *s, uint32_t n)
 }
 
 static HOT void write_value(struct bpfrt_map *m, uint32_t i, const struct htab_write *w,
-			    bool fresh)
+			    bool fresh, unsigned kind)
 {
 	const uint8_t *v = w->value;
 	uint32_t me;
 
-	if (w->swap) {
+	if ((kind & HK_ANY) && w->swap) {
 		w->swap(m, i, fresh, w->arg);
 		return;
 	}
-	if (!m->pcpu) {
+	if (!K_PCPU(m, kind)) {
 		copy_bytes(helem_value(m, i, 0), v, m->value_size);
 		return;
 	}
@@ -342,7 +376,7 @@ static HOT void write_value(struct bpfrt_map *m, uint32_t i, const struct htab_w
 
 /* Fill element i with key and value and put it at the head of bucket b (lock held). */
 static HOT void link_new(struct bpfrt_map *m, uint32_t b, uint32_t i, uint32_t hash,
-			 const void *key, const struct htab_write *w, uint32_t ks)
+			 const void *key, const struct htab_write *w, uint32_t ks, unsigned kind)
 {
 	struct htab_elem *e = helem(m, i);
 	struct htab_bucket *bk = hbucket(m, b);
@@ -351,27 +385,28 @@ static HOT void link_new(struct bpfrt_map *m, uint32_t b, uint32_t i, uint32_t h
 	seq_write_begin(&e->seq);
 	atomic_store_explicit(&e->hash, hash, memory_order_relaxed);
 	copy_bytes(e->key, key, KSZ(m, ks));
-	write_value(m, i, w, true);
+	write_value(m, i, w, true, kind);
 	seq_write_end(&e->seq);
 	atomic_store_explicit(&e->next, atomic_load_explicit(&bk->head, memory_order_relaxed),
 			      memory_order_relaxed);
 	atomic_store_explicit(&bk->head, LINK_ELEM(i), memory_order_release);
 }
 
-static HOT void write_existing(struct bpfrt_map *m, uint32_t i, const struct htab_write *w)
+static HOT void write_existing(struct bpfrt_map *m, uint32_t i, const struct htab_write *w,
+				unsigned kind)
 {
 	seq_t *seq = &helem(m, i)->seq;
 
 	seq_fix(seq);	/* a writer that died mid-copy left it odd */
 	seq_write_begin(seq);
-	write_value(m, i, w, false);
+	write_value(m, i, w, false, kind);
 	seq_write_end(seq);
 }
 
 /* The flags check and the decision, under bucket b's lock. */
 static HOT long update_locked(struct bpfrt_map *m, uint32_t b, uint32_t hash, const void *key,
 			      uint64_t flags, const struct htab_write *w, uint32_t *spare,
-			      uint32_t ks)
+			      uint32_t ks, unsigned kind)
 {
 	_Atomic uint32_t *prev;
 	int64_t old = find_locked(m, b, key, hash, &prev, ks);
@@ -380,25 +415,25 @@ static HOT long update_locked(struct bpfrt_map *m, uint32_t b, uint32_t hash, co
 	if (old >= 0) {
 		if (flags == BPFRT_NOEXIST)
 			return -EEXIST;
-		write_existing(m, (uint32_t)old, w);
-		if (htab_is_lru(m))
+		write_existing(m, (uint32_t)old, w, kind);
+		if (K_LRU(m, kind))
 			lru_touch(m, (uint32_t)old);
 		return 0;
 	}
 	if (flags == BPFRT_EXIST)
 		return -ENOENT;
-	if (*spare != LRU_NONE)
+	if (K_LRU(m, kind) && *spare != LRU_NONE)
 		i = *spare, *spare = LRU_NONE;
 	else if (!htab_alloc_elem(m, &i))
 		return -E2BIG;
-	link_new(m, b, i, hash, key, w, ks);
-	if (htab_is_lru(m))
+	link_new(m, b, i, hash, key, w, ks, kind);
+	if (K_LRU(m, kind))
 		lru_push_head(m, i);
 	return 0;
 }
 
 static HOT long update_common(struct bpfrt_map *m, const void *key, uint64_t flags,
-			      const struct htab_write *w, uint32_t ks)
+			      const struct htab_write *w, uint32_t ks, unsigned kind)
 {
 	uint32_t hash, b, spare = LRU_NONE;
 	long ret;
@@ -406,14 +441,14 @@ static HOT long update_common(struct bpfrt_map *m, const void *key, uint64_t fla
 	if (flags > BPFRT_EXIST)
 		return -EINVAL;	/* BPF_F_LOCK too: values hold no bpf_spin_lock */
 	/* LRU maps take their element first, evicting if need be, as the kernel does. */
-	if (htab_is_lru(m))
+	if (K_LRU(m, kind))
 		spare = lru_alloc(m);
 	hash = key_hash(m, key, ks);
 	b = hash & m->mask;
 	plock_lock(&hbucket(m, b)->lock);
-	ret = update_locked(m, b, hash, key, flags, w, &spare, ks);
+	ret = update_locked(m, b, hash, key, flags, w, &spare, ks, kind);
 	plock_unlock(&hbucket(m, b)->lock);
-	if (__builtin_expect(spare != LRU_NONE, 0))
+	if (K_LRU(m, kind) && __builtin_expect(spare != LRU_NONE, 0))
 		htab_free_elem(m, spare);
 	return ret;
 }
@@ -423,7 +458,7 @@ static __attribute__((noinline)) long update_generic(struct bpfrt_map *m, const 
 						     uint64_t flags,
 						     const struct htab_write *w)
 {
-	return update_common(m, key, flags, w, 0);
+	return update_common(m, key, flags, w, 0, HK_ANY);
 }
 
 long htab_update_slot(struct bpfrt_map *m, const void *key, uint64_t flags,
@@ -435,7 +470,7 @@ long htab_update_slot(struct bpfrt_map *m, const void *key, uint64_t flags,
 }
 
 static HOT long delete_common(struct bpfrt_map *m, const void *key, htab_swap_fn swap,
-			      void *arg, uint32_t ks)
+			      void *arg, uint32_t ks, unsigned kind)
 {
 	uint32_t hash = key_hash(m, key, ks), b = hash & m->mask;
 	_Atomic uint32_t *prev;
@@ -450,9 +485,9 @@ static HOT long delete_common(struct bpfrt_map *m, const void *key, htab_swap_fn
 	atomic_store_explicit(prev, atomic_load_explicit(&helem(m, (uint32_t)i)->next,
 							 memory_order_relaxed),
 			      memory_order_release);
-	if (htab_is_lru(m))
+	if (K_LRU(m, kind))
 		lru_remove(m, (uint32_t)i);
-	if (swap)
+	if ((kind & HK_ANY) && swap)
 		swap(m, (uint32_t)i, false, arg);
 	plock_unlock(&hbucket(m, b)->lock);
 	htab_free_elem(m, (uint32_t)i);
@@ -461,7 +496,7 @@ static HOT long delete_common(struct bpfrt_map *m, const void *key, htab_swap_fn
 
 long htab_delete_slot(struct bpfrt_map *m, const void *key, htab_swap_fn swap, void *arg)
 {
-	return delete_common(m, key, swap, arg, 0);
+	return delete_common(m, key, swap, arg, 0, HK_ANY);
 }
 
 /* ---- The program face ----------------------------------------------------- */
@@ -641,17 +676,22 @@ static int64_t hash_check(struct map_block *b, const struct bpfrt_map_opts *o,
  * generic one (ks 0); attach points the map at the table of its key size, so
  * helpers, the interpreter and the JIT all reach the specialised code.
  */
-#define HTAB_KEY_FNS(ks) \
-	static long htab_update_##ks(struct bpfrt_map *m, const void *key, \
-				     const void *value, uint64_t flags) \
+#define HTAB_WRITE_FNS(kind, hk, ks) \
+	static long kind##_update_##ks(struct bpfrt_map *m, const void *key, \
+				       const void *value, uint64_t flags) \
 	{ \
 		struct htab_write w = { .value = value }; \
-		return update_common(m, key, flags, &w, ks); \
+		return update_common(m, key, flags, &w, ks, hk); \
 	} \
-	static long htab_delete_##ks(struct bpfrt_map *m, const void *key) \
+	static long kind##_delete_##ks(struct bpfrt_map *m, const void *key) \
 	{ \
-		return delete_common(m, key, NULL, NULL, ks); \
-	} \
+		return delete_common(m, key, NULL, NULL, ks, hk); \
+	}
+#define HTAB_KEY_FNS(ks) \
+	HTAB_WRITE_FNS(hash, HK_HASH, ks) \
+	HTAB_WRITE_FNS(lru, HK_LRU, ks) \
+	HTAB_WRITE_FNS(percpu, HK_PCPU, ks) \
+	HTAB_WRITE_FNS(lru_percpu, HK_LRU | HK_PCPU, ks) \
 	static void *hash_lookup_##ks(struct bpfrt_map *m, const void *key) \
 	{ \
 		return lookup_common(m, key, ks, false, false); \
@@ -687,8 +727,8 @@ static int hash_attach(struct bpfrt_map *m);
 	.get_next_key = htab_get_next_key
 
 #define HTAB_OPS(kind, ks, ...) \
-	{ HTAB_COMMON, .lookup = kind##_lookup_##ks, .update = htab_update_##ks, \
-	  .delete = htab_delete_##ks, __VA_ARGS__ }
+	{ HTAB_COMMON, .lookup = kind##_lookup_##ks, .update = kind##_update_##ks, \
+	  .delete = kind##_delete_##ks, __VA_ARGS__ }
 #define HTAB_SIZES(kind, ...) { \
 	HTAB_OPS(kind, 4, __VA_ARGS__), HTAB_OPS(kind, 8, __VA_ARGS__), \
 	HTAB_OPS(kind, 16, __VA_ARGS__), HTAB_OPS(kind, 0, __VA_ARGS__) }

@@ -12,11 +12,15 @@
  * 16-byte blocks multiply the state by the second word xored with a secret
  * derived from the seed, one multiply for two words.
  * A 1..7-byte tail is read as two overlapping loads, so no byte outside the
- * key is touched. Two multiplies hash a 4- or 8-byte key.
+ * key is touched. Two multiplies hash an 8-byte key (and a 4-byte one in
+ * blocks of older builds); map_hash4, which new hash maps use for 4-byte
+ * keys, takes one: the key's bucket is found a multiply (about 4 ns of the
+ * load chain of a lookup) sooner.
  */
 #define HASH_K0 0x9e3779b97f4a7c15ull
 #define HASH_K1 0xd6e8feb86659fd93ull
 #define HASH_K2 0xa0761d6478bd642full
+#define HASH4_SALT 0x2545f4914f6cdd1dull
 
 static inline uint64_t hash_fold(uint64_t a, uint64_t b)
 {
@@ -74,6 +78,12 @@ static inline uint32_t map_hash(const void *key, uint32_t len, uint64_t seed)
 	uint64_t h = map_hash64(key, len, seed);
 
 	return (uint32_t)(h ^ h >> 32);
+}
+
+/* A 4-byte key: xored with the seed (and a salt), multiplied in 128 bits, folded. */
+static inline uint32_t map_hash4(const void *key, uint64_t seed)
+{
+	return (uint32_t)hash_fold(hash_load(key, 4) ^ seed ^ HASH4_SALT, HASH_K1);
 }
 
 /* Does the stored key s equal the caller's key k? The common sizes compile to plain loads. */

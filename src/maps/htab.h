@@ -23,6 +23,7 @@
 #define LINK_ELEM(i)   ((uint32_t)(i) << 1)
 #define LINK_NULLS(b)  ((uint32_t)(b) << 1 | 1)
 #define LRU_NONE       UINT32_MAX
+#define HTAB_HASH4_FAST 1u
 
 struct htab_hdr {
 	uint64_t seed;
@@ -32,6 +33,11 @@ struct htab_hdr {
 	uint64_t pcache_off;		/* 0 in small maps (and in blocks of older builds) */
 	alignas(64) _Atomic uint64_t free_head;	/* see flist_push */
 	_Atomic uint32_t bump;			/* elements [0, bump) were handed out */
+	/*
+	 * HTAB_HASH4_FAST: 4-byte keys hash with map_hash4 (one multiply);
+	 * 0 in blocks of older builds, whose 4-byte keys hash with map_hash.
+	 */
+	uint32_t hash4;
 	/*
 	 * Once the element count; no longer kept (two atomic adds per insert and
 	 * delete for a number nothing read). The word stays so that the layout
@@ -65,6 +71,12 @@ struct lru_node {
 static inline struct htab_hdr *hhdr(const struct bpfrt_map *m)
 {
 	return (struct htab_hdr *)(m->base + MAP_FAMILY_OFF);
+}
+
+/* Does m hash its 4-byte keys with map_hash4 (hashfn.h)? */
+static inline bool htab_hash4_fast(const struct bpfrt_map *m)
+{
+	return hhdr(m)->hash4 == HTAB_HASH4_FAST;
 }
 
 static inline struct htab_bucket *hbucket(const struct bpfrt_map *m, uint32_t b)
@@ -105,13 +117,18 @@ static inline struct pcache *htab_pcache(const struct bpfrt_map *m)
 	return (struct pcache *)(m->base + hhdr(m)->pcache_off);
 }
 
+/* hash.c: the slow paths of the two below (the caches' retries, the free list, the bump, stealing). */
+void htab_free_elem_slow(struct bpfrt_map *m, uint32_t i);
+bool htab_alloc_elem_slow(struct bpfrt_map *m, uint32_t *i);
+
+/* This CPU's cache (one try inline), else the free list. */
 static inline void htab_free_elem(struct bpfrt_map *m, uint32_t i)
 {
 	struct htab_hdr *h = hhdr(m);
 	struct pool p = htab_pool(m);
 
-	if (!h->npcache || !pcache_push(htab_pcache(m), h->npcache, &p, i))
-		flist_push(&h->free_head, &p, i);
+	if (__builtin_expect(!h->npcache || pcache_push_once(htab_pcache(m), h->npcache, &p, i), 0))
+		htab_free_elem_slow(m, i);
 }
 
 /* This CPU's cache, the free list, the never used, then the other CPUs' caches. */
@@ -120,10 +137,9 @@ static inline bool htab_alloc_elem(struct bpfrt_map *m, uint32_t *i)
 	struct htab_hdr *h = hhdr(m);
 	struct pool p = htab_pool(m);
 
-	if (h->npcache && pcache_pop(htab_pcache(m), h->npcache, &p, i))
+	if (__builtin_expect(h->npcache && !pcache_pop_once(htab_pcache(m), h->npcache, &p, i), 1))
 		return true;
-	return flist_pop(&h->free_head, &p, i) || pool_bump(&h->bump, m->max_entries, i) ||
-	       (h->npcache && pcache_steal(htab_pcache(m), h->npcache, &p, i));
+	return htab_alloc_elem_slow(m, i);
 }
 
 static inline bool htab_is_lru(const struct bpfrt_map *m)

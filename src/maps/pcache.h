@@ -154,17 +154,37 @@ static inline int pcache_push_cs(struct rseq *rs, uint32_t cpu, _Atomic uint64_t
 /* A few tries: each failure is a preemption or a migration, rare within a few instructions. */
 #define PCACHE_TRIES 4
 
+/*
+ * One try, inline, for the writers' fast paths: 0 done, 1 empty (pop) or
+ * full (push), 2 no rseq, a CPU past n, or interrupted (the caller then
+ * goes to its slow path, which tries again with pcache_pop / pcache_push).
+ */
+static inline int pcache_pop_once(struct pcache *c, uint32_t n, const struct pool *p, uint32_t *i)
+{
+	int cpu = pcache_cpu();
+
+	if (cpu < 0 || (uint32_t)cpu >= n)
+		return 2;
+	return pcache_pop_cs(pcache_rseq(), (uint32_t)cpu, &c[cpu].word, p->base + p->link_off,
+			     p->stride, i);
+}
+
+static inline int pcache_push_once(struct pcache *c, uint32_t n, const struct pool *p, uint32_t i)
+{
+	int cpu = pcache_cpu();
+
+	if (cpu < 0 || (uint32_t)cpu >= n)
+		return 2;
+	return pcache_push_cs(pcache_rseq(), (uint32_t)cpu, &c[cpu].word, pool_link(p, i),
+			      (uint64_t)i + 1);
+}
+
 static inline bool pcache_pop(struct pcache *c, uint32_t n, const struct pool *p, uint32_t *i)
 {
-	const uint8_t *links = p->base + p->link_off;
-
 	for (int t = 0; t < PCACHE_TRIES; t++) {
-		int cpu = pcache_cpu(), st;
+		int st = pcache_pop_once(c, n, p, i);
 
-		if (cpu < 0 || (uint32_t)cpu >= n)
-			return false;
-		st = pcache_pop_cs(pcache_rseq(), (uint32_t)cpu, &c[cpu].word, links, p->stride, i);
-		if (st != 2)
+		if (st != 2 || pcache_cpu() < 0)
 			return st == 0;
 	}
 	return false;
@@ -173,13 +193,9 @@ static inline bool pcache_pop(struct pcache *c, uint32_t n, const struct pool *p
 static inline bool pcache_push(struct pcache *c, uint32_t n, const struct pool *p, uint32_t i)
 {
 	for (int t = 0; t < PCACHE_TRIES; t++) {
-		int cpu = pcache_cpu(), st;
+		int st = pcache_push_once(c, n, p, i);
 
-		if (cpu < 0 || (uint32_t)cpu >= n)
-			return false;
-		st = pcache_push_cs(pcache_rseq(), (uint32_t)cpu, &c[cpu].word, pool_link(p, i),
-			     (uint64_t)i + 1);
-		if (st != 2)
+		if (st != 2 || pcache_cpu() < 0)
 			return st == 0;
 	}
 	return false;
@@ -190,6 +206,18 @@ static inline bool pcache_push(struct pcache *c, uint32_t n, const struct pool *
 static inline int pcache_cpu(void)
 {
 	return -1;
+}
+
+static inline int pcache_pop_once(struct pcache *c, uint32_t n, const struct pool *p, uint32_t *i)
+{
+	(void)c; (void)n; (void)p; (void)i;
+	return 2;
+}
+
+static inline int pcache_push_once(struct pcache *c, uint32_t n, const struct pool *p, uint32_t i)
+{
+	(void)c; (void)n; (void)p; (void)i;
+	return 2;
 }
 
 static inline bool pcache_pop(struct pcache *c, uint32_t n, const struct pool *p, uint32_t *i)

@@ -193,6 +193,120 @@ TEST(maps_pcache_fills_exactly)
 	}
 }
 
+/* ---- The program face (the copies of update and delete per key size and type) ------------- */
+
+struct face_arg {
+	struct bpfrt_map *m;
+	uint32_t max, first, n;	/* phase 0: fill [0, max); phase 1: insert [first, first + n) */
+	int cpu, phase;
+	long bad, inserted;
+	bool pinned;
+};
+
+static bool pin_to(int cpu)
+{
+	cpu_set_t one;
+
+	CPU_ZERO(&one);
+	CPU_SET(cpu, &one);
+	return sched_setaffinity(0, sizeof(one), &one) == 0;
+}
+
+static void *face_on_cpu(void *p)
+{
+	struct face_arg *a = p;
+	struct bpfrt_map *m = a->m;
+	uint64_t v = 7, *got;
+
+	a->pinned = pin_to(a->cpu);
+	if (!a->pinned)
+		return NULL;
+	if (a->phase == 1) {	/* insert until full: the other CPU's cache must be reached */
+		for (uint32_t k = a->first; k < a->first + a->n; k++) {
+			long r = m->ops->update(m, &k, &v, BPFRT_NOEXIST);
+
+			if (r == -E2BIG)
+				break;
+			a->inserted += r == 0;
+			a->bad += r != 0;
+		}
+		return NULL;
+	}
+	for (uint32_t k = 0; k < a->max; k++)
+		a->bad += m->ops->update(m, &k, &v, BPFRT_NOEXIST) != 0;
+	CHECK(a->bad == 0, "type %d: %u inserts through the program face", m->type, a->max);
+	{
+		uint32_t absent = a->max + 5, k0 = 3;
+		uint64_t w = 99;
+
+		CHECK(m->ops->update(m, &absent, &v, BPFRT_NOEXIST) == -E2BIG &&
+		      m->ops->update(m, &absent, &v, BPFRT_ANY) == -E2BIG, "type %d: full: -E2BIG",
+		      m->type);
+		CHECK(m->ops->update(m, &absent, &v, BPFRT_EXIST) == -ENOENT,
+		      "type %d: EXIST on an absent key: -ENOENT", m->type);
+		CHECK(m->ops->update(m, &k0, &w, BPFRT_NOEXIST) == -EEXIST,
+		      "type %d: NOEXIST on a present key: -EEXIST", m->type);
+		CHECK(m->ops->update(m, &k0, &w, 4) == -EINVAL, "type %d: bad flags", m->type);
+		CHECK(m->ops->update(m, &k0, &w, BPFRT_EXIST) == 0 &&
+		      (got = m->ops->lookup(m, &k0)) && *got == 99,
+		      "type %d: a full map updates in place", m->type);
+		CHECK(m->ops->delete(m, &absent) == -ENOENT, "type %d: delete absent", m->type);
+	}
+	for (uint32_t k = 0; k < 100; k++)
+		a->bad += m->ops->delete(m, &k) != 0;
+	for (uint32_t k = 0; k < 100; k++)
+		a->bad += m->ops->delete(m, &k) != -ENOENT || m->ops->lookup(m, &k) != NULL;
+	CHECK(a->bad == 0, "type %d: 100 deletes, then each key is gone", m->type);
+	CHECK((uint32_t)(atomic_load(&htab_pcache(m)[a->cpu].word) >> 32) == PCACHE_CAP &&
+	      htab_elems_in_use(m) == a->max - 100,
+	      "type %d: CPU %d's cache holds %d of the 100 freed, %u in use", m->type, a->cpu,
+	      PCACHE_CAP, htab_elems_in_use(m));
+	return NULL;
+}
+
+/*
+ * hash.c's copies for programs (what helpers and the JIT call) on a map with
+ * caches: the kernel's error codes when full and otherwise, and after 100
+ * deletes on CPU 0 (64 of them into its cache) a thread on CPU 1 inserts
+ * exactly 100 before -E2BIG.
+ */
+TEST(maps_pcache_program_face)
+{
+	static const enum bpfrt_map_type types[] = { BPFRT_MAP_HASH, BPFRT_MAP_PERCPU_HASH };
+
+	if (sysconf(_SC_NPROCESSORS_ONLN) < 2) {
+		printf("  skipped: one CPU, no other cache to steal from\n");
+		return;
+	}
+	for (size_t t = 0; t < sizeof(types) / sizeof(types[0]); t++) {
+		uint32_t max;
+		struct bpfrt_map *m = mk_cached(types[t], &max);
+		struct face_arg a = { .m = m, .cpu = 0, .phase = 0 };
+		struct face_arg b = { .m = m, .cpu = 1, .phase = 1 };
+		pthread_t th;
+
+		if (!m)
+			return;
+		a.max = max;
+		pthread_create(&th, NULL, face_on_cpu, &a);
+		pthread_join(th, NULL);
+		if (!a.pinned) {
+			printf("  skipped: cannot run on CPU 0 and 1\n");
+			bpfrt_map_free(m);
+			return;
+		}
+		b.first = 1000000, b.n = 200;
+		pthread_create(&th, NULL, face_on_cpu, &b);
+		pthread_join(th, NULL);
+		CHECK(b.pinned && b.inserted == 100 && b.bad == 0,
+		      "type %d: CPU 1 inserted %ld of the 100 free (then -E2BIG)", types[t],
+		      b.inserted);
+		CHECK(count_keys(m) == max && htab_elems_in_use(m) == max,
+		      "type %d: full again, every element in use", types[t]);
+		bpfrt_map_free(m);
+	}
+}
+
 /* ---- Threads on every CPU ----------------------------------------------------------------- */
 
 struct churn {

@@ -78,16 +78,27 @@ static bool inlinable(const struct bpfrt_map *m)
 }
 
 /*
- * eax = map_hash(key at [rsi], key_size, seed) (hashfn.h) for 4 and 8 bytes,
- * with the constants folded: h0 = seed ^ len * K0 (^ len for the 1..7-byte
- * tail a 4-byte key is), x = fold(fold(key_word ^ h0, K1), K2), eax = x ^ x >> 32.
+ * eax = the key's hash as hash.c's key_hash computes it (hashfn.h): for
+ * 4-byte keys map_hash4, fold(key ^ seed ^ salt, K1), unless the block is an
+ * older build's; else map_hash for 4 and 8 bytes, with the constants
+ * folded: h0 = seed ^ len * K0 (^ len for the 1..7-byte tail a 4-byte key
+ * is), x = fold(fold(key_word ^ h0, K1), K2), eax = x ^ x >> 32.
  * Clobbers rdx and r11.
  */
 static void emit_key_hash(struct emit *e, const struct bpfrt_map *m)
 {
 	uint64_t h0 = m->seed ^ (uint64_t)m->key_size * HASH_K0;
 
-	if (m->key_size == 4) {		/* the tail: the word twice, and its length */
+	if (m->key_size == 4 && htab_hash4_fast(m)) {	/* map_hash4: one multiply */
+		emit_load(e, 4, false, X_R11, x86_mem(X_RSI, 0));
+		emit_mov_ri(e, X_RAX, m->seed ^ HASH4_SALT);
+		emit_alu_rr(e, true, ALU_XOR, X_RAX, X_R11);
+		emit_mov_ri(e, X_R11, HASH_K1);
+		emit_grp3(e, true, G3_MUL, X_R11);
+		emit_alu_rr(e, false, ALU_XOR, X_RAX, X_RDX);
+		return;
+	}
+	if (m->key_size == 4) {		/* map_hash's tail: the word twice, and its length */
 		emit_load(e, 4, false, X_R11, x86_mem(X_RSI, 0));
 		emit_mov_rr(e, true, X_RAX, X_R11);
 		emit_shift_ri(e, true, SHIFT_SHL, X_RAX, 32);
@@ -132,8 +143,12 @@ static void emit_lookup(struct emit *e, const struct bpfrt_map *m)
 	test = e->pos;				/* a nulls end? */
 	emit_test_r8i(e, X_RAX, 1);
 	miss_fix = jump_fwd(e, CC_NE);
-	emit_shift_ri(e, false, SHIFT_SHR, X_RAX, 1);	/* the element */
-	emit_imul_rri(e, true, X_RAX, X_RAX, (int32_t)m->elem_size);
+	if ((m->elem_size & (m->elem_size - 1)) == 0) {	/* the element: link / 2 * size */
+		emit_shift_ri(e, true, SHIFT_SHL, X_RAX, (unsigned)__builtin_ctz(m->elem_size) - 1);
+	} else {
+		emit_shift_ri(e, false, SHIFT_SHR, X_RAX, 1);
+		emit_imul_rri(e, true, X_RAX, X_RAX, (int32_t)m->elem_size);
+	}
 	emit_mov_ri(e, X_R9, (uintptr_t)m->elems);
 	emit_alu_rr(e, true, ALU_ADD, X_RAX, X_R9);
 	emit_load(e, 4, false, X_RDX, x86_mem(X_RSI, 0));	/* its key, word by word */
