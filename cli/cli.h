@@ -103,4 +103,26 @@ void json_hex_bytes(const void *p, size_t n);
 /* End the document (a newline); the writer is ready for another. */
 void json_finish(void);
 
+/* ---- Listings of pinned objects (pinned.c) -------------------------------
+ *
+ * What `map show` and `prog show` list with no argument: an entry per pinned
+ * file (or, for programs, per live record of a process), sorted by id and
+ * then path, so that the entries of one object stand together.
+ */
+struct cli_pin_entry {
+	uint32_t id;
+	int32_t pid;		/* a live program record's process, else 0 */
+	char *path;
+};
+struct cli_pin_list {
+	struct cli_pin_entry *v;
+	size_t n, cap;
+};
+/* Append an entry (path copied); 0, or -1 out of memory. */
+int cli_pin_list_add(struct cli_pin_list *l, uint32_t id, int32_t pid, const char *path);
+void cli_pin_list_sort(struct cli_pin_list *l);
+void cli_pin_list_free(struct cli_pin_list *l);
+/* The files an object is pinned at: a "pinned" array in JSON, else a line "\tpinned PATH" each. */
+void cli_show_pinned(char *const *paths, size_t npaths);
+
 #endif /* BPFRT_CLI_H */

@@ -405,63 +405,56 @@ bool cli_btf_json(const struct cli_map *m, uint32_t type_id, const uint8_t *data
 	return dump_type(btf, type_id, data, 0, 0, 0);
 }
 
+/* One key or value: as its BTF type formats it (if formatted and it can), else as bytes. */
+static void json_datum(const struct cli_map *m, bool formatted, uint32_t type_id,
+		       const uint8_t *data, uint32_t size)
+{
+	if (!formatted || !cli_btf_json(m, type_id, data))
+		json_hex_bytes(data, size);
+}
+
+/* The members of an element: "key", then "value", or "values" per CPU. */
+static void print_members(const struct cli_map *m, const uint8_t *key, const uint8_t *value,
+			  bool formatted)
+{
+	uint32_t stride = (m->info.value_size + 7) & ~7u;
+
+	if (key && m->info.key_size) {
+		json_key("key");
+		json_datum(m, formatted, m->pin.key_type_id, key, m->info.key_size);
+	}
+	if (value && is_percpu(m->info.type)) {
+		json_key("values");
+		json_begin_array();
+		for (unsigned c = 0; c < m->info.ncpus; c++) {
+			json_begin_object();
+			json_key("cpu");
+			json_u64(c);
+			json_key("value");
+			json_datum(m, formatted, m->pin.value_type_id, value + (size_t)c * stride,
+				   m->info.value_size);
+			json_end_object();
+		}
+		json_end_array();
+	} else if (value) {
+		json_key("value");
+		json_datum(m, formatted, m->pin.value_type_id, value, m->info.value_size);
+	}
+}
+
 /* The formatted member of an element: {"key":..., "value":...} or "values" per CPU. */
 static void print_formatted(const struct cli_map *m, const uint8_t *key, const uint8_t *value)
 {
-	uint32_t stride = (m->info.value_size + 7) & ~7u;
-
 	json_begin_object();
-	if (key && m->info.key_size) {
-		json_key("key");
-		if (!cli_btf_json(m, m->pin.key_type_id, key))
-			json_hex_bytes(key, m->info.key_size);
-	}
-	if (value && is_percpu(m->info.type)) {
-		json_key("values");
-		json_begin_array();
-		for (unsigned c = 0; c < m->info.ncpus; c++) {
-			json_begin_object();
-			json_key("cpu");
-			json_u64(c);
-			json_key("value");
-			if (!cli_btf_json(m, m->pin.value_type_id, value + (size_t)c * stride))
-				json_hex_bytes(value + (size_t)c * stride, m->info.value_size);
-			json_end_object();
-		}
-		json_end_array();
-	} else if (value) {
-		json_key("value");
-		if (!cli_btf_json(m, m->pin.value_type_id, value))
-			json_hex_bytes(value, m->info.value_size);
-	}
+	print_members(m, key, value, true);
 	json_end_object();
 }
 
+/* An element in JSON: its bytes, and with BTF the same members formatted under "formatted". */
 static void print_json_elem(const struct cli_map *m, const uint8_t *key, const uint8_t *value)
 {
-	uint32_t stride = (m->info.value_size + 7) & ~7u;
-
 	json_begin_object();
-	if (key && m->info.key_size) {
-		json_key("key");
-		json_hex_bytes(key, m->info.key_size);
-	}
-	if (value && is_percpu(m->info.type)) {
-		json_key("values");
-		json_begin_array();
-		for (unsigned c = 0; c < m->info.ncpus; c++) {
-			json_begin_object();
-			json_key("cpu");
-			json_u64(c);
-			json_key("value");
-			json_hex_bytes(value + (size_t)c * stride, m->info.value_size);
-			json_end_object();
-		}
-		json_end_array();
-	} else if (value) {
-		json_key("value");
-		json_hex_bytes(value, m->info.value_size);
-	}
+	print_members(m, key, value, false);
 	if (cli_map_has_btf(m)) {
 		json_key("formatted");
 		print_formatted(m, key, value);

@@ -5,19 +5,8 @@
 
 #include "map_cli.h"
 
-struct shown {
-	uint32_t id;
-	char *path;
-};
-
-struct listing {
-	struct shown *v;
-	size_t n, cap;
-};
-
 static int collect(void *ctx, const char *path)
 {
-	struct listing *l = ctx;
 	struct bpfrt_map *map;
 	struct bpfrt_map_pin_info pin;
 
@@ -25,28 +14,7 @@ static int collect(void *ctx, const char *path)
 		return 0;
 	bpfrt_map_get_pin_info(map, &pin);
 	bpfrt_map_free(map);
-	if (l->n == l->cap) {
-		size_t cap = l->cap ? l->cap * 2 : 16;
-		struct shown *v = realloc(l->v, cap * sizeof(*v));
-
-		if (!v)
-			return -1;
-		l->v = v;
-		l->cap = cap;
-	}
-	l->v[l->n].id = pin.id;
-	l->v[l->n].path = strdup(path);
-	l->n++;
-	return 0;
-}
-
-static int by_id(const void *a, const void *b)
-{
-	const struct shown *x = a, *y = b;
-
-	if (x->id != y->id)
-		return x->id < y->id ? -1 : 1;
-	return strcmp(x->path, y->path);
+	return cli_pin_list_add(ctx, pin.id, 0, path);
 }
 
 /* One map, with every path it is pinned at (paths[0..npaths)). */
@@ -81,11 +49,7 @@ static void show_one(const struct cli_map *m, char *const *paths, size_t npaths)
 		json_u64(m->pin.created);
 		json_key("btf");
 		json_bool(cli_map_has_btf(m));
-		json_key("pinned");
-		json_begin_array();
-		for (size_t k = 0; k < npaths; k++)
-			json_string(paths[k]);
-		json_end_array();
+		cli_show_pinned(paths, npaths);
 		json_end_object();
 		return;
 	}
@@ -100,13 +64,12 @@ static void show_one(const struct cli_map *m, char *const *paths, size_t npaths)
 	if (cli_map_has_btf(m))
 		printf("\tbtf key type %u  value type %u\n", m->pin.key_type_id,
 		       m->pin.value_type_id);
-	for (size_t k = 0; k < npaths; k++)
-		printf("\tpinned %s\n", paths[k]);
+	cli_show_pinned(paths, npaths);
 }
 
 int cmd_map_show(int argc, char **argv)
 {
-	struct listing l = { 0 };
+	struct cli_pin_list l = { 0 };
 	struct cli_map m;
 	int i = 0, ret;
 
@@ -129,8 +92,7 @@ int cmd_map_show(int argc, char **argv)
 	ret = bpfrt_pinned_maps(collect, &l);
 	if (ret)
 		return cli_err("cannot list the maps of '%s'", bpfrt_state_dir());
-	if (l.n)
-		qsort(l.v, l.n, sizeof(*l.v), by_id);
+	cli_pin_list_sort(&l);
 	if (cli.json)
 		json_begin_array();
 	for (size_t k = 0; k < l.n;) {
@@ -156,9 +118,7 @@ int cmd_map_show(int argc, char **argv)
 		json_end_array();
 		json_finish();
 	}
-	for (size_t k = 0; k < l.n; k++)
-		free(l.v[k].path);
-	free(l.v);
+	cli_pin_list_free(&l);
 	return 0;
 }
 

@@ -117,11 +117,7 @@ static void show_one(const struct bpfrt_prog_record *r, char *const *paths, size
 		json_string(r->object);
 		json_key("pinmaps");
 		json_string(r->maps_dir);
-		json_key("pinned");
-		json_begin_array();
-		for (size_t k = 0; k < npaths; k++)
-			json_string(paths[k]);
-		json_end_array();
+		cli_show_pinned(paths, npaths);
 		if (npids) {
 			json_key("pids");
 			json_begin_array();
@@ -151,58 +147,25 @@ static void show_one(const struct bpfrt_prog_record *r, char *const *paths, size
 	printf("\n\tobject %s\n", r->object);
 	if (r->maps_dir[0])
 		printf("\tpinmaps %s\n", r->maps_dir);
-	for (size_t k = 0; k < npaths; k++)
-		printf("\tpinned %s\n", paths[k]);
+	cli_show_pinned(paths, npaths);
 	for (size_t k = 0; k < npids; k++)
 		printf("%s%d", k ? "," : "\tpids ", (int)pids[k]);
 	if (npids)
 		putchar('\n');
 }
 
-struct pent {
-	uint32_t id;
-	int32_t pid;		/* a live record's process, else 0 */
-	char *path;
-};
-
-struct plist {
-	struct pent *v;
-	size_t n, cap;
-};
-
 static int pcollect(void *ctx, const char *path)
 {
-	struct plist *l = ctx;
 	struct bpfrt_prog_record r;
 
 	if (bpfrt_prog_record_read(path, &r, NULL))
 		return 0;
-	if (l->n == l->cap) {
-		size_t cap = l->cap ? 2 * l->cap : 16;
-		void *v = realloc(l->v, cap * sizeof(*l->v));
-
-		if (!v)
-			return -1;
-		l->v = v;
-		l->cap = cap;
-	}
-	l->v[l->n].id = r.id;
-	l->v[l->n].pid = r.pid;
-	l->v[l->n].path = strdup(path);
-	l->n++;
-	return 0;
-}
-
-static int pby_id(const void *a, const void *b)
-{
-	const struct pent *x = a, *y = b;
-
-	return x->id != y->id ? (x->id < y->id ? -1 : 1) : strcmp(x->path, y->path);
+	return cli_pin_list_add(ctx, r.id, r.pid, path);
 }
 
 int cmd_prog_show(int argc, char **argv)
 {
-	struct plist l = { 0 };
+	struct cli_pin_list l = { 0 };
 	struct cli_prog p;
 	int i = 0, ret;
 
@@ -222,8 +185,7 @@ int cmd_prog_show(int argc, char **argv)
 	}
 	if (bpfrt_pinned_progs(pcollect, &l))
 		return cli_err("cannot list the programs of '%s'", bpfrt_state_dir());
-	if (l.n)
-		qsort(l.v, l.n, sizeof(*l.v), pby_id);
+	cli_pin_list_sort(&l);
 	if (cli.json)
 		json_begin_array();
 	for (size_t k = 0; k < l.n;) {
@@ -247,9 +209,7 @@ int cmd_prog_show(int argc, char **argv)
 		json_end_array();
 		json_finish();
 	}
-	for (size_t k = 0; k < l.n; k++)
-		free(l.v[k].path);
-	free(l.v);
+	cli_pin_list_free(&l);
 	return 0;
 }
 

@@ -1,11 +1,9 @@
 #!/bin/sh
 # cli.sh — end-to-end tests of the bpfrt and bpfrt_plugin command lines.
-BUILD=${BUILD:-build}
+. tests/lib/harness.sh
 B="$BUILD/bpfrt"
 P="$BUILD/bpfrt_plugin"
-T=$(mktemp -d)
-trap 'rm -rf "$T"' EXIT
-. tests/lib/harness.sh
+scratch
 
 t "usage" 2 "usage: bpfrt \[-j|--json\]" "$B"
 t "help" 0 "bpfrt disasm FILE" "$B" help

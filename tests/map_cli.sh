@@ -1,38 +1,11 @@
 #!/bin/sh
 # map_cli.sh — `bpfrt map ...` end to end: golden plain output, JSON checked with python, errors and exit codes.
-BUILD=${BUILD:-build}
+. tests/lib/harness.sh
 B="$PWD/$BUILD/bpfrt"
 OBJ="$PWD/$BUILD/tests/bpf/pin.o"
-T=$(mktemp -d)
 KP=/sys/fs/bpf/bpfrt_map_cli_$$
-trap 'rm -rf "$T" "$KP" "${KP}_maps"' EXIT
+scratch "$KP" "${KP}_maps"
 export BPFRT_ROOT="$T/state"
-. tests/lib/harness.sh
-
-# g NAME GOLDEN CMD...: exit 0 and stdout exactly GOLDEN.
-g() {
-	name=$1 want=$2
-	shift 2
-	out=$("$@" 2>&1)
-	got=$?
-	if [ "$got" = 0 ] && [ "$out" = "$want" ]; then
-		ok
-	else
-		bad "$name: exit $got, output differs" "$(printf 'got:\n%s\nwant:\n%s' "$out" "$want")"
-	fi
-}
-
-# j NAME PYEXPR CMD...: stdout is JSON and PYEXPR (over d) is true.
-j() {
-	name=$1 expr=$2
-	shift 2
-	out=$("$@" 2>&1)
-	if printf '%s' "$out" | python3 -c "import json,sys; d=json.load(sys.stdin); sys.exit(0 if ($expr) else 1)" 2>/dev/null; then
-		ok
-	else
-		bad "$name: JSON check '$expr'" "$out"
-	fi
-}
 
 # ---- No state directory yet --------------------------------------------------------------
 g "show with no state directory" "" "$B" map show

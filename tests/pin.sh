@@ -1,11 +1,9 @@
 #!/bin/sh
 # pin.sh — the state directory across processes: unique ids under concurrency, live sharing between CLI processes, ownership checks.
-BUILD=${BUILD:-build}
-B="$PWD/$BUILD/bpfrt"
-T=$(mktemp -d)
-trap 'rm -rf "$T"' EXIT
-export BPFRT_ROOT="$T/state"
 . tests/lib/harness.sh
+B="$PWD/$BUILD/bpfrt"
+scratch
+export BPFRT_ROOT="$T/state"
 
 # Sixteen processes pin at once: sixteen distinct ids, 1..16.
 i=0

@@ -1,35 +1,11 @@
 #!/bin/sh
 # prog_cli.sh — `bpfrt prog load|show|dump|pin` end to end, and the tag and line info compared with Linux's (bpftool).
-BUILD=${BUILD:-build}
+. tests/lib/harness.sh
 B="$PWD/$BUILD/bpfrt"
 OBJ="$PWD/$BUILD/tests/bpf/pin.o"
-T=$(mktemp -d)
 KPIN=/sys/fs/bpf/bpfrt_prog_cli_$$
-trap 'rm -rf "$T"; rm -f "$KPIN"' EXIT
+scratch "$KPIN"
 export BPFRT_ROOT="$T/state"
-. tests/lib/harness.sh
-
-g() {
-	name=$1 want=$2
-	shift 2
-	out=$("$@" 2>&1)
-	got=$?
-	if [ "$got" = 0 ] && [ "$out" = "$want" ]; then
-		ok
-	else
-		bad "$name: exit $got, output differs" "$(printf 'got:\n%s\nwant:\n%s' "$out" "$want")"
-	fi
-}
-j() {
-	name=$1 expr=$2
-	shift 2
-	out=$("$@" 2>&1)
-	if printf '%s' "$out" | python3 -c "import json,sys; d=json.load(sys.stdin); sys.exit(0 if ($expr) else 1)" 2>/dev/null; then
-		ok
-	else
-		bad "$name: JSON check '$expr'" "$out"
-	fi
-}
 
 # ---- Before anything is loaded ----------------------------------------------------------------
 g "show with no state directory" "" "$B" prog show

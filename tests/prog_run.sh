@@ -1,12 +1,10 @@
 #!/bin/sh
 # prog_run.sh — `bpfrt prog run` end to end: outputs, JSON, contexts, errors, and the same runs in Linux through bpftool.
-BUILD=${BUILD:-build}
+. tests/lib/harness.sh
 B="$BUILD/bpfrt"
 O="$BUILD/tests/bpf"
-T=$(mktemp -d)
 K=/sys/fs/bpf/bpfrt_prog_run_$$
-trap 'rm -rf "$T" "${K}_x" "${K}_s" 2>/dev/null' EXIT
-. tests/lib/harness.sh
+scratch "${K}_x" "${K}_s"
 
 # Inputs: a UDP, a TCP and an ARP frame, an xdp_md with 8 bytes of metadata, a __sk_buff with a mark.
 python3 - "$T" <<'PY'

@@ -1,10 +1,9 @@
 #!/bin/sh
 # verify.sh — end-to-end tests of `bpfrt prog verify`: verdicts, exit codes, source lines, JSON.
-BUILD=${BUILD:-build}
+. tests/lib/harness.sh
 B="$BUILD/bpfrt"
 O="$BUILD/tests/bpf/verifier_progs.o"
 V=tests/verifier
-. tests/lib/harness.sh
 
 t "usage" 2 "usage: bpfrt prog verify" "$B" prog verify
 t "bad type" 2 "unknown program type" "$B" prog verify "$O" type frob

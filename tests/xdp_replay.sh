@@ -1,11 +1,9 @@
 #!/bin/sh
 # xdp_replay.sh — `bpfrt xdp replay` end to end: verdicts, output captures, pcapng, JSON, bad captures.
-BUILD=${BUILD:-build}
+. tests/lib/harness.sh
 B="$BUILD/bpfrt"
 O="$BUILD/tests/bpf/xdp_replay.o"
-T=$(mktemp -d)
-trap 'rm -rf "$T"' EXIT
-. tests/lib/harness.sh
+scratch
 
 # Captures: UDP, TCP, ARP, IPv6, ICMP (xdp_sort: tx, drop, pass cut by 4, redirect, aborted),
 # the same as pcapng and as nanosecond pcap, and broken ones.

@@ -136,6 +136,35 @@ static uint16_t *csum_at(struct hook_run *h, uint64_t off, long *ret)
 	return (uint16_t *)(void *)(h->skb->data + o);
 }
 
+/*
+ * The change the low flag bits ask for: 0, a difference (from must be 0);
+ * 2 or 4, a field of that many bytes from FROM to TO. An L4 checksum takes
+ * a 2-byte change through the 4-byte formula, as the kernel's
+ * inet_proto_csum_replace2 does; the result differs from csum_replace2's
+ * only in which of 0x0000 and 0xffff stands for zero.
+ */
+static long csum_update(uint16_t *v, uint64_t flags, uint64_t from, uint64_t to, bool l4)
+{
+	switch (flags & F_HDR_FIELD_MASK) {
+	case 0:
+		if (from)
+			return -EINVAL;
+		csum_replace_by_diff(v, (uint32_t)to);
+		return 0;
+	case 2:
+		if (l4)
+			csum_replace4(v, (uint16_t)from, (uint16_t)to);
+		else
+			csum_replace2(v, (uint16_t)from, (uint16_t)to);
+		return 0;
+	case 4:
+		csum_replace4(v, (uint32_t)from, (uint32_t)to);
+		return 0;
+	default:
+		return -EINVAL;
+	}
+}
+
 static uint64_t l3_csum_replace(uint64_t r1, uint64_t off, uint64_t from, uint64_t to,
 				uint64_t flags, struct bpfrt_run *run)
 {
@@ -150,21 +179,8 @@ static uint64_t l3_csum_replace(uint64_t r1, uint64_t off, uint64_t from, uint64
 	if (!(p = csum_at(h, off, &ret)))
 		return (uint64_t)ret;
 	memcpy(&v, p, 2);
-	switch (flags & F_HDR_FIELD_MASK) {
-	case 0:
-		if (from)
-			return (uint64_t)-EINVAL;
-		csum_replace_by_diff(&v, (uint32_t)to);
-		break;
-	case 2:
-		csum_replace2(&v, (uint16_t)from, (uint16_t)to);
-		break;
-	case 4:
-		csum_replace4(&v, (uint32_t)from, (uint32_t)to);
-		break;
-	default:
-		return (uint64_t)-EINVAL;
-	}
+	if ((ret = csum_update(&v, flags, from, to, false)))
+		return (uint64_t)ret;
 	memcpy(p, &v, 2);
 	return 0;
 }
@@ -191,21 +207,8 @@ static uint64_t l4_csum_replace(uint64_t r1, uint64_t off, uint64_t from, uint64
 	memcpy(&v, p, 2);
 	if (mmzero && !mforce && !v)
 		return 0;
-	switch (flags & F_HDR_FIELD_MASK) {
-	case 0:
-		if (from)
-			return (uint64_t)-EINVAL;
-		csum_replace_by_diff(&v, (uint32_t)to);
-		break;
-	case 2:
-		csum_replace4(&v, (uint16_t)from, (uint16_t)to);
-		break;
-	case 4:
-		csum_replace4(&v, (uint32_t)from, (uint32_t)to);
-		break;
-	default:
-		return (uint64_t)-EINVAL;
-	}
+	if ((ret = csum_update(&v, flags, from, to, true)))
+		return (uint64_t)ret;
 	if (mmzero && !v)
 		v = 0xffff;	/* CSUM_MANGLED_0 */
 	memcpy(p, &v, 2);

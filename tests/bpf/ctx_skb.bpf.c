@@ -3,9 +3,8 @@
 
 OUT_MAP(48)
 
-/* Every __sk_buff field tc may read; then the writable ones changed. */
-SEC("tc")
-int tc_fields(struct __sk_buff *skb)
+/* Slots 0-12: the __sk_buff fields both tc and socket filters may read. */
+static __attribute__((always_inline)) void put_shared_fields(struct __sk_buff *skb)
 {
 	put(0, skb->len);
 	put(1, skb->pkt_type);
@@ -20,6 +19,13 @@ int tc_fields(struct __sk_buff *skb)
 	put(10, skb->ifindex);
 	put(11, skb->tc_index);
 	put(12, skb->cb[0]);
+}
+
+/* Every __sk_buff field tc may read; then the writable ones changed. */
+SEC("tc")
+int tc_fields(struct __sk_buff *skb)
+{
+	put_shared_fields(skb);
 	put(13, skb->cb[1]);
 	put(14, skb->cb[2]);
 	put(15, skb->cb[3]);
@@ -48,19 +54,7 @@ int tc_fields(struct __sk_buff *skb)
 SEC("socket")
 int sf_fields(struct __sk_buff *skb)
 {
-	put(0, skb->len);
-	put(1, skb->pkt_type);
-	put(2, skb->mark);
-	put(3, skb->queue_mapping);
-	put(4, skb->protocol);
-	put(5, skb->vlan_present);
-	put(6, skb->vlan_tci);
-	put(7, skb->vlan_proto);
-	put(8, skb->priority);
-	put(9, skb->ingress_ifindex);
-	put(10, skb->ifindex);
-	put(11, skb->tc_index);
-	put(12, skb->cb[0]);
+	put_shared_fields(skb);
 	put(13, skb->cb[4]);
 	put(14, skb->hash);
 	put(15, skb->napi_id);
