@@ -84,6 +84,7 @@ s, u, p, ln = caps['p'][2][0]
 assert (s, u) == TS[2] and p == PKTS[2][:-4] and ln == len(PKTS[2]) - 4
 assert caps['d'][2][0][2] == PKTS[1] and caps['r'][2][0][2] == PKTS[3] and caps['a'][2][0][:2] == TS[4]
 print('ok')"
+t "verdicts blind" 0 "" sh -c "'$B' xdp replay '$O' '$T/in.pcap' name xdp_sort verdicts --jit --blind | head -6 | cmp - '$T/v.want'"
 t "pcapng" 0 "" sh -c "'$B' xdp replay '$O' '$T/in.pcapng' name xdp_sort verdicts | head -6 | cmp - '$T/v.want'"
 t "pcapng out as pcap, timestamps kept" 0 "^ok$" sh -c "'$B' xdp replay '$O' '$T/in.pcapng' name xdp_sort tx '$T/tn.pcap' >/dev/null &&
 	python3 -c \"
