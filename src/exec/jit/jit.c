@@ -1746,15 +1746,18 @@ static void pop_used(struct jit *j, const int8_t *regs, size_t n, int always,
 /* ---- may_goto ------------------------------------------------------------ */
 
 /*
- * The running frame's may_goto budget, through r11: env->loops[k - 1],
- * where r10 is k frames above the stack's bottom (1..BPFRT_MAX_FRAMES).
+ * The running frame's may_goto budget, through r11: env->loops[(r10 >> 9)
+ * % 8]. Frames are 512 bytes apart, BPFRT_MAX_FRAMES of them, so their
+ * r10s give 8 consecutive values of r10 >> 9, wherever the stack is: each
+ * frame its own slot, and no memory read to find it.
  */
 static struct x86_mem loops_slot(struct jit *j)
 {
+	_Static_assert(BPFRT_MAX_FRAMES == 8, "one slot per frame");
 	emit_mov_rr(&j->e, true, X_TMP, X_RBP);
-	emit_alu_rm(&j->e, true, ALU_SUB, X_TMP, ENV_RUN(stack_lo));
 	emit_shift_ri(&j->e, true, SHIFT_SHR, X_TMP, 9);	/* log2 BPFRT_STACK_SIZE */
-	return x86_mem_index(X_ENV, X_TMP, 8, (int32_t)offsetof(struct jit_env, loops) - 8);
+	emit_alu_ri(&j->e, false, ALU_AND, X_TMP, BPFRT_MAX_FRAMES - 1);
+	return x86_mem_index(X_ENV, X_TMP, 8, (int32_t)offsetof(struct jit_env, loops));
 }
 
 /* A frame begins (r10 is its own): its budget is full. */

@@ -73,7 +73,7 @@ struct jit_env {
 	uint64_t fault_addr;		/* address, or callx helper id */
 	uint32_t fault_idx;		/* instruction (budget: segment start) */
 	/*
-	 * may_goto's budget of each frame: loops[(r10 - stack_lo) / 512 - 1].
+	 * may_goto's budget of each frame: loops[(r10 / 512) % 8].
 	 * Set when a frame is entered (the entry, a local call, a callback, a
 	 * tail call); outside the program's stack, so it cannot touch it.
 	 */
