@@ -5,7 +5,8 @@
  *	r0  rax		r1..r5  rdi rsi rdx rcx r8 (the SysV argument registers)
  *	r6  rbx		r7..r9  r13 r14 r15 (callee-saved)
  *	r10 rbp		r12 = struct jit_env (the run; helpers get &env->run)
- *	r10 (x86) = the instruction budget in checked mode; r9, r11 scratch
+ *	r10 (x86) = the instruction budget in checked mode, the frame's may_goto
+ *	count in unchecked code (leaf code: the run's opts); r9, r11 scratch
  *
  * so a helper call is `lea r9, [r12+run]; call fn`: the arguments are
  * already where the C ABI wants them and r0 comes back in rax (r1..r5 are
@@ -92,6 +93,7 @@ enum {
 	X_TMP = X_R11,		/* scratch: addresses, divisors, call targets */
 	X_TMP2 = X_R9,		/* scratch; the helpers' 6th argument */
 	X_OPTS = X_R10,		/* leaf code: the run's opts, where r0 goes at exit */
+	X_LOOPS = X_R10,	/* unchecked may_goto code: the frame's iterations used */
 };
 
 #define ENV(field) x86_mem(X_ENV, (int32_t)offsetof(struct jit_env, field))
@@ -1746,10 +1748,19 @@ static void pop_used(struct jit *j, const int8_t *regs, size_t n, int always,
 /* ---- may_goto ------------------------------------------------------------ */
 
 /*
- * The running frame's may_goto budget, through r11: env->loops[(r10 >> 9)
- * % 8]. Frames are 512 bytes apart, BPFRT_MAX_FRAMES of them, so their
- * r10s give 8 consecutive values of r10 >> 9, wherever the stack is: each
- * frame its own slot, and no memory read to find it.
+ * Each frame has a budget of ISA_MAY_GOTO_BUDGET iterations. Unchecked code
+ * counts the running frame's used iterations in r10 (x86), which nothing
+ * else holds there (leaf code, the only other user, has no may_goto): a
+ * may_goto is a fused compare-and-branch and an add. A local call parks the
+ * caller's count in env->loops[] and gets it back on return; helpers keep
+ * r10 (kept_regs); a tail call and a callback start from 0. Checked code has
+ * the instruction budget in r10, so there each frame's budget lives in
+ * env->loops[], counted down.
+ *
+ * The frame's slot, through r11: env->loops[(r10 >> 9) % 8]. Frames are 512
+ * bytes apart, BPFRT_MAX_FRAMES of them, so their r10s give 8 consecutive
+ * values of r10 >> 9, wherever the stack is: each frame its own slot, and no
+ * memory read to find it.
  */
 static struct x86_mem loops_slot(struct jit *j)
 {
@@ -1764,16 +1775,27 @@ static struct x86_mem loops_slot(struct jit *j)
 static void loops_init(struct jit *j)
 {
 	_Static_assert(BPFRT_STACK_SIZE == 1u << 9, "frames are 512 bytes");
-	emit_store_imm(&j->e, 8, loops_slot(j), (int32_t)ISA_MAY_GOTO_BUDGET);
+	if (j->checked)
+		emit_store_imm(&j->e, 8, loops_slot(j), (int32_t)ISA_MAY_GOTO_BUDGET);
+	else
+		emit_zero(&j->e, X_LOOPS);
 }
 
 /* may_goto: to the target if the frame's budget is spent, else take one. */
 static void tr_may_goto(struct jit *j, size_t i)
 {
+	uint32_t target = (uint32_t)isa_branch_target(j->insns, i);
+
+	if (!j->checked) {
+		emit_alu_ri(&j->e, true, ALU_CMP, X_LOOPS, (int32_t)ISA_MAY_GOTO_BUDGET);
+		jump(j, CC_AE, target);
+		emit_alu_ri(&j->e, true, ALU_ADD, X_LOOPS, 1);
+		return;
+	}
 	struct x86_mem m = loops_slot(j);
 
 	emit_alu_mi(&j->e, true, ALU_CMP, m, 0);
-	jump(j, CC_E, (uint32_t)isa_branch_target(j->insns, i));
+	jump(j, CC_E, target);
 	emit_alu_mi(&j->e, true, ALU_SUB, m, 1);
 }
 
@@ -1789,6 +1811,8 @@ static void tr_call_local(struct jit *j, size_t i)
 	jump_stub(j, CC_B, JX_TOO_DEEP, i);
 	/* the return address makes the count even: the callee runs aligned */
 	mask = push_used(j, callee_saved, ARRAY_SIZE(callee_saved), X_RBP, true);
+	if (j->may_goto && !j->checked)	/* the caller's count, parked */
+		emit_store(e, 8, loops_slot(j), X_LOOPS);
 	emit_alu_ri(e, true, ALU_SUB, X_RBP, (int32_t)BPFRT_STACK_SIZE);
 	if (j->checked)
 		call_label(j, fixed_label(j, LF_ZERO_FRAME));
@@ -1796,6 +1820,8 @@ static void tr_call_local(struct jit *j, size_t i)
 		loops_init(j);
 	call_label(j, (uint32_t)isa_branch_target(j->insns, i));
 	pop_used(j, callee_saved, ARRAY_SIZE(callee_saved), X_RBP, mask);
+	if (j->may_goto && !j->checked)
+		emit_load(e, 8, false, X_LOOPS, loops_slot(j));
 	if (j->may_tail) {	/* the callee may have tail-called another program */
 		emit_mov_ri(e, X_TMP, (uintptr_t)j->prog);
 		emit_store(e, 8, ENV_RUN(prog), X_TMP);
@@ -2581,11 +2607,13 @@ static void emit_faults(struct jit *j)
 	if (j->may_tail) {
 		label_bind(j, fixed_label(j, LF_TAIL));
 		emit_store_imm(e, 4, ENV_RUN_FAIL, 0);
-		loops_init(j);	/* the target's budget (it may have may_goto) */
-		if (j->checked)
+		if (j->checked) {
+			loops_init(j);	/* the target's budget (it may have may_goto) */
 			call_label(j, fixed_label(j, LF_ZERO_FRAME));
-		else	/* no opts: a leaf's exit returns r0 (leaf_return) */
+		} else {	/* no opts (a leaf's exit returns r0), no iterations used */
+			_Static_assert(X_OPTS == X_LOOPS, "one zero for both");
 			emit_zero(e, X_OPTS);
+		}
 		emit_load(e, 8, false, X_TMP, ENV_RUN(tail_code));
 		emit_jmp_r(e, X_TMP);
 	}

@@ -73,9 +73,11 @@ struct jit_env {
 	uint64_t fault_addr;		/* address, or callx helper id */
 	uint32_t fault_idx;		/* instruction (budget: segment start) */
 	/*
-	 * may_goto's budget of each frame: loops[(r10 / 512) % 8].
-	 * Set when a frame is entered (the entry, a local call, a callback, a
-	 * tail call); outside the program's stack, so it cannot touch it.
+	 * may_goto, per frame, at loops[(r10 / 512) % 8]: checked code's
+	 * budget left, set when a frame is entered (the entry, a local call,
+	 * a callback, a tail call); unchecked code's count of iterations used,
+	 * parked here by a local call (the running frame's is in x86 r10).
+	 * Outside the program's stack, so it cannot touch it.
 	 */
 	uint64_t loops[BPFRT_MAX_FRAMES];
 };
