@@ -55,9 +55,14 @@ static size_t make(uint32_t *seed, struct bpfrt_insn *in)
 		} else if (aop >= 0x60 && aop <= 0xc0 && aop != 0xa0 && aop != 0xb0) {
 			areg = areg && aop != 0x60 && aop != 0x70 && aop != 0xc0;
 		}
-		in[n++] = I((uint8_t)(jop | (jreg ? 0x08 : 0) | (j32 ? 0x06 : 0x05)),
-			    (uint8_t)(rnd(seed) % 10), jreg ? (uint8_t)(rnd(seed) % 10) : 0, 1,
-			    jreg ? 0 : rnd32(seed));
+		/* every other one on the condition before: pairs that may share a compare */
+		if (k > 0 && rnd(seed) % 2)
+			in[n] = in[n - 2];
+		else
+			in[n] = I((uint8_t)(jop | (jreg ? 0x08 : 0) | (j32 ? 0x06 : 0x05)),
+				  (uint8_t)(rnd(seed) % 10), jreg ? (uint8_t)(rnd(seed) % 10) : 0,
+				  1, jreg ? 0 : rnd32(seed));
+		n++;
 		in[n++] = I((uint8_t)(aop | (areg ? 0x08 : 0) | (a32 ? 0x04 : 0x07)), d,
 			    areg ? s : 0, 0, areg ? 0 : rnd32(seed));
 	}
@@ -80,8 +85,8 @@ static bool run1(struct bpfrt_prog *p, enum bpfrt_engine e, bool checked, uint64
 	return ret == 0;
 }
 
-/* cmov r64, r64 in the unchecked code. */
-static unsigned cmovs(struct bpfrt_prog *p)
+/* cmov r64, r64 in the unchecked code; *pairs: those right after another. */
+static unsigned cmovs(struct bpfrt_prog *p, unsigned *pairs)
 {
 	const uint8_t *c;
 	const void *code;
@@ -93,9 +98,14 @@ static unsigned cmovs(struct bpfrt_prog *p)
 	if (bpfrt_prog_jited(p, false, &code, &len, &offs, &err))
 		return 0;
 	c = code;
-	for (size_t i = 0; i + 4 <= len; i++)
-		n += (c[i] & 0xf8) == 0x48 && c[i + 1] == 0x0f && (c[i + 2] & 0xf0) == 0x40 &&
-		     c[i + 3] >= 0xc0;
+	for (size_t i = 0; i + 4 <= len; i++) {
+		bool cmov = (c[i] & 0xf8) == 0x48 && c[i + 1] == 0x0f &&
+			    (c[i + 2] & 0xf0) == 0x40 && c[i + 3] >= 0xc0;
+
+		n += cmov;
+		*pairs += cmov && i + 8 <= len && (c[i + 4] & 0xf8) == 0x48 && c[i + 5] == 0x0f &&
+			  (c[i + 6] & 0xf0) == 0x40 && c[i + 7] >= 0xc0;
+	}
 	return n;
 }
 
@@ -103,7 +113,7 @@ TEST(jit_select)
 {
 	static struct bpfrt_insn in[16 + 2 * NSEL + 32];
 	uint32_t seed = 99;
-	unsigned progs = 0, with = 0, fails = 0;
+	unsigned progs = 0, with = 0, fails = 0, pairs = 0;
 
 	for (unsigned t = 0; t < 300 && fails < 10; t++) {
 		size_t n = make(&seed, in);
@@ -134,11 +144,14 @@ TEST(jit_select)
 				break;
 			}
 		}
-		with += cmovs(p) >= NSEL / 2;
+		with += cmovs(p, &pairs) >= NSEL / 2;
 		bpfrt_prog_free(p);
 	}
 	/* most ALU forms the generator picks are selectable */
 	CHECK(with > progs / 2, "only %u of %u programs have cmovs for most selects", with,
 	      progs);
-	printf("  %u programs of %u selects, %u with cmovs for most\n", progs, NSEL, with);
+	/* pairs on one condition, independent of each other, share the compare */
+	CHECK(pairs > progs, "only %u cmov pairs in %u programs", pairs, progs);
+	printf("  %u programs of %u selects, %u with cmovs for most, %u pairs of cmovs\n",
+	       progs, NSEL, with, pairs);
 }

@@ -119,6 +119,8 @@ enum {
 	F_INVERT = 2048,	/* a jump over a cold block: jumps to it instead */
 	F_ROT = 4096,	/* a rotate written as mov, two shifts and an or (3 fused) */
 	F_CCOPY = 8192,	/* checked: a byte-copy loop tried whole before its own code */
+	F_SELECT2 = 16384,	/* F_SELECT, and the next select shares its compare (fused) */
+	F_MANY = 32768,	/* F_TARGET of more than one jump or call */
 };
 
 /*
@@ -415,7 +417,7 @@ static void mark_targets(struct jit *j)
 		if (isa_shape_jumps(sh) || sh == SH_CALL_LOCAL) {
 			size_t t = (size_t)isa_branch_target(j->insns, i);
 
-			j->flags[t] |= F_TARGET;
+			j->flags[t] |= j->flags[t] & F_TARGET ? F_MANY : F_TARGET;
 			if (t <= i && sh != SH_CALL_LOCAL)
 				j->flags[t] |= F_LOOP;
 		}
@@ -508,6 +510,34 @@ static bool selectable(const struct bpfrt_insn *in)
 	}
 }
 
+static bool reads_reg(const struct bpfrt_insn *in, unsigned r)
+{
+	unsigned sh = shape_of(in);
+
+	return ((sh == SH_ALU_REG || sh == SH_JCOND_REG) && in->src_reg == r) ||
+	       (in->dst_reg == r && !(BPF_OP(in->code) == BPF_MOV &&
+				      (sh == SH_ALU_IMM || sh == SH_ALU_REG)));
+}
+
+/*
+ * Two selects in a row on the same condition (clang's `if (c) { x op= k;
+ * y op= l; }`), each jumping over its one instruction: one compare serves
+ * both cmovs when the first instruction leaves the compare's registers
+ * alone, the second does not depend on the first, and nothing but the
+ * first jump lands on the second compare. Blinded code needs
+ * r9 for its constants, the second's value goes there.
+ */
+static bool select_pair(const struct jit *j, size_t i)
+{
+	const struct bpfrt_insn *c1 = &j->insns[i], *a = c1 + 1, *c2 = c1 + 2, *b = c1 + 3;
+
+	return !j->blind && (j->flags[i + 2] & F_SELECT) && !(j->flags[i + 2] & F_MANY) &&
+	       c1->code == c2->code && c1->dst_reg == c2->dst_reg &&
+	       c1->src_reg == c2->src_reg && c1->imm == c2->imm &&
+	       !reads_reg(c1, a->dst_reg) && a->dst_reg != b->dst_reg &&
+	       !reads_reg(b, a->dst_reg);
+}
+
 /*
  * Unchecked: `if (c) goto +1; x op= y` (clang's `if (!c) x op= y`) becomes
  * a cmov of the new value, so a data-dependent condition does not
@@ -532,6 +562,11 @@ static void mark_selects(struct jit *j)
 		j->flags[i] |= F_SELECT;
 		j->flags[i + 1] |= F_FUSED;
 	}
+	for (size_t i = 0; i + 3 < j->n; i++)
+		if ((j->flags[i] & F_SELECT) && select_pair(j, i)) {
+			j->flags[i] |= F_SELECT2;
+			j->flags[i + 2] = (uint16_t)((j->flags[i + 2] & ~F_SELECT) | F_FUSED);
+		}
 }
 
 /*
@@ -2117,51 +2152,68 @@ static void jcond_flags(struct jit *j, const struct bpfrt_insn *in)
 }
 
 /*
- * A select (mark_selects): the ALU instruction's result into the scratch
- * register, the compare, and a cmov where the jump would not be taken.
- * A 32-bit result is zero-extended, so the cmov is always 64-bit.
+ * A select's new value (mark_selects): the ALU instruction's result, into
+ * tmp unless it is a register already; returns where it is.
  */
-static void tr_select(struct jit *j, size_t i)
+static int select_value(struct jit *j, const struct bpfrt_insn *in, int tmp)
 {
-	const struct bpfrt_insn *jc = &j->insns[i], *in = &j->insns[i + 1];
 	struct emit *e = &j->e;
 	bool w = !isa_is_alu32(in->code), imm = shape_of(in) == SH_ALU_IMM;
 	unsigned op = BPF_OP(in->code);
-	int d = xreg[in->dst_reg], s = xreg[in->src_reg], src = X_TMP;
+	int d = xreg[in->dst_reg], s = xreg[in->src_reg];
 
 	if (op == BPF_MOV && imm && j->blind) {	/* the flags are set after */
 		if (in->imm == 0)
-			emit_zero(e, X_TMP);
+			emit_zero(e, tmp);
 		else
-			blind_imm(j, w, X_TMP, in->imm);
+			blind_imm(j, w, tmp, in->imm);
 	} else if (op == BPF_MOV && imm) {
-		emit_mov_ri(e, X_TMP, w ? (uint64_t)(int64_t)in->imm : (uint32_t)in->imm);
+		emit_mov_ri(e, tmp, w ? (uint64_t)(int64_t)in->imm : (uint32_t)in->imm);
 	} else if (op == BPF_MOV) {
 		if (w)
-			src = s;
-		else
-			emit_mov_rr(e, false, X_TMP, s);
+			return s;
+		emit_mov_rr(e, false, tmp, s);
+	} else if (imm && !j->blind && (op == BPF_ADD || (op == BPF_SUB && in->imm != INT32_MIN))) {
+		emit_lea(e, w, tmp, x86_mem(d, op == BPF_ADD ? in->imm : -in->imm));
 	} else {
-		emit_mov_rr(e, true, X_TMP, d);
+		emit_mov_rr(e, true, tmp, d);
 		if ((op == BPF_LSH || op == BPF_RSH || op == BPF_ARSH) &&
 		    !((unsigned)in->imm & (w ? 63 : 31)))
-			emit_mov_rr(e, w, X_TMP, X_TMP);	/* by 0: zero-extends */
+			emit_mov_rr(e, w, tmp, tmp);	/* by 0: zero-extends */
 		else if ((op == BPF_LSH || op == BPF_RSH || op == BPF_ARSH) && j->blind) {
 			blind_imm(j, false, X_TMP2, in->imm);	/* mark_selects: BMI2 */
-			emit_shiftx(e, w, x86_shift_of(op), X_TMP, X_TMP, X_TMP2);
+			emit_shiftx(e, w, x86_shift_of(op), tmp, tmp, X_TMP2);
 		} else if (op == BPF_LSH || op == BPF_RSH || op == BPF_ARSH)
-			emit_shift_ri(e, w, x86_shift_of(op), X_TMP,
+			emit_shift_ri(e, w, x86_shift_of(op), tmp,
 				      (unsigned)in->imm & (w ? 63 : 31));
 		else if (imm && j->blind) {
 			blind_imm(j, w, X_TMP2, in->imm);
-			emit_alu_rr(e, w, x86_alu_of(op), X_TMP, X_TMP2);
+			emit_alu_rr(e, w, x86_alu_of(op), tmp, X_TMP2);
 		} else if (imm)
-			emit_alu_ri(e, w, x86_alu_of(op), X_TMP, in->imm);
+			emit_alu_ri(e, w, x86_alu_of(op), tmp, in->imm);
 		else
-			emit_alu_rr(e, w, x86_alu_of(op), X_TMP, s);
+			emit_alu_rr(e, w, x86_alu_of(op), tmp, s);
 	}
+	return tmp;
+}
+
+/*
+ * A select: the new value, the compare, and a cmov where the jump would not
+ * be taken; a pair (F_SELECT2) computes both values first, compares once
+ * and moves twice. A 32-bit result is zero-extended, so the cmov is always
+ * 64-bit.
+ */
+static void tr_select(struct jit *j, size_t i)
+{
+	const struct bpfrt_insn *jc = &j->insns[i];
+	bool pair = j->flags[i] & F_SELECT2;
+	int v1 = select_value(j, &jc[1], X_TMP), v2 = pair ? select_value(j, &jc[3], X_TMP2) : 0;
+	enum x86_cc cc = (enum x86_cc)(x86_cc_of(BPF_OP(jc->code)) ^ 1);
+
 	jcond_flags(j, jc);
-	emit_cmov_rr(e, true, (enum x86_cc)(x86_cc_of(BPF_OP(jc->code)) ^ 1), d, src);
+	emit_cmov_rr(&j->e, true, cc, xreg[jc[1].dst_reg], v1);
+	if (pair)
+		emit_cmov_rr(&j->e, true, cc, xreg[jc[3].dst_reg], v2);
 }
 
 /*
@@ -2793,6 +2845,8 @@ static void tr_slot(struct jit *j, size_t i)
 		fp_update(j, &j->insns[i + 1]);
 	if (j->flags[i] & F_SELECT)	/* may or may not have changed */
 		fp_forget(j, j->insns[i + 1].dst_reg);
+	if (j->flags[i] & F_SELECT2)
+		fp_forget(j, j->insns[i + 3].dst_reg);
 	if (j->flags[i] & F_LOAD)
 		fp_update(j, &j->insns[i + 2]);
 	if (j->flags[i] & F_COPY)
