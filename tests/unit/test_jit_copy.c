@@ -21,7 +21,11 @@ struct shape {
 	int16_t o1, o2;
 	bool src_first;
 	int32_t soff, doff, i0, n0;
+	bool counted;		/* may_goto before the body, the loop's head */
+	int32_t leave;		/* counted: spend all of the budget but this first (-1: none) */
 };
+
+#define BUDGET (8 * 1024 * 1024)	/* may_goto's, per frame */
 
 /*
  * b = ctx + doff, s = ctx + soff, i = i0, n = n0; the loop; then r0 = a
@@ -38,7 +42,21 @@ static size_t make(const struct shape *sh, struct bpfrt_insn *in)
 	in[n++] = I(0x07, (uint8_t)sh->s, 0, 0, sh->soff);
 	in[n++] = I(0xb7, (uint8_t)sh->i, 0, 0, sh->i0);
 	in[n++] = I(0xb7, (uint8_t)sh->n, 0, 0, sh->n0);
+	if (sh->counted) {	/* what a loop that never runs leaves: the bases, a byte */
+		in[n++] = I(0xbf, (uint8_t)sh->a, (uint8_t)sh->b, 0, 0);
+		in[n++] = I(0xbf, (uint8_t)sh->c, (uint8_t)sh->s, 0, 0);
+		in[n++] = I(0xb7, (uint8_t)sh->v, 0, 0, 33);
+	}
+	if (sh->counted && sh->leave >= 0) {	/* r1 = BUDGET - leave may_gotos */
+		in[n++] = I(0xb7, 1, 0, 0, BUDGET - sh->leave);
+		in[n++] = I(0x15, 1, 0, 3, 0);			/* if r1 == 0 goto out */
+		in[n++] = I(0xe5, 0, 0, 2, 0);			/* may_goto out */
+		in[n++] = I(0x17, 1, 0, 0, 1);			/* r1 -= 1 */
+		in[n++] = I(0x05, 0, 0, -4, 0);
+	}
 	in[n++] = I(0x05, 0, 0, 0, 0);				/* ja +0: the loop is a target */
+	if (sh->counted)
+		in[n++] = I(0xe5, 0, 0, 10, 0);			/* may_goto: to spent */
 	for (unsigned k = 0; k < 2; k++) {
 		bool src = (k == 0) == sh->src_first;
 		unsigned d = src ? sh->c : sh->a, base = src ? sh->s : sh->b;
@@ -49,7 +67,12 @@ static size_t make(const struct shape *sh, struct bpfrt_insn *in)
 	in[n++] = I(0x71, (uint8_t)sh->v, (uint8_t)sh->c, sh->o1, 0);
 	in[n++] = I(0x73, (uint8_t)sh->a, (uint8_t)sh->v, sh->o2, 0);
 	in[n++] = I(0x07, (uint8_t)sh->i, 0, 0, 1);
-	in[n++] = I(0xad, (uint8_t)sh->i, (uint8_t)sh->n, -8, 0);
+	in[n++] = I(0xad, (uint8_t)sh->i, (uint8_t)sh->n, sh->counted ? -9 : -8, 0);
+	if (sh->counted) {	/* r1 = 1 if the loop ended, 2 if its budget did */
+		in[n++] = I(0xb7, 1, 0, 0, 1);
+		in[n++] = I(0x05, 0, 0, 1, 0);
+		in[n++] = I(0xb7, 1, 0, 0, 2);			/* spent: */
+	}
 	in[n++] = I(0x1f, (uint8_t)sh->a, 9, 0, 0);		/* a -= ctx */
 	if (sh->c != sh->v)
 		in[n++] = I(0x1f, (uint8_t)sh->c, 9, 0, 0);
@@ -60,6 +83,10 @@ static size_t make(const struct shape *sh, struct bpfrt_insn *in)
 	in[n++] = I(0x0f, 0, (uint8_t)sh->v, 0, 0);
 	in[n++] = I(0x27, 0, 0, 0, 1000003);
 	in[n++] = I(0x0f, 0, (uint8_t)sh->i, 0, 0);
+	if (sh->counted) {
+		in[n++] = I(0x27, 0, 0, 0, 1000003);
+		in[n++] = I(0x0f, 0, 1, 0, 0);
+	}
 	in[n++] = I(0x95, 0, 0, 0, 0);
 	return n;
 }
@@ -112,17 +139,18 @@ static bool copies_32(struct bpfrt_prog *p)
 	return false;
 }
 
-TEST(jit_copy_loops)
+static void copy_loops(bool counted)
 {
 	static const unsigned tmp[][3] = {	/* a, c, v */
 		{ 5, 0, 0 }, { 5, 0, 8 }, { 0, 5, 5 }, { 8, 2, 0 }, { 2, 8, 8 },
 	};
 	static uint8_t buf[3][BUF];
-	struct bpfrt_insn in[40];
+	struct bpfrt_insn in[48];
 	uint32_t seed = 7;
 	unsigned progs = 0, wide = 0, sse = 0, fails = 0;
 
-	for (unsigned t = 0; t < 1500 && fails < 10; t++) {
+	for (unsigned t = 0; t < (counted ? 600u : 1500u) && fails < 10; t++) {
+		static const int32_t leaves[] = { 0, 1, 5, 40, 200, 100000 };
 		const unsigned *r = tmp[rnd(&seed) % 5];
 		struct shape sh = {
 			.a = r[0], .c = r[1], .v = r[2], .b = 6, .s = 7, .i = 4, .n = 3,
@@ -130,6 +158,7 @@ TEST(jit_copy_loops)
 			.src_first = rnd(&seed) % 2,
 			.soff = 8 + (int32_t)(rnd(&seed) % 193),
 			.i0 = (int32_t)(rnd(&seed) % 49), .n0 = (int32_t)(rnd(&seed) % 161),
+			.counted = counted, .leave = counted && t < 6 ? leaves[t] : -1,
 		};
 		struct bpfrt_prog *p = NULL;
 		struct bpfrt_error err;
@@ -171,7 +200,53 @@ TEST(jit_copy_loops)
 	}
 	CHECK(wide == progs && sse == progs, "%u of %u copy loops were not widened, %u have "
 	      "no 32-byte copy", progs - wide, progs, progs - sse);
-	printf("  %u copy loops, %u widened\n", progs, wide);
+	printf("  %u copy loops%s, %u widened\n", progs, counted ? " with may_goto" : "", wide);
+}
+
+TEST(jit_copy_loops)
+{
+	copy_loops(false);
+}
+
+/* The same loops headed by may_goto, some with the frame's budget all but spent before. */
+TEST(jit_copy_loops_counted)
+{
+	copy_loops(true);
+}
+
+/*
+ * i wraps around to 0 after its first iteration, below n: the loop goes on,
+ * and the copy with it (max(n - i, 1) once would stop after one byte).
+ */
+TEST(jit_copy_loops_wrap)
+{
+	static uint8_t buf[2][BUF];
+	struct bpfrt_insn in[48];
+	struct shape sh = { .a = 5, .c = 0, .v = 0, .b = 6, .s = 7, .i = 4, .n = 3,
+			    .soff = 8, .doff = 200, .i0 = -1, .n0 = 100, .leave = -1 };
+
+	for (int counted = 0; counted < 2; counted++) {
+		struct bpfrt_prog *p = NULL;
+		struct bpfrt_error err;
+		uint64_t r0[2] = { 0 };
+
+		sh.counted = counted;
+		sh.soff = 8 + 1;	/* src[i] with i = 2^64 - 1 is ctx + 8 */
+		if (!CHECK(bpfrt_prog_new(in, make(&sh, in), NULL, &p, &err) == 0, "%s", err.msg))
+			continue;
+		for (unsigned e = 0; e < 2; e++)
+			for (unsigned k = 0; k < BUF; k++)
+				buf[e][k] = (uint8_t)(k * 13 + 1);
+		bool ok = run1(p, BPFRT_ENGINE_INTERP, false, buf[0], &r0[0], &err) &&
+			  run1(p, BPFRT_ENGINE_JIT, false, buf[1], &r0[1], &err);
+
+		CHECK(ok && r0[1] == r0[0] && !memcmp(buf[0], buf[1], BUF) && copies_wide(p),
+		      "%s loop from i = -1: r0 %#llx, JIT %#llx; memory %s (%s)",
+		      counted ? "counted" : "plain", (unsigned long long)r0[0],
+		      (unsigned long long)r0[1], memcmp(buf[0], buf[1], BUF) ? "differs" : "same",
+		      ok ? "" : err.msg);
+		bpfrt_prog_free(p);
+	}
 }
 
 /*

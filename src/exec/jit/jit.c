@@ -577,21 +577,27 @@ static void mark_selects(struct jit *j)
  *	v = *(u8 *)(c + o1); *(u8 *)(a + o2) = v; i += 1; if i < n goto L
  *
  * with a, c, v written before they are read (dead at L), and b, s, n, i
- * read only. It runs max(n - i, 1) times (the test is at the end).
+ * read only. It runs max(n - i, 1) times (the test is at the end), and
+ * again from L if i then wrapped around below n.
+ *
+ * Or, in unchecked code, the same eight after `M: may_goto T` at L - 1,
+ * the last jumping back to M (clang's loop with can_loop()): each
+ * iteration takes one of the frame's budget first, so it copies at most
+ * what is left, and leaves to T once it is spent.
  */
 struct copy_loop {
 	unsigned a, b, c, s, v, i, n;
 	int16_t o1, o2;
 };
 
-static bool copy_loop_at(const struct jit *j, size_t L, struct copy_loop *cl)
+static bool copy_loop_at(const struct jit *j, size_t L, bool counted, struct copy_loop *cl)
 {
 	const struct bpfrt_insn *in = &j->insns[L];
 	unsigned p = 0, q = 2;
 
-	if (L + 8 > j->n || in[7].code != 0xad || in[7].off != -8)	/* jlt reg */
+	if (L + 8 > j->n || in[7].code != 0xad || in[7].off != (counted ? -9 : -8))	/* jlt reg */
 		return false;
-	for (unsigned k = 1; k < 8; k++)
+	for (unsigned k = !counted; k < 8; k++)
 		if (j->flags[L + k] & (F_TARGET | F_HI))
 			return false;
 	if (in[4].code != 0x71 || in[5].code != 0x73 || in[6].code != 0x07 ||
@@ -640,15 +646,17 @@ static void mark_copies(struct jit *j)
 	struct copy_loop cl;
 
 	for (size_t L = 0; L < j->n; L++) {
+		bool counted = shape_of(&j->insns[L]) == SH_MAY_GOTO;
+
 		if (!(j->flags[L] & F_LOOP) || (j->flags[L] & (F_HI | F_SWITCH)) ||
-		    !copy_loop_at(j, L, &cl))
+		    (counted && j->checked) || !copy_loop_at(j, L + counted, counted, &cl))
 			continue;
 		if (j->checked) {
 			j->flags[L] |= F_CCOPY;
 			continue;
 		}
 		j->flags[L] |= F_COPY;
-		for (unsigned k = 1; k < 8; k++)
+		for (unsigned k = 1; k < 8u + counted; k++)
 			j->flags[L + k] |= F_FUSED;
 	}
 }
@@ -2279,16 +2287,28 @@ static void tr_copy(struct jit *j, size_t L)
 	uint32_t one = label_new(j), bytes = label_new(j), wide = label_new(j);
 	uint32_t tail = label_new(j), done = label_new(j), wide32 = label_new(j);
 	uint32_t slow = 0;
+	bool counted = shape_of(&j->insns[L]) == SH_MAY_GOTO;
 
-	copy_loop_at(j, L, &cl);
+	copy_loop_at(j, L + counted, counted, &cl);
 	a = xreg[cl.a], b = xreg[cl.b], c = xreg[cl.c], s = xreg[cl.s];
 	v = xreg[cl.v], i = xreg[cl.i], n = xreg[cl.n];
+	if (counted) {				/* spent already: to T */
+		emit_alu_ri(e, true, ALU_CMP, X_LOOPS, (int32_t)ISA_MAY_GOTO_BUDGET);
+		jump(j, CC_AE, (uint32_t)isa_branch_target(j->insns, L));
+	}
 	emit_alu_rr(e, true, ALU_CMP, i, n);		/* r9 = the count */
 	emit_mov_ri(e, X_TMP2, 1);
 	jump(j, CC_AE, one);
 	emit_mov_rr(e, true, X_TMP2, n);
 	emit_alu_rr(e, true, ALU_SUB, X_TMP2, i);
 	label_bind(j, one);
+	if (counted) {				/* at most what the budget has left */
+		emit_mov_ri(e, X_TMP, ISA_MAY_GOTO_BUDGET);
+		emit_alu_rr(e, true, ALU_SUB, X_TMP, X_LOOPS);
+		emit_alu_rr(e, true, ALU_CMP, X_TMP2, X_TMP);
+		emit_cmov_rr(e, true, CC_A, X_TMP2, X_TMP);
+		emit_alu_rr(e, true, ALU_ADD, X_LOOPS, X_TMP2);
+	}
 	emit_lea(e, true, a, x86_mem_index(b, i, 1, cl.o2));	/* the first bytes */
 	emit_lea(e, true, c, x86_mem_index(s, i, 1, cl.o1));
 	if (j->checked) {
@@ -2344,6 +2364,10 @@ static void tr_copy(struct jit *j, size_t L)
 	if (c != v)
 		emit_lea(e, true, c, x86_mem(c, -1 - cl.o1));
 	emit_load(e, 1, false, v, x86_mem(a, cl.o2));	/* what it stored last */
+	if (!j->checked) {		/* the loop's own jump: i wrapped, or the budget ran out */
+		emit_alu_rr(e, true, ALU_CMP, i, n);
+		jump(j, CC_B, (uint32_t)L);
+	}
 	if (j->checked) {		/* done, the loop paid for */
 		jump(j, CC_ALWAYS, (uint32_t)L + 8);
 		label_bind(j, slow);	/* a, c, v are dead here: the loop writes them first */
