@@ -646,10 +646,12 @@ static void mark_copies(struct jit *j)
 	struct copy_loop cl;
 
 	for (size_t L = 0; L < j->n; L++) {
-		bool counted = shape_of(&j->insns[L]) == SH_MAY_GOTO;
+		bool counted;
 
-		if (!(j->flags[L] & F_LOOP) || (j->flags[L] & (F_HI | F_SWITCH)) ||
-		    (counted && j->checked) || !copy_loop_at(j, L + counted, counted, &cl))
+		if (!(j->flags[L] & F_LOOP) || (j->flags[L] & (F_HI | F_SWITCH)))
+			continue;
+		counted = shape_of(&j->insns[L]) == SH_MAY_GOTO;
+		if ((counted && j->checked) || !copy_loop_at(j, L + counted, counted, &cl))
 			continue;
 		if (j->checked) {
 			j->flags[L] |= F_CCOPY;
