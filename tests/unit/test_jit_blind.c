@@ -525,7 +525,7 @@ static size_t gen_prog(struct bpfrt_insn *in, size_t max)
 	in[n++] = I(0x79, 6, 1, 0, 0);		/* r6 = *(u64 *)ctx: the input */
 	for (unsigned r = 0; r <= 5; r++)
 		in[n++] = I(0xbf, r, 6, 0, 0);
-	while (n + 12 < max) {
+	while (n + 16 < max) {	/* a step adds up to 16 */
 		unsigned d = rnd() % 6, op;
 
 		switch (rnd() % 8) {
