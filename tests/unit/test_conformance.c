@@ -9,92 +9,8 @@
 #include <unistd.h>
 
 #include "bpfrt.h"
+#include "conformance.h"
 #include "t.h"
-
-struct case_data {
-	char name[128];
-	char *asm_text;		/* "-- asm" */
-	unsigned char mem[4096];
-	size_t mem_len;
-	uint64_t result;
-	bool has_result, expect_error;
-	uint64_t raw[64];	/* "-- raw": expected encoding, one slot per line */
-	size_t nraw;
-};
-
-static char *slurp(const char *path)
-{
-	FILE *f = fopen(path, "rb");
-	char *buf = NULL;
-	long len;
-
-	if (!f)
-		return NULL;
-	if (fseek(f, 0, SEEK_END) == 0 && (len = ftell(f)) >= 0 &&
-	    fseek(f, 0, SEEK_SET) == 0 && (buf = malloc((size_t)len + 1))) {
-		size_t r = fread(buf, 1, (size_t)len, f);
-
-		buf[r] = '\0';
-	}
-	fclose(f);
-	return buf;
-}
-
-static void append(char **dst, size_t *len, const char *line)
-{
-	size_t l = strlen(line);
-	char *p = realloc(*dst, *len + l + 2);
-
-	if (!p)
-		abort();
-	memcpy(p + *len, line, l);
-	p[*len + l] = '\n';
-	p[*len + l + 1] = '\0';
-	*dst = p;
-	*len += l + 1;
-}
-
-/* Split a .data file into its sections. */
-static bool parse_case(const char *path, struct case_data *c)
-{
-	char *text = slurp(path), *save = NULL, *line;
-	const char *section = "";
-	size_t asm_len = 0;
-
-	if (!text)
-		return false;
-	for (line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
-		if (!strncmp(line, "-- ", 3)) {
-			section = line + 3;
-			continue;
-		}
-		if (!strcmp(section, "asm")) {
-			append(&c->asm_text, &asm_len, line);
-		} else if (!strcmp(section, "mem")) {
-			for (char *p = line; *p;) {
-				char *end;
-				unsigned long b = strtoul(p, &end, 16);
-
-				if (end == p)
-					break;
-				if (c->mem_len < sizeof(c->mem))
-					c->mem[c->mem_len++] = (unsigned char)b;
-				p = end;
-			}
-		} else if (!strcmp(section, "result")) {
-			c->result = strtoull(line, NULL, 16);
-			c->has_result = true;
-		} else if (!strcmp(section, "error")) {
-			c->expect_error = true;
-		} else if (!strcmp(section, "raw") && c->nraw < 64) {
-			c->raw[c->nraw++] = strtoull(line, NULL, 16);
-		}
-	}
-	free(text);
-	if (!c->asm_text)
-		append(&c->asm_text, &asm_len, "");
-	return true;
-}
 
 static void hexify(const void *p, size_t len, char *out, const char *sep)
 {
@@ -106,7 +22,7 @@ static void hexify(const void *p, size_t len, char *out, const char *sep)
 }
 
 /* Run through the plugin's protocol, as bpf_conformance would. */
-static int run_plugin(const struct case_data *c, const struct bpfrt_insn *insns,
+static int run_plugin(const struct conf_case *c, const struct bpfrt_insn *insns,
 		      size_t n, const char *engine, uint64_t *r0)
 {
 	char *mem_hex = malloc(c->mem_len * 3 + 1);
@@ -136,14 +52,7 @@ static int run_plugin(const struct case_data *c, const struct bpfrt_insn *insns,
 	return 0;
 }
 
-static uint64_t helper_5(uint64_t r1, uint64_t r2, uint64_t r3, uint64_t r4,
-			 uint64_t r5, struct bpfrt_run *run)
-{
-	(void)r2; (void)r3; (void)r4; (void)r5; (void)run;
-	return r1;
-}
-
-static int run_lib(const struct case_data *c, const struct bpfrt_insn *insns,
+static int run_lib(const struct conf_case *c, const struct bpfrt_insn *insns,
 		   size_t n, enum bpfrt_engine engine, bool checked, uint64_t *r0,
 		   struct bpfrt_error *err)
 {
@@ -156,7 +65,7 @@ static int run_lib(const struct case_data *c, const struct bpfrt_insn *insns,
 	ret = bpfrt_prog_new(insns, n, NULL, &prog, err);
 	if (ret)
 		return ret;
-	bpfrt_prog_set_helper(prog, 5, "conformance_helper", helper_5);
+	bpfrt_prog_set_helper(prog, 5, "conformance_helper", conf_helper_5);
 	opts.ctx = c->mem_len ? mem : NULL;
 	opts.ctx_len = c->mem_len;
 	ret = bpfrt_prog_run(prog, &opts, err);
@@ -208,7 +117,7 @@ TEST(conformance)
 
 	snprintf(dir, sizeof(dir), "%s/conformance", t_datadir());
 	snprintf(path, sizeof(path), "%s/assembled.tsv", dir);
-	tsv = slurp(path);
+	tsv = conf_slurp(path);
 	d = opendir(dir);
 	if (!CHECK(d && tsv, "conformance data missing in %s", dir))
 		return;
@@ -220,7 +129,7 @@ TEST(conformance)
 	CHECK(nnames == 313, "expected 313 conformance tests, found %zu", nnames);
 
 	for (size_t i = 0; i < nnames; i++) {
-		struct case_data *c = calloc(1, sizeof(*c));
+		struct conf_case *c = calloc(1, sizeof(*c));
 		struct bpfrt_insn *insns = NULL;
 		struct bpfrt_error err;
 		size_t n = 0;
@@ -228,7 +137,7 @@ TEST(conformance)
 		int ret;
 
 		snprintf(path, sizeof(path), "%s/%s", dir, names[i]);
-		if (!CHECK(parse_case(path, c), "%s: unreadable", names[i]))
+		if (!CHECK(conf_parse(path, c), "%s: unreadable", names[i]))
 			goto next;
 		ret = bpfrt_asm(c->asm_text, &insns, &n, &err);
 		if (!CHECK(ret == 0, "%s: assembler: %s", names[i], err.msg))

@@ -20,6 +20,7 @@
 
 #include "bpfrt.h"
 #include "exec/jit/jit.h"
+#include "conformance.h"
 #include "t.h"
 
 /* ---- Constants worth finding -------------------------------------------- */
@@ -166,73 +167,6 @@ static void scan_pair(struct bpfrt_prog *plain, struct bpfrt_prog *blind, const 
 
 /* ---- The conformance suite ---------------------------------------------- */
 
-struct case_data {
-	char *asm_text;
-	unsigned char mem[4096];
-	size_t mem_len;
-	uint64_t result;
-	bool expect_error;
-};
-
-static char *slurp(const char *path)
-{
-	FILE *f = fopen(path, "rb");
-	char *buf = NULL;
-	long len;
-
-	if (!f)
-		return NULL;
-	if (fseek(f, 0, SEEK_END) == 0 && (len = ftell(f)) >= 0 && fseek(f, 0, SEEK_SET) == 0 &&
-	    (buf = malloc((size_t)len + 1)) && fread(buf, 1, (size_t)len, f) == (size_t)len)
-		buf[len] = '\0';
-	else {
-		free(buf);
-		buf = NULL;
-	}
-	fclose(f);
-	return buf;
-}
-
-/* The sections of a .data file this test needs: asm, mem, result, error. */
-static bool parse_case(const char *path, struct case_data *c)
-{
-	char *text = slurp(path), *save = NULL, *line;
-	const char *section = "";
-	size_t alen = 0;
-
-	if (!text)
-		return false;
-	c->asm_text = calloc(1, strlen(text) + 2);
-	for (line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
-		if (!strncmp(line, "-- ", 3)) {
-			section = line + 3;
-		} else if (!strcmp(section, "asm")) {
-			alen += (size_t)sprintf(c->asm_text + alen, "%s\n", line);
-		} else if (!strcmp(section, "mem")) {
-			for (char *p = line, *end;; p = end) {
-				unsigned long b = strtoul(p, &end, 16);
-
-				if (end == p || c->mem_len == sizeof(c->mem))
-					break;
-				c->mem[c->mem_len++] = (unsigned char)b;
-			}
-		} else if (!strcmp(section, "result")) {
-			c->result = strtoull(line, NULL, 16);
-		} else if (!strcmp(section, "error")) {
-			c->expect_error = true;
-		}
-	}
-	free(text);
-	return true;
-}
-
-static uint64_t helper_5(uint64_t r1, uint64_t r2, uint64_t r3, uint64_t r4, uint64_t r5,
-			 struct bpfrt_run *run)
-{
-	(void)r2; (void)r3; (void)r4; (void)r5; (void)run;
-	return r1;
-}
-
 static struct bpfrt_prog *new_prog(const struct bpfrt_insn *insns, size_t n, bool blind)
 {
 	BPFRT_OPTS(bpfrt_prog_opts, o, .jit_blind = blind);
@@ -241,11 +175,11 @@ static struct bpfrt_prog *new_prog(const struct bpfrt_insn *insns, size_t n, boo
 
 	if (bpfrt_prog_new(insns, n, &o, &prog, &err))
 		return NULL;
-	bpfrt_prog_set_helper(prog, 5, "conformance_helper", helper_5);
+	bpfrt_prog_set_helper(prog, 5, "conformance_helper", conf_helper_5);
 	return prog;
 }
 
-static int run(struct bpfrt_prog *prog, const struct case_data *c, enum bpfrt_engine engine,
+static int run(struct bpfrt_prog *prog, const struct conf_case *c, enum bpfrt_engine engine,
 	       bool checked, uint64_t *r0, struct bpfrt_error *err)
 {
 	BPFRT_OPTS(bpfrt_run_opts, opts, .engine = engine, .checked = checked);
@@ -285,14 +219,14 @@ TEST(jit_blind_conformance)
 	qsort(names, nnames, sizeof(*names), cmp_names);
 	CHECK(nnames == 313, "expected 313 conformance tests, found %zu", nnames);
 	for (size_t i = 0; i < nnames; i++) {
-		struct case_data c = { 0 };
+		struct conf_case c = { 0 };
 		struct bpfrt_insn *insns = NULL;
 		struct bpfrt_prog *plain = NULL, *blind = NULL;
 		struct bpfrt_error err;
 		size_t n = 0;
 
 		snprintf(path, sizeof(path), "%s/%s", dir, names[i]);
-		if (!CHECK(parse_case(path, &c), "%s: unreadable", names[i]) ||
+		if (!CHECK(conf_parse(path, &c), "%s: unreadable", names[i]) ||
 		    !CHECK(bpfrt_asm(c.asm_text, &insns, &n, &err) == 0, "%s: asm: %s", names[i],
 			   err.msg))
 			goto next;
@@ -454,7 +388,7 @@ TEST(jit_blind_fresh)
 		struct bpfrt_prog *p = new_prog(insns, n, false);
 		const uint8_t *ca = NULL, *cb = NULL, *cp = NULL;
 		size_t la = 0, lb = 0, lp = 0;
-		struct case_data c = { 0 };
+		struct conf_case c = { 0 };
 		uint64_t ra = 0, rp = 1;
 
 		if (CHECK(a && b && p && jited(a, checked, &ca, &la) && jited(b, checked, &cb, &lb) &&
